@@ -1,0 +1,130 @@
+"""The `rag` command. Every user mistake becomes a one-line error and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .config import load_settings
+from .errors import RagError
+
+EPILOG = """environment:
+  RAG_SEEDS         folder(s) of articles to index (default: the repo's seeds/)
+  RAG_HOME          where the index, caches and uploads live (default: .rag/)
+  RAG_EMBEDDER      sentence-transformers model name or folder (default: packaged all-MiniLM-L6-v2)
+  OPENAI_API_KEY, RAG_LLM_BASE_URL (or OPENAI_BASE_URL), RAG_LLM_MODEL
+                    enable the LLM back-end; without them answers are extractive and offline
+"""
+
+
+def _err(msg: str) -> None:
+    print(f"error: {msg}", file=sys.stderr)
+
+
+def cmd_index(args) -> int:
+    from .index import build_index, index_status, load_snapshot
+
+    settings = load_settings(**({"build_backend": args.backend} if args.backend else {}))
+    paths = [Path(p).expanduser().resolve() for p in args.paths] or None
+    for p in paths or []:
+        if not p.exists():
+            raise RagError(f"{p} does not exist")
+    if args.check:
+        status = index_status(settings)
+        print(f"{status.state}{': ' + status.reason if status.reason else ''}")
+        return 0 if status.state == "fresh" else 1
+    if paths is None and not args.force and index_status(settings).state == "fresh":
+        from .index import current_snapshot
+
+        snap = current_snapshot(settings)
+        if args.verify:
+            load_snapshot(snap, verify="full")
+        print(f"Index is up to date: {snap}")
+        return 0
+    warn = lambda m: print(f"warning: {m}", file=sys.stderr)  # noqa: E731
+    report = build_index(settings, paths, progress=not args.quiet, warn=warn)
+    print(
+        f"Indexed {report.documents} articles, {report.paragraphs} paragraphs ({report.chunks} chunks, "
+        f"{report.sentences} sentences) in {report.seconds:.1f}s; embedded {report.embedded} new texts, "
+        f"{report.cached} from cache; {len(report.skipped)} file(s) skipped.\n-> {report.snapshot}"
+    )
+    if paths:
+        print("note: other commands index $RAG_SEEDS; export RAG_SEEDS to keep using these paths.")
+    return 0
+
+
+def cmd_search(args) -> int:
+    from .retrieval import check_query, get_retriever
+
+    settings = load_settings()
+    query = check_query(args.query, settings)
+    t = time.perf_counter()
+    hits = get_retriever(settings, progress=True).search(query, args.k, args.retriever or settings.retriever)
+    ms = (time.perf_counter() - t) * 1000
+    if args.json:
+        from dataclasses import asdict
+
+        print(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=1))
+        return 0
+    for rank, h in enumerate(hits, 1):
+        dense = f"{h.dense_score:.3f}" if h.dense_score is not None else "-"
+        bm25 = f"{h.bm25_score:.2f}" if h.bm25_score is not None else "-"
+        print(f"{rank}. {h.title}  [{h.doc_id} ¶{h.paragraph}, chars {h.start}-{h.end}]")
+        print(f"   score {h.score:.4f}  dense {dense}  bm25 {bm25}")
+        print("   " + h.text.replace("\n", "\n   ") + "\n")
+    print(f"({len(hits)} results in {ms:.0f} ms)", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag",
+        description="Citation-first question answering over news articles.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("index", help="build or refresh the index",
+                       description="Build the index over PATHs (default: $RAG_SEEDS) plus uploaded articles. "
+                                   "Unchanged texts reuse cached vectors, so a refresh re-embeds only new "
+                                   "or changed paragraphs. Without PATHs and --force, a fresh index is kept.")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="article files or folders (.txt, .md, .html)")
+    p.add_argument("--force", action="store_true", help="rebuild even if the index is up to date")
+    p.add_argument("--check", action="store_true", help="only report whether the index is fresh (exit 1 if not)")
+    p.add_argument("--verify", action="store_true", help="check every index file's sha256")
+    p.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], help="embedding back-end for this build")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", help="show the paragraphs that best match a query",
+                       description="Rank paragraphs by hybrid BM25 + dense retrieval (reciprocal rank fusion).")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5, help="number of paragraphs (default 5)")
+    p.add_argument("--retriever", choices=["hybrid", "dense", "bm25"], help="default: hybrid")
+    p.add_argument("--json", action="store_true", help="print the hits as JSON")
+    p.set_defaults(func=cmd_search)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except (RagError, ValueError) as e:
+        _err(str(e))
+        return 2
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""One settings object. Defaults work offline on a fresh machine; the environment supplies only
+secrets, endpoints and paths:
+
+    RAG_SEEDS          folder(s) of source articles, os.pathsep-separated (default: the repo's seeds/)
+    RAG_HOME           where indexes, caches and uploads live (default: .rag/ in the repo)
+    RAG_EMBEDDER       sentence-transformers model name or path (default: the packaged all-MiniLM-L6-v2)
+    OPENAI_API_KEY     key for the OpenAI-compatible endpoint
+    RAG_LLM_BASE_URL   endpoint URL (falls back to OPENAI_BASE_URL)
+    RAG_LLM_MODEL      model name served by that endpoint
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from .errors import ConfigError
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGED_EMBEDDER = "all-MiniLM-L6-v2"
+
+# Nothing may download at run time: every Hugging Face lookup must resolve locally.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def _default_seeds() -> tuple[Path, ...]:
+    raw = os.environ.get("RAG_SEEDS")
+    if raw:
+        return tuple(Path(p).expanduser().resolve() for p in raw.split(os.pathsep) if p)
+    return (REPO / "seeds",)
+
+
+def _default_home() -> Path:
+    return Path(os.environ.get("RAG_HOME") or REPO / ".rag").expanduser().resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    seeds: tuple[Path, ...] = field(default_factory=_default_seeds)
+    home: Path = field(default_factory=_default_home)
+    embedder: str = field(default_factory=lambda: os.environ.get("RAG_EMBEDDER") or PACKAGED_EMBEDDER)
+    # "torch" embeds with sentence-transformers; "onnx"/"onnx-int8" with onnxruntime (no torch import).
+    build_backend: str = "torch"
+    # Windows of a long paragraph, in tiktoken cl100k tokens. MiniLM reads 256 word pieces; the title
+    # prefix and word-piece/tiktoken drift need headroom.
+    chunk_tokens: int = 180
+    token_encoding: str = "cl100k_base"
+    # "flat" (exact), "hnsw", "ivf", "ivf-sq8", "ivf-pq", or "auto" (flat below 50k vectors).
+    index_type: str = "auto"
+    retriever: str = "hybrid"  # "hybrid", "dense" or "bm25"
+    k: int = 5
+    # RRF constant. 60 is the literature's default for long lists; with a few hundred paragraphs a
+    # smaller k keeps the top ranks apart (eval: recall@5 0.93 -> 0.96).
+    rrf_k: int = 10
+    candidates: int = 50  # per retriever, before fusion
+    # Extractive answering. Abstain unless the best sentence clears this bar; calibrated on the
+    # eval set's calib split by `rag eval --calibrate` (see evals/README.md).
+    abstain_threshold: float = 0.40
+    max_answer_sentences: int = 3
+    max_question_chars: int = 2000
+    max_file_bytes: int = 10 * 1024 * 1024
+    # LLM back-end (OpenAI-compatible). Empty base_url and model -> extractive only.
+    llm_base_url: str = field(
+        default_factory=lambda: os.environ.get("RAG_LLM_BASE_URL") or os.environ.get("OPENAI_BASE_URL") or ""
+    )
+    llm_model: str = field(default_factory=lambda: os.environ.get("RAG_LLM_MODEL") or "")
+    llm_api_key: str = field(default_factory=lambda: os.environ.get("OPENAI_API_KEY") or "", repr=False)
+    llm_timeout: float = 60.0  # seconds per attempt
+    llm_connect_timeout: float = 5.0
+    llm_max_retries: int = 2
+    llm_context_tokens: int = 3000  # budget for the sources block
+    llm_max_tokens: int = 512
+
+    def __post_init__(self):
+        # Accept plain strings from callers; paths are always absolute Paths inside.
+        seeds = (self.seeds,) if isinstance(self.seeds, str | Path) else self.seeds
+        object.__setattr__(self, "seeds", tuple(Path(p).expanduser().resolve() for p in seeds))
+        object.__setattr__(self, "home", Path(self.home).expanduser().resolve())
+
+    @property
+    def uploads(self) -> Path:
+        return self.home / "uploads"
+
+    @property
+    def sources(self) -> tuple[Path, ...]:
+        "Every folder whose articles are indexed: the seeds, then user uploads."
+        return (*self.seeds, self.uploads)
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_model and (self.llm_base_url or self.llm_api_key))
+
+    def with_(self, **changes) -> Settings:
+        names = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            raise ConfigError(f"Unknown setting(s) {unknown}. Valid settings: {sorted(names)}")
+        return replace(self, **changes)
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from defaults and the environment, with keyword overrides.
+
+    >>> load_settings(k=3).k
+    3
+    """
+    settings = Settings()
+    return settings.with_(**overrides) if overrides else settings

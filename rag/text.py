@@ -1,0 +1,91 @@
+"""Text utilities shared by chunking, answering and the support check: sentence spans with offsets,
+and word terms for overlap scoring. Regex-based on purpose: deterministic, fast, no model download.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_ABBREVIATIONS = {
+    "dr", "prof", "mr", "mrs", "ms", "st", "no", "vs", "etc", "e.g", "i.e", "jr", "sr", "inc", "ltd",
+    "co", "corp", "dept", "univ", "fig", "vol", "approx", "jan", "feb", "mar", "apr", "jun", "jul",
+    "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "a.m", "p.m", "ph.d", "m.d",
+}
+# A sentence ends at . ! ? (plus closing quotes/brackets) followed by whitespace.
+_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
+_LINE = re.compile(r"[^\n]+")
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had has
+    have having he her here hers herself him himself his how i if in into is it its itself just me more
+    most my myself no nor not now of off on once only or other our ours ourselves out over own same she
+    should so some such than that the their theirs them themselves then there these they this those
+    through to too under until up very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves tell please give list name describe explain say said
+    according article articles mention mentioned state stated""".split()
+)
+
+
+def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, with surrounding whitespace trimmed. Lines are never joined:
+    a heading line or a list item is its own sentence.
+
+    >>> t = "Prof. Huang spoke. He won 2 awards!\\nAugust 18:"
+    >>> [t[s:e] for s, e in sentence_spans(t)]
+    ['Prof. Huang spoke.', 'He won 2 awards!', 'August 18:']
+    """
+    spans = []
+    for line in _LINE.finditer(text):
+        ls, le = line.span()
+        cut = ls
+        for m in _END.finditer(text, ls, le):
+            if _is_abbreviation(text, cut, m.start()) or not _next_starts_sentence(text, m.end(), le):
+                continue
+            spans.append((cut, m.end()))
+            cut = m.end()
+        spans.append((cut, le))
+    out = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s + offset, e + offset))
+    return out
+
+
+def _is_abbreviation(text: str, line_start: int, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[line_start:dot])
+    if not word:
+        return False
+    w = word.group(1).lower()
+    return w in _ABBREVIATIONS or len(w) == 1  # an initial, as in "J. Smith"
+
+
+def _next_starts_sentence(text: str, pos: int, line_end: int) -> bool:
+    rest = text[pos:line_end].lstrip()
+    return not rest or not rest[0].islower()
+
+
+def words(text: str) -> list[str]:
+    "Lower-cased word tokens."
+    return [w.lower().strip("'’-") for w in _WORD.findall(text)]
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def terms(text: str) -> list[str]:
+    "Stemmed content words: stopwords dropped. Used for overlap scores."
+    ws = [w for w in words(text) if w not in STOPWORDS and w]
+    return _stemmer().stemWords(ws)

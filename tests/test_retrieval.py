@@ -1,0 +1,109 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rag import retrieve
+from rag.cli import main
+from rag.embedding import get_embedder
+
+
+def test_beijing_protocol_ranks_the_cibmtr_award_article_first(settings):
+    hits = retrieve("Beijing Protocol", k=5, settings=settings)
+    assert hits[0].doc_id == "000_273eb6cdc3dda5a5"
+    assert "Beijing Protocol" in hits[0].text
+    assert hits[0].text == hits[0].text.strip() and hits[0].paragraph >= 1
+
+
+def test_hit_resolves_to_exact_source_text(settings):
+    for h in retrieve("Where was the CSCO conference held?", k=5, settings=settings):
+        source = (settings.seeds[0] / f"{h.doc_id}.txt").read_text(encoding="utf-8")
+        assert source[h.start : h.end] == h.text
+
+
+@pytest.mark.parametrize(
+    "question, doc_id, needle",
+    [
+        ("Which city hosted the blood cancer meeting in January 2025?", "003_1aa2caca7feab17d", "Haikou"),
+        ("How many pediatric liver transplants were done in five years?", "004_df5a4ce205c5cd94", "41 cases"),
+        ("Where was the IACH prize handed over?", "001_6aa580e427458a29", "Paris"),
+        ("How much did the Beijing approach raise three-year survival?", "000_273eb6cdc3dda5a5", "70 percent"),
+    ],
+)
+def test_paraphrased_questions_find_the_paragraph(settings, question, doc_id, needle):
+    hits = retrieve(question, k=5, settings=settings)
+    assert any(h.doc_id == doc_id and needle in h.text for h in hits)
+
+
+def test_modes_are_selectable_and_scored(settings):
+    dense = retrieve("CAR-T manufacturing", k=3, mode="dense", settings=settings)
+    bm25 = retrieve("CAR-T manufacturing", k=3, mode="bm25", settings=settings)
+    hybrid = retrieve("CAR-T manufacturing", k=3, settings=settings)
+    assert all(h.bm25_score is None and h.dense_score is not None for h in dense)
+    assert all(h.dense_score is None and h.bm25_score > 0 for h in bm25)
+    assert hybrid[0].score >= hybrid[-1].score
+    with pytest.raises(ValueError, match="Valid retrievers: hybrid, dense, bm25"):
+        retrieve("x", mode="magic", settings=settings)
+
+
+@pytest.mark.parametrize("query", ["", "   \n\t"])
+def test_empty_query_is_a_value_error(settings, query):
+    with pytest.raises(ValueError, match="empty"):
+        retrieve(query, settings=settings)
+
+
+def test_cli_empty_query_is_one_line_and_nonzero(settings, capsys):
+    assert main(["search", "  "]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err
+
+
+def test_cli_search_prints_ranked_paragraphs(settings, capsys, monkeypatch):
+    monkeypatch.setenv("RAG_SEEDS", str(settings.seeds[0]))
+    assert main(["search", "Beijing Protocol", "-k", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("1. Academician Huang Xiaojun Honored")
+    assert "000_273eb6cdc3dda5a5 ¶" in out and "score" in out and "bm25" in out
+
+
+def test_onnx_query_vectors_equal_sentence_transformers(settings):
+    texts = ["What is the Beijing Protocol?", "hi", "Leukemia, lymphoma and myeloma " * 30]
+    ref = get_embedder(settings.embedder, "torch").embed(texts)
+    got = get_embedder(settings.embedder, "onnx", home=settings.home).embed(texts)
+    assert np.min(np.sum(ref * got, axis=1)) >= 0.999
+
+
+def test_import_rag_is_light():
+    code = (
+        "import rag, sys; heavy = [m for m in ('torch', 'faiss', 'sentence_transformers', 'gradio', "
+        "'onnxruntime', 'transformers', 'openai', 'bm25s') if m in sys.modules]; assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_query_path_does_not_import_torch(settings):
+    code = f"""
+import sys
+from rag import retrieve, load_settings
+s = load_settings(seeds=({str(settings.seeds[0])!r},), home={str(settings.home)!r})
+assert retrieve("Beijing Protocol", settings=s)
+assert "torch" not in sys.modules and "sentence_transformers" not in sys.modules
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_tiktoken_loads_offline_with_its_hash_check(tmp_path, monkeypatch):
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    from rag import tokens
+
+    tokens.get_encoding.cache_clear()
+    assert tokens.count_tokens("hello world") == 2
+    assert tokens.get_encoding("o200k_base").encode("hello world") == [24912, 2375]
+    import tiktoken.load
+
+    # tiktoken's own loader re-checks the unpacked file against its expected hash
+    blob = next(tmp_path.iterdir()).read_bytes()
+    assert tiktoken.load.check_hash(blob, "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7") or \
+        tiktoken.load.check_hash(blob, "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d")
+    tokens.get_encoding.cache_clear()
