@@ -18,7 +18,21 @@ def retrieve(query, k=None, *, mode=None, settings=None):
     return _retrieve(query, k, mode=mode, settings=settings)
 
 
+def ask(question, history=None, *, backend=None, k=None, settings=None):
+    from .pipeline import ask as _ask
+
+    return _ask(question, history, backend=backend, k=k, settings=settings)
+
+
+def ask_stream(question, history=None, *, backend=None, k=None, settings=None):
+    from .pipeline import ask_stream as _ask_stream
+
+    return _ask_stream(question, history, backend=backend, k=k, settings=settings)
+
+
 retrieve.__doc__ = "The k best paragraphs for a query, best first (hybrid BM25 + dense by default)."
+ask.__doc__ = "Answer a question from the articles: an Answer with text, numbered citations, abstained, backend."
+ask_stream.__doc__ = "Yield the answer's text deltas, then the final validated Answer."
 
 __all__ = [
     "Answer",
@@ -33,6 +47,8 @@ __all__ = [
     "Paragraph",
     "RagError",
     "Settings",
+    "ask",
+    "ask_stream",
     "load_settings",
     "retrieve",
 ]

@@ -8,6 +8,7 @@ Dense-only and BM25-only stay selectable so the eval can compare them.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 
 import numpy as np
 
@@ -47,9 +48,17 @@ class Retriever:
         self.embedder = get_embedder(settings.embedder, backend, home=settings.home)
         self.chunk_para = [(c.doc_id, c.paragraph) for c in snapshot.chunks]
         self.vocab = snapshot.bm25.vocab_dict
+        self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def embed_query(self, query: str) -> np.ndarray:
-        return self.embedder.embed_batch([query])[0]
+        "The query's vector; the last few are kept, since answering reuses retrieval's vector."
+        vec = self._qcache.get(query)
+        if vec is None:
+            vec = self.embedder.embed_batch([query])[0]
+            self._qcache[query] = vec
+            if len(self._qcache) > 64:
+                self._qcache.popitem(last=False)
+        return vec
 
     def dense(self, qvec: np.ndarray, n: int) -> dict[tuple[str, int], float]:
         """Top-n paragraphs by FAISS over title-prefixed chunks, re-scored by the mean of the chunk

@@ -1,0 +1,143 @@
+"""`ask`: retrieve, generate, verify. The one entry point the CLI, the UI and the evals call.
+
+    question -> (follow-up? rewrite into a standalone query) -> retrieve -> back-end -> validate
+             -> Answer with numbered citations, each resolving to a source paragraph
+
+Every back-end's reply goes through the same validation (rag/citations.py). Any LLM endpoint failure
+falls back to the offline extractive answer with a notice: never a crash, never an empty answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator, Sequence
+
+from .citations import validate
+from .config import Settings, load_settings
+from .errors import BackendError
+from .generation import CANNOT_ANSWER, Generator, History, get_generator
+from .retrieval import check_query, get_retriever
+from .text import STOPWORDS, words
+from .types import Answer, Hit
+
+ABSTAIN = "The articles don't say. I couldn't find an answer to that in the indexed articles."
+_FOLLOW_UP = re.compile(
+    r"\b(it|its|it's|he|him|his|she|her|hers|they|them|their|theirs|this|that|these|those|there|then|"
+    r"the same|the event|the meeting|the conference|the award|the program|the forum)\b",
+    re.IGNORECASE,
+)
+_QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "was",
+                   "were", "is", "are", "tell", "me", "about", "discussed", "happened"}
+
+
+def rewrite_offline(question: str, history: History) -> str:
+    """A standalone query for a follow-up, without an LLM: when the question leans on the previous
+    turn (a pronoun, or very few content words), the previous question's content words join it.
+
+    >>> rewrite_offline("When was it held?", [("What was discussed at the CSCO meeting?", "...")])
+    'When was it held? (CSCO meeting)'
+    """
+    if not history:
+        return question
+    content = [w for w in words(question) if w not in STOPWORDS and w not in _QUESTION_WORDS]
+    if not _FOLLOW_UP.search(question) and len(content) >= 3:
+        return question
+    prev = history[-1][0]
+    carry = [w for w in re.findall(r"[A-Za-z0-9][\w’'\-]*", prev)
+             if w.lower() not in STOPWORDS and w.lower() not in _QUESTION_WORDS]
+    return f"{question} ({' '.join(carry)})" if carry else question
+
+
+def _history(history) -> list[tuple[str, str]]:
+    "Accept (question, answer) pairs, or OpenAI/Gradio-style message dicts."
+    if not history:
+        return []
+    pairs: list[tuple[str, str]] = []
+    if isinstance(history[0], dict):
+        pending = None
+        for m in history:
+            content = m.get("content")
+            if isinstance(content, list):  # Gradio 6: a list of content blocks
+                content = " ".join(b.get("text", "") for b in content if isinstance(b, dict))
+            if m.get("role") == "user":
+                pending = str(content or "")
+            elif m.get("role") == "assistant" and pending is not None:
+                pairs.append((pending, str(content or "")))
+                pending = None
+        return pairs
+    return [(str(q), str(a)) for q, a in history]
+
+
+def _backend_name(backend: str | None, settings: Settings) -> str:
+    return backend or ("openai" if settings.llm_configured else "extractive")
+
+
+def ask_stream(question: str, history=None, *, backend: str | None = None, k: int | None = None,
+               settings: Settings | None = None) -> Iterator[str | Answer]:
+    """Yield text deltas as the answer is generated, then the final, validated `Answer`.
+
+    The deltas are the back-end's raw text; the final Answer's text is what to keep (invalid markers
+    removed, unsupported uncited sentences dropped, abstentions in one fixed wording)."""
+    settings = settings or load_settings()
+    question = check_query(question, settings)
+    turns = _history(history)
+    gen = get_generator(_backend_name(backend, settings), settings)
+    notice = None
+    query = rewrite_offline(question, turns)
+    if turns and gen.name != "extractive":
+        with contextlib.suppress(BackendError):  # if the LLM cannot rewrite, the offline rewrite stands
+            query = gen.rewrite(question, turns)
+    hits = get_retriever(settings).search(query, k or settings.k, settings.retriever)
+
+    text, used = "", gen
+    try:
+        offered = gen.offer(query, hits)
+        for delta in gen.stream(query, offered, turns):
+            text += delta
+            yield delta
+    except BackendError as e:
+        from .llm import StreamInterrupted
+
+        if isinstance(e, StreamInterrupted) and text.strip():
+            notice = f"The answer was interrupted ({e}); showing what arrived, checked against the sources."
+        else:
+            notice = f"The language model could not answer ({e}). Showing the offline extractive answer instead."
+            used = get_generator("extractive", settings)
+            offered, text = hits, ""
+            for delta in used.stream(query, offered, turns):
+                text += delta
+                yield delta
+    yield finish(question, query, text, offered, hits, used, notice)
+
+
+def finish(question: str, query: str, reply: str, offered: Sequence[Hit], hits: Sequence[Hit],
+           gen: Generator, notice: str | None = None) -> Answer:
+    "Validate a back-end's reply into an Answer (shared by streaming and non-streaming paths)."
+    common = {"question": question, "backend": gen.name, "query": query if query != question else None,
+              "hits": tuple(hits)}
+    if CANNOT_ANSWER.lower().rstrip(".") in reply.lower():
+        return Answer(text=ABSTAIN, citations=(), abstained=True, notice=notice, **common)
+    checked = validate(reply, list(offered))
+    if not checked.citations:
+        return Answer(text=ABSTAIN, citations=(), abstained=True, notice=notice, **common)
+    if checked.dropped:
+        n = len(checked.dropped)
+        dropped = f"{n} sentence{'s' if n > 1 else ''} without support in the sources {'were' if n > 1 else 'was'} removed."
+        notice = f"{notice} {dropped}" if notice else dropped
+    return Answer(text=checked.text, citations=checked.citations, abstained=False, notice=notice, **common)
+
+
+def ask(question: str, history=None, *, backend: str | None = None, k: int | None = None,
+        settings: Settings | None = None) -> Answer:
+    """Answer a question from the articles, with numbered citations.
+
+    >>> a = ask("What is the Beijing Protocol?")  # doctest: +SKIP
+    >>> a.text, a.citations[0].doc_id, a.citations[0].paragraph  # doctest: +SKIP
+    """
+    answer = None
+    for item in ask_stream(question, history, backend=backend, k=k, settings=settings):
+        if isinstance(item, Answer):
+            answer = item
+    assert answer is not None
+    return answer
