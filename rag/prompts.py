@@ -1,0 +1,76 @@
+"""Prompt templates: the files in prompts/, rendered strictly.
+
+A template is plain text with `{name}` fields (`{{` and `}}` for literal braces). `render` fills every
+field by keyword and refuses a missing variable, an extra one the template does not use, and any
+field that is not a plain name (`{0}`, `{a.b}`, `{x!r}`, `{x:>5}`), so a template and its caller
+cannot drift apart silently. Substituted values are never parsed again: braces inside a source
+paragraph stay literal text.
+
+    >>> render("rewrite", question="And when?", history="User: Who won?")[:27]
+    'Rewrite the follow-up quest'
+    >>> render("rewrite", question="And when?")
+    Traceback (most recent call last):
+    rag.prompts.PromptError: Prompt 'rewrite' needs variable(s) ['history'] (rewrite.txt uses {history}, {question}).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from functools import cache
+
+from .config import REPO
+from .errors import ConfigError
+
+PROMPTS = REPO / "prompts"
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+class PromptError(ConfigError):
+    "A prompt template is missing, malformed, or rendered with the wrong variables."
+
+
+def available() -> list[str]:
+    return sorted(p.stem for p in PROMPTS.glob("*.txt"))
+
+
+@cache
+def load(name: str) -> tuple[str, frozenset[str]]:
+    "A template's text (without the file's final newline) and its field names; read once."
+    if not _NAME.fullmatch(name):
+        raise PromptError(f"Invalid prompt name {name!r}: use lowercase letters, digits and _.")
+    path = PROMPTS / f"{name}.txt"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PromptError(f"No prompt {name!r}: {path} does not exist. Available: {available()}") from None
+    text = text.removesuffix("\n")
+    fields = set()
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError as e:  # a lone { or }
+        raise PromptError(f"{path.name} is not a valid template ({e}). Write literal braces as {{{{ and }}}}.") from e
+    for _literal, field, spec, conversion in parsed:
+        if field is None:
+            continue
+        if not _NAME.fullmatch(field) or spec or conversion:
+            shown = "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise PromptError(
+                f"{path.name} has field {shown}; only plain names like {{question}} are allowed. "
+                "Write literal braces as {{ and }}."
+            )
+        fields.add(field)
+    return text, frozenset(fields)
+
+
+def render(name: str, /, **variables: object) -> str:
+    "Fill template `name` with exactly the variables it uses."
+    text, fields = load(name)
+    missing = sorted(fields - variables.keys())
+    extra = sorted(variables.keys() - fields)
+    uses = ", ".join("{" + f + "}" for f in sorted(fields)) or "no variables"
+    if missing:
+        raise PromptError(f"Prompt {name!r} needs variable(s) {missing} ({name}.txt uses {uses}).")
+    if extra:
+        raise PromptError(f"Prompt {name!r} does not use variable(s) {extra} ({name}.txt uses {uses}).")
+    return text.format_map({k: str(v) for k, v in variables.items()})
