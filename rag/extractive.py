@@ -15,6 +15,7 @@ Deterministic, and needs no model call beyond the query's vector (cached by the 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -26,16 +27,28 @@ from .generation import CANNOT_ANSWER, Generator, History
 from .text import terms, words
 from .types import Hit
 
-W_DENSE, W_COVER, W_RANK = 0.55, 0.45, 0.04
-TYPE_PENALTY = 0.75  # score factor when the sentence lacks the kind of answer asked for
-JOIN_RATIO = 0.8  # a further sentence must score at least this share of the best
-MIN_WORDS = 4
+W_DENSE, W_COVER, W_PARA = 0.5, 0.5, 0.1
+CONTEXT_WEIGHT = 0.5  # a question word found elsewhere in the sentence's paragraph counts this much
+TYPE_PENALTY = 0.6  # score factor when the sentence lacks the kind of answer asked for
+JOIN_RATIO = 0.75  # a further sentence must score at least this share of the best
+ANSWER_POOL = 8  # paragraphs whose sentences compete for the answer
 
-_DATE = re.compile(
-    r"\b(\d{4}|January|February|March|April|May|June|July|August|September|October|November|December)\b"
-)
-_NUMBERISH = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|thousand|dozen)\b",
-                        re.IGNORECASE)
+_MONTH = r"January|February|March|April|May|June|July|August|September|October|November|December"
+_DATE = re.compile(rf"\b(1[89]\d\d|20\d\d|{_MONTH})\b")
+_DATE_EXPR = re.compile(rf"\b(?:{_MONTH})\s+\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:-|–|to)\s*\d{{1,2}})?|\b(?:1[89]|20)\d\d\b")
+_COUNT = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|"
+                    r"thousand|million|dozen|twofold|threefold|tenfold|twentyfold)\b", re.IGNORECASE)
+_PERSON = re.compile(r"\b(Prof\.?|Professor|Dr\.?|Mr\.|Ms\.|Academician|President|Director|Chair)\s+[A-Z]"
+                     r"|\b[A-Z][a-z]+ [A-Z][a-z]+\b")
+_LIST_ITEM = re.compile(r"^(\d{1,2}[.)]|[•·▪●◦\-*–])\s")
+
+
+class _Count:
+    "A count or amount: a number that is not part of a date."
+
+    @staticmethod
+    def search(sentence: str):
+        return _COUNT.search(_DATE_EXPR.sub(" ", sentence))
 
 
 @dataclass(frozen=True)
@@ -46,14 +59,47 @@ class Scored:
     terms: frozenset[str]
 
 
-def answer_type(question: str) -> re.Pattern | None:
-    "The kind of token an answer must contain, from the question's wh-phrase."
+class _Pattern:
+    "An answer type built from the question itself, e.g. the expansion of an abbreviation it names."
+
+    def __init__(self, pattern: str):
+        self.regex = re.compile(pattern)
+
+    def search(self, sentence: str):
+        return self.regex.search(sentence)
+
+
+def answer_type(question: str):
+    "What an answer must contain, from the question's wh-phrase (None: anything)."
+    abbreviation = re.search(r"\b([A-Z]{2,})\b.{0,20}\b(stand for|stands for|short for|abbreviation)|"
+                             r"\b(abbreviation|acronym|full name)\b.{0,20}\b([A-Z]{2,})\b", question)
+    if abbreviation:
+        abbr = abbreviation.group(1) or abbreviation.group(4)
+        return _Pattern(rf"\(\s*{abbr}\s*\)|\b{abbr}\s*\(")
     q = " ".join(words(question)[:6])
     if re.search(r"\b(when|what year|which year|what date|which date|what day|which day|what month)\b", q):
         return _DATE
-    if re.search(r"\b(how many|how much|how long|how old|what percentage|what share|what number|how often)\b", q):
-        return _NUMBERISH
+    if re.search(r"\b(how many|how much|how long|how old|what percentage|what share|what number|how often)\b", q) \
+            or re.search(r"\b(what|which) (was|is|were|are) the (\w+ )?(fee|cost|price|budget|salary|amount|age)s?\b", q):
+        return _Count
+    if re.search(r"^(who|whom|whose)\b|\b(which|what) (professor|doctor|speaker|person|scientist|expert)\b", q):
+        return _PERSON
     return None
+
+
+def is_heading(sentence: str) -> bool:
+    "A label, not a statement: no closing punctuation, short, not a list item."
+    return (not sentence.rstrip("\"'”’)").endswith((".", "!", "?")) and len(sentence.split()) < 8
+            and not _LIST_ITEM.match(sentence))
+
+
+def _discrimination(term: str, pool: list[frozenset[str]]) -> float:
+    """How well a question word tells the candidate sentences apart: a word in every candidate (the
+    topic, e.g. "CSCO" when all candidates are about CSCO) says little about which one answers;
+    a word in few (the focus, e.g. "chaired") says much. In (0, 1]."""
+    n = len(pool)
+    df = sum(term in p for p in pool)
+    return math.log((n + 1) / (df + 0.5)) / math.log((n + 1) / 0.5) if n else 1.0
 
 
 class ExtractiveGenerator(Generator):
@@ -84,27 +130,39 @@ class ExtractiveGenerator(Generator):
         snap = self.retriever.snapshot
         qvec = self.retriever.embed_query(question)
         qterms = set(terms(question))
-        qweight = {t: self.idf(t) for t in qterms}
+        pool = [frozenset(terms(snap.docs[s.doc_id].text[s.start : s.end]))
+                for h in hits for s in map(snap.sentences.__getitem__, snap.para_sentences.get(h.key, ()))]
+        qweight = {t: self.idf(t) * _discrimination(t, pool) for t in qterms}
         total = sum(qweight.values()) or 1.0
         want = answer_type(question)
-        out = []
+        qnumbers = set(re.findall(r"\d+", question))
+        top = hits[0].score if hits and hits[0].score > 0 else 1.0
+        out, offset = [], 0
         for h_i, hit in enumerate(hits):
-            rows = snap.para_sentences.get((hit.doc_id, hit.paragraph), range(0))
+            rows = snap.para_sentences.get(hit.key, range(0))
+            at = offset
+            offset += len(rows)
             if not len(rows):
                 continue
             dense = np.asarray(snap.sentence_vectors[rows.start : rows.stop]) @ qvec
             text = snap.docs[hit.doc_id].text
+            pterms = set(terms(hit.text))
+            context = sum(qweight[t] for t in qterms & pterms)
+            para = max(hit.score, 0.0) / top
+            # a number the question names ("in 2021") must be in the paragraph that answers it
+            factor = TYPE_PENALTY if qnumbers - set(re.findall(r"\d+", hit.text)) else 1.0
             for j, row in enumerate(rows):
                 s = snap.sentences[row]
                 sentence = text[s.start : s.end]
-                if len(sentence.split()) < MIN_WORDS:
+                if is_heading(sentence):
                     continue
-                sterms = frozenset(terms(sentence))
-                cover = sum(qweight[t] for t in qterms & sterms) / total
-                score = W_DENSE * float(dense[j]) + W_COVER * cover + W_RANK / (1 + h_i)
+                sterms = pool[at + j]
+                own = sum(qweight[t] for t in qterms & sterms)
+                cover = (own + CONTEXT_WEIGHT * (context - own)) / total
+                score = W_DENSE * float(dense[j]) + W_COVER * cover + W_PARA * para
                 if want is not None and not want.search(sentence):
                     score *= TYPE_PENALTY
-                out.append(Scored(score, h_i, row, sterms))
+                out.append(Scored(score * factor, h_i, row, sterms))
         return sorted(out, key=lambda s: -s.score)
 
     def select(self, question: str, hits: Sequence[Hit]) -> list[Scored]:

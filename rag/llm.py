@@ -19,6 +19,7 @@ Messages say what failed and what to check, and never contain the API key.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from collections.abc import Iterator, Sequence
@@ -80,6 +81,20 @@ def format_sources(hits: Sequence[Hit], boundary: str) -> str:
     return "\n\n".join(source_block(i, h, boundary) for i, h in enumerate(hits, 1))
 
 
+@functools.lru_cache(maxsize=8)
+def _shared_client(base_url: str, api_key: str, timeout: float, connect: float, retries: int):
+    "One client (and connection pool) per endpoint for the process; generators are per request."
+    import openai
+
+    return openai.OpenAI(
+        base_url=base_url or None,
+        api_key=api_key or "not-needed",
+        timeout=openai.Timeout(timeout, connect=connect),
+        max_retries=retries,
+        http_client=openai.DefaultHttpxClient(event_hooks={"response": [_no_retry_on_quota]}),
+    )
+
+
 class OpenAIGenerator(Generator):
     def __init__(self, settings):
         super().__init__(settings)
@@ -98,16 +113,9 @@ class OpenAIGenerator(Generator):
                     "The openai back-end needs a model: set RAG_LLM_MODEL (and RAG_LLM_BASE_URL for a "
                     "local server such as vLLM, llama.cpp or Ollama, or OPENAI_API_KEY for OpenAI)."
                 )
-            import openai
-
             s = self.settings
-            self._openai = openai.OpenAI(
-                base_url=s.llm_base_url or None,
-                api_key=s.llm_api_key or "not-needed",
-                timeout=openai.Timeout(s.llm_timeout, connect=s.llm_connect_timeout),
-                max_retries=s.llm_max_retries,
-                http_client=openai.DefaultHttpxClient(event_hooks={"response": [_no_retry_on_quota]}),
-            )
+            self._openai = _shared_client(s.llm_base_url, s.llm_api_key, s.llm_timeout, s.llm_connect_timeout,
+                                          s.llm_max_retries)
         return self._openai
 
     def _create(self, messages: list[dict], *, stream: bool, max_tokens: int):
