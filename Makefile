@@ -37,6 +37,7 @@ lint: install
 
 test: install lint
 	$(VENV)/bin/pytest -q
+	$(VENV)/bin/rag eval
 
 eval: install
 	$(VENV)/bin/rag eval

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .config import load_settings
+from .config import REPO, load_settings
 from .errors import RagError
 
 EPILOG = """environment:
@@ -79,6 +79,29 @@ def cmd_search(args) -> int:
     return 0
 
 
+def _eval_harness():
+    """The eval harness, loaded by path from the repository's evals/ folder. It is not part of the
+    package: rag never reads the questions, the harness does."""
+    import importlib
+    import importlib.util
+
+    folder = REPO / "evals"
+    loaded = sys.modules.get("evals")
+    if loaded is None or Path(getattr(loaded, "__file__", "") or "").resolve().parent != folder:
+        init = folder / "__init__.py"
+        if not init.exists():
+            raise RagError(f"the eval harness is not at {folder}: rag eval runs from a checkout of the repository")
+        spec = importlib.util.spec_from_file_location("evals", init, submodule_search_locations=[str(folder)])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["evals"] = module
+        spec.loader.exec_module(module)
+    return importlib.import_module("evals.harness")
+
+
+def cmd_eval(args) -> int:
+    return _eval_harness().main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rag",
@@ -107,6 +130,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retriever", choices=["hybrid", "dense", "bm25"], help="default: hybrid")
     p.add_argument("--json", action="store_true", help="print the hits as JSON")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("eval", help="run the eval set and gate it against the committed baseline",
+                       description="Run evals/questions.jsonl on the offline extractive back-end, write a report "
+                                   "(summary.md, questions.json, chart.png) under $RAG_HOME/eval/<time>/, and "
+                                   "exit 1 when a metric falls more than the tolerance below evals/baseline.json "
+                                   "or a critical question that passed there fails now.")
+    p.add_argument("--out", metavar="DIR", help="report folder (default: $RAG_HOME/eval/<timestamp>/)")
+    p.add_argument("--retriever", choices=["hybrid", "dense", "bm25"], help="retriever to answer with (default: hybrid)")
+    p.add_argument("--split", choices=["all", "calib", "test"], default="all", help="questions to run (default all)")
+    p.add_argument("-k", type=int, help="paragraphs the back-end answers from (default: Settings.k)")
+    p.add_argument("--tolerance", type=float,
+                   help="allowed absolute drop per metric before the gate fails (default 0.02)")
+    p.add_argument("--baseline", metavar="FILE", help="baseline to compare with (default: evals/baseline.json)")
+    p.add_argument("--update-baseline", action="store_true", help="write this run's numbers as the new baseline")
+    p.add_argument("--calibrate", action="store_true",
+                   help="choose Settings.abstain_threshold on the calib split and report its test-split result")
+    p.set_defaults(func=cmd_eval)
     return parser
 
 
