@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -79,6 +80,37 @@ def cmd_search(args) -> int:
     return 0
 
 
+def _marked(text: str, quotes) -> str:
+    "The paragraph with its cited sentences marked »like this«."
+    out, at = [], 0
+    for start, end in sorted(quotes):
+        out += [text[at:start], "»", text[start:end], "«"]
+        at = end
+    return "".join(out + [text[at:]])
+
+
+def cmd_ask(args) -> int:
+    from .pipeline import ask
+
+    settings = load_settings(**({"k": args.k} if args.k else {}))
+    answer = ask(args.question, backend=args.backend, settings=settings)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
+        return 0
+    print(answer.text)
+    if answer.notice:
+        print(f"\nnote: {answer.notice}")
+    if answer.citations:
+        print("\nSources:")
+    for c in answer.citations:
+        flag = "" if c.supported else "  (not supported by this paragraph)"
+        date = f", {c.date}" if c.date else ""
+        print(f"[{c.marker}] {c.title}{date}, paragraph {c.paragraph} ({c.doc_id}, chars {c.start}-{c.end}){flag}")
+        print("    " + _marked(c.text, c.quotes).replace("\n", "\n    "))
+    print(f"\n(answered by {answer.backend})", file=sys.stderr)
+    return 0
+
+
 def _eval_harness():
     """The eval harness, loaded by path from the repository's evals/ folder. It is not part of the
     package: rag never reads the questions, the harness does."""
@@ -131,6 +163,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the hits as JSON")
     p.set_defaults(func=cmd_search)
 
+    p = sub.add_parser("ask", help="answer a question with numbered paragraph citations",
+                       description="Answer from the articles. Prints the answer, then each cited source: title, "
+                                   "paragraph number and the paragraph with the cited sentence »marked«. Says so "
+                                   "plainly when the articles do not hold the answer.")
+    p.add_argument("question")
+    p.add_argument("--backend", choices=["extractive", "openai"],
+                   help="default: openai when RAG_LLM_MODEL is set, else extractive (offline)")
+    p.add_argument("-k", type=int, help="paragraphs to answer from (default 5)")
+    p.add_argument("--json", action="store_true", help="print Answer.to_dict() as JSON")
+    p.set_defaults(func=cmd_ask)
+
     p = sub.add_parser("eval", help="run the eval set and gate it against the committed baseline",
                        description="Run evals/questions.jsonl on the offline extractive back-end, write a report "
                                    "(summary.md, questions.json, chart.png) under $RAG_HOME/eval/<time>/, and "
@@ -164,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
+    except BrokenPipeError:  # e.g. `rag ask ... | head`: the reader left, nothing to report
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit, by design
+        return 0
 
 
 if __name__ == "__main__":

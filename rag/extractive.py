@@ -30,7 +30,9 @@ from .types import Hit
 W_DENSE, W_COVER, W_PARA = 0.5, 0.5, 0.1
 CONTEXT_WEIGHT = 0.5  # a question word found elsewhere in the sentence's paragraph counts this much
 TYPE_PENALTY = 0.6  # score factor when the sentence lacks the kind of answer asked for
+NAME_BONUS = 0.1  # the sentence names a thing of the kind asked for ("which award" -> "... Award")
 JOIN_RATIO = 0.75  # a further sentence must score at least this share of the best
+LIST_JOIN_RATIO = 0.6  # ... or this share, when it names another thing of the kind asked for
 ANSWER_POOL = 8  # paragraphs whose sentences compete for the answer
 
 _MONTH = r"January|February|March|April|May|June|July|August|September|October|November|December"
@@ -87,6 +89,24 @@ def answer_type(question: str):
     return None
 
 
+def named_kind(question: str) -> re.Pattern | None:
+    """For "which/what (two) <noun>" questions, a proper name headed by that noun: "What awards..."
+    -> "Distinguished Service Award", "Which university..." -> "Peking University".
+
+    >>> bool(named_kind("What two awards did Huang receive?").search("the Distinguished Service Award"))
+    True
+    """
+    m = re.search(r"\b(?:which|what)\s+(?:\w+\s+){0,2}?(?:two|three|four|several)?\s*([a-z]{4,}?)(?:ies|es|s)?\b"
+                  r"\s+(?:did|does|do|was|were|is|are|has|have|had|will|can)\b", question, re.IGNORECASE)
+    if not m or m.group(1).lower() in _NOT_KINDS:
+        return None
+    noun = m.group(1).lower()
+    return re.compile(rf"(?:[A-Z][\w’'&.-]*\s+){{1,6}}{noun.capitalize()}\w*\b")
+
+
+_NOT_KINDS = {"year", "date", "month", "time", "kind", "type", "role", "part", "thing", "ways", "area", "aspect"}
+
+
 def is_heading(sentence: str) -> bool:
     "A label, not a statement: no closing punctuation, short, not a list item."
     return (not sentence.rstrip("\"'”’)").endswith((".", "!", "?")) and len(sentence.split()) < 8
@@ -135,6 +155,7 @@ class ExtractiveGenerator(Generator):
         qweight = {t: self.idf(t) * _discrimination(t, pool) for t in qterms}
         total = sum(qweight.values()) or 1.0
         want = answer_type(question)
+        kind = named_kind(question)
         qnumbers = set(re.findall(r"\d+", question))
         top = hits[0].score if hits and hits[0].score > 0 else 1.0
         out, offset = [], 0
@@ -162,25 +183,42 @@ class ExtractiveGenerator(Generator):
                 score = W_DENSE * float(dense[j]) + W_COVER * cover + W_PARA * para
                 if want is not None and not want.search(sentence):
                     score *= TYPE_PENALTY
+                if kind is not None and kind.search(sentence):
+                    score += NAME_BONUS
                 out.append(Scored(score * factor, h_i, row, sterms))
         return sorted(out, key=lambda s: -s.score)
 
     def select(self, question: str, hits: Sequence[Hit]) -> list[Scored]:
-        "The answer's sentences (in reading order per article), or [] to abstain."
+        """The answer's sentences (in reading order per article), or [] to abstain.
+
+        After the best sentence, others join when they score close to it and add a question word or
+        another article. When the question asks for named things of a kind ("What two awards..."),
+        and the best sentence names one, only sentences naming another join, at a lower bar: such
+        lists are often spread over articles."""
         ranked = self.score(question, hits)
         if not ranked or ranked[0].score < self.settings.abstain_threshold:
             return []
         best = ranked[0]
         qterms = set(terms(question))
+        kind = named_kind(question)
+        snap = self.retriever.snapshot
+        sentence_text = lambda c: snap.docs[snap.sentences[c.sentence].doc_id].text[  # noqa: E731
+            snap.sentences[c.sentence].start : snap.sentences[c.sentence].end]
+        names = set(kind.findall(sentence_text(best))) if kind else set()
         chosen, covered = [best], set(best.terms) & qterms
         docs = {hits[best.hit].doc_id}
-        snap = self.retriever.snapshot
         for cand in ranked[1:]:
-            if len(chosen) >= self.settings.max_answer_sentences or cand.score < JOIN_RATIO * best.score:
+            if len(chosen) >= self.settings.max_answer_sentences:
                 break
+            new_names = set(kind.findall(sentence_text(cand))) - names if kind else set()
+            bar = LIST_JOIN_RATIO if new_names else JOIN_RATIO
+            if cand.score < bar * best.score:
+                continue
             adds_terms = bool((cand.terms & qterms) - covered)
             new_doc = hits[cand.hit].doc_id not in docs
-            if not (adds_terms or new_doc):
+            if names and not new_names:
+                continue  # a list answer: only another named item adds to it
+            if not (adds_terms or new_doc or new_names):
                 continue
             vecs = np.asarray(snap.sentence_vectors[[c.sentence for c in chosen]])
             if float((vecs @ np.asarray(snap.sentence_vectors[cand.sentence])).max()) > 0.92:
@@ -188,6 +226,7 @@ class ExtractiveGenerator(Generator):
             chosen.append(cand)
             covered |= cand.terms & qterms
             docs.add(hits[cand.hit].doc_id)
+            names |= new_names
         return sorted(chosen, key=lambda c: (c.hit, c.sentence))
 
     def stream(self, question: str, hits: Sequence[Hit], history: History = ()) -> Iterator[str]:
