@@ -58,7 +58,7 @@ class Settings:
     candidates: int = 50  # per retriever, before fusion
     # Extractive answering. Abstain unless the best sentence clears this bar; calibrated on the
     # eval set's calib split by `rag eval --calibrate` (see evals/README.md).
-    abstain_threshold: float = 0.38
+    abstain_threshold: float = 0.39
     max_answer_sentences: int = 3
     max_question_chars: int = 2000
     max_file_bytes: int = 10 * 1024 * 1024

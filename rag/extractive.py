@@ -84,7 +84,7 @@ def answer_type(question: str):
     if re.search(r"\b(how many|how much|how long|how old|what percentage|what share|what number|how often)\b", q) \
             or re.search(r"\b(what|which) (was|is|were|are) the (\w+ )?(fee|cost|price|budget|salary|amount|age)s?\b", q):
         return _Count
-    if re.search(r"^(who|whom|whose)\b|\b(which|what) (professor|doctor|speaker|person|scientist|expert)\b", q):
+    if re.search(r"^(who|whom)\b|\b(which|what) (professor|doctor|speaker|person|scientist|expert)\b", q):
         return _PERSON
     return None
 
@@ -141,7 +141,7 @@ class ExtractiveGenerator(Generator):
         return bm25.vocab_dict, np.log((n - df + 0.5) / (df + 0.5) + 1.0)
 
     def idf(self, term: str) -> float:
-        vocab, idf = self._idf
+        vocab, idf = self.retriever.idf
         tid = vocab.get(term)
         return float(idf[tid]) if tid is not None else float(idf.max())
 
@@ -170,8 +170,8 @@ class ExtractiveGenerator(Generator):
             pterms = set(terms(hit.text))
             context = sum(qweight[t] for t in qterms & pterms)
             para = max(hit.score, 0.0) / top
-            # a number the question names ("in 2021") must be in the paragraph that answers it
-            factor = TYPE_PENALTY if qnumbers - set(re.findall(r"\d+", hit.text)) else 1.0
+            # a number the question names ("in 2021") must be in the article that answers it
+            factor = TYPE_PENALTY if qnumbers - set(re.findall(r"\d+", text)) else 1.0
             for j, row in enumerate(rows):
                 s = snap.sentences[row]
                 sentence = text[s.start : s.end]
@@ -183,6 +183,8 @@ class ExtractiveGenerator(Generator):
                 score = W_DENSE * float(dense[j]) + W_COVER * cover + W_PARA * para
                 if want is not None and not want.search(sentence):
                     score *= TYPE_PENALTY
+                elif isinstance(want, _Pattern):
+                    score += NAME_BONUS  # it states exactly what was asked, e.g. "... (CSCO)"
                 if kind is not None and kind.search(sentence):
                     score += NAME_BONUS
                 out.append(Scored(score * factor, h_i, row, sterms))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from functools import cached_property
 
 import numpy as np
 
@@ -49,6 +50,14 @@ class Retriever:
         self.chunk_para = [(c.doc_id, c.paragraph) for c in snapshot.chunks]
         self.vocab = snapshot.bm25.vocab_dict
         self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    @cached_property
+    def idf(self) -> tuple[dict[str, int], np.ndarray]:
+        "(vocabulary, IDF per term id), from the BM25 index's document frequencies."
+        scores = self.snapshot.bm25.scores
+        df = np.diff(np.asarray(scores["indptr"]))
+        n = scores["num_docs"]
+        return self.vocab, np.log((n - df + 0.5) / (df + 0.5) + 1.0)
 
     def embed_query(self, query: str) -> np.ndarray:
         "The query's vector; the last few are kept, since answering reuses retrieval's vector."
