@@ -107,6 +107,21 @@ def named_kind(question: str) -> re.Pattern | None:
 _NOT_KINDS = {"year", "date", "month", "time", "kind", "type", "role", "part", "thing", "ways", "area", "aspect"}
 
 
+def definition(question: str) -> re.Pattern | None:
+    """For "What is X?", a sentence that defines X: "X is ...", "... known as X", "... called X".
+
+    >>> bool(definition("What is the Beijing Protocol?").search("a technique known as the “Beijing Protocol.”"))
+    True
+    """
+    m = re.match(r"\s*what\s+(?:is|are|was|were)\s+(?:the\s+|a\s+|an\s+)?(.{2,60}?)\s*\??\s*$", question, re.I)
+    if not m:
+        return None
+    x = r"\W{0,3}\s*".join(map(re.escape, m.group(1).split()))
+    q = r"[“\"‘'(]?"
+    return re.compile(rf"\b(known as|called|named|termed|dubbed)\s+(the\s+)?{q}{x}"
+                      rf"|\b{x}\W{{0,3}}\s+(\([^)]*\)\s+)?(is|are|was|were|refers to|means)\b", re.I)
+
+
 def is_heading(sentence: str) -> bool:
     "A label, not a statement: no closing punctuation, short, not a list item."
     return (not sentence.rstrip("\"'”’)").endswith((".", "!", "?")) and len(sentence.split()) < 8
@@ -156,6 +171,7 @@ class ExtractiveGenerator(Generator):
         total = sum(qweight.values()) or 1.0
         want = answer_type(question)
         kind = named_kind(question)
+        defines = definition(question)
         qnumbers = set(re.findall(r"\d+", question))
         top = hits[0].score if hits and hits[0].score > 0 else 1.0
         out, offset = [], 0
@@ -186,6 +202,8 @@ class ExtractiveGenerator(Generator):
                 elif isinstance(want, _Pattern):
                     score += NAME_BONUS  # it states exactly what was asked, e.g. "... (CSCO)"
                 if kind is not None and kind.search(sentence):
+                    score += NAME_BONUS
+                if defines is not None and defines.search(sentence):
                     score += NAME_BONUS
                 out.append(Scored(score * factor, h_i, row, sterms))
         return sorted(out, key=lambda s: -s.score)
