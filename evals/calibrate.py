@@ -1,7 +1,7 @@
 """`rag eval --calibrate`: choose Settings.abstain_threshold on the calib split only.
 
 The extractive back-end abstains when its best sentence scores under the threshold. For each
-question we record that best score once (the run's retriever, k paragraphs) and whether `ask`
+question we record that best score once (over the paragraphs `ask` retrieved) and whether `ask`
 abstains even with no threshold (an input it refuses, or no citable sentence). A threshold t then
 predicts: abstain iff refused or best < t. The sweep maximises, on the calib split,
 
@@ -22,7 +22,6 @@ from pathlib import Path
 from rag.config import Settings
 from rag.extractive import ExtractiveGenerator
 from rag.pipeline import ask
-from rag.retrieval import get_retriever
 
 from .dataset import load
 
@@ -74,15 +73,15 @@ def choose(samples: list[Sample]) -> float:
 
 
 def observe(settings: Settings, questions) -> list[Sample]:
-    "Best sentence score and forced abstention per question."
+    """Best sentence score and forced abstention per question. The sentences are scored over the
+    paragraphs `ask` itself retrieved (Answer.hits), so the sweep sees what the back-end saw."""
     gen = ExtractiveGenerator(settings)
-    retriever = get_retriever(settings)
     never = settings.with_(abstain_threshold=-math.inf)
     out = []
     for q in questions:
-        refused = ask(q.question, backend="extractive", settings=never).abstained
-        ranked = gen.score(q.question, retriever.search(q.question, settings.k, settings.retriever))
-        out.append(Sample(q.id, q.split, q.answerable, refused, ranked[0].score if ranked else -math.inf))
+        answer = ask(q.question, backend="extractive", settings=never)
+        ranked = gen.score(q.question, answer.hits)
+        out.append(Sample(q.id, q.split, q.answerable, answer.abstained, ranked[0].score if ranked else -math.inf))
     return out
 
 
