@@ -24,7 +24,7 @@ index: install
 	$(VENV)/bin/rag index
 
 run: index
-	$(VENV)/bin/rag search "What is the Beijing Protocol?" -k 3
+	$(PY) app.py --host $(HOST) --port $(PORT)
 
 # Debian's chromium for the browser test (Playwright's own browser download cannot work offline).
 browser:
@@ -35,7 +35,7 @@ browser:
 lint: install
 	$(VENV)/bin/ruff check rag tests evals benchmarks app.py
 
-test: install lint
+test: install browser lint
 	$(VENV)/bin/pytest -q
 	$(VENV)/bin/rag eval
 
