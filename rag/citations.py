@@ -19,6 +19,7 @@ from .text import STOPWORDS, sentence_spans, terms
 from .types import Citation, Hit
 
 MARKER = re.compile(r"\s*\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
+_LEAD = re.compile(rf"(?:{MARKER.pattern})+")
 MIN_OVERLAP = 0.6
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][A-Za-z’'\-]+(?:\s+[A-Z][A-Za-z’'\-]+)*")
@@ -78,8 +79,8 @@ class Claim:
 def split_claims(reply: str) -> list[Claim]:
     """Sentences of a reply with the markers that follow them ("... award [1]." or "... award. [1]").
 
-    >>> [(c.text, c.markers) for c in split_claims("It won [1]. It grew. [2, 3] Done")]
-    [('It won.', (1,)), ('It grew.', (2, 3)), ('Done', ())]
+    >>> [(c.text, c.markers) for c in split_claims("It won [1]. It grew. [2, 3] Done. [1][4]")]
+    [('It won.', (1,)), ('It grew.', (2, 3)), ('Done.', (1, 4))]
     """
     claims = []
     spans = sentence_spans(reply)
@@ -88,10 +89,11 @@ def split_claims(reply: str) -> list[Claim]:
         nxt = spans[i + 1][0] if i + 1 < len(spans) else len(reply)
         tail = reply[e:nxt]
         chunk = reply[s:e]
-        lead = MARKER.match(chunk)
-        if lead and claims and lead.start() == 0:  # "[2] Next sentence": a marker that trails the last one
+        lead = _LEAD.match(chunk)
+        if lead and claims:  # "... award. [1][2] Next": markers trailing the previous sentence
             prev = claims.pop()
-            claims.append(Claim(prev.text, prev.markers + _ints(lead.group(1))))
+            extra = tuple(n for m in MARKER.finditer(lead.group()) for n in _ints(m.group(1)))
+            claims.append(Claim(prev.text, prev.markers + extra))
             chunk = chunk[lead.end():]
         markers = tuple(n for m in MARKER.finditer(chunk + tail) for n in _ints(m.group(1)))
         text = MARKER.sub("", chunk).strip()
