@@ -84,7 +84,8 @@ a.cite.bad { color: #b42318 !important; }
 .src-title { font-weight: 600; }
 .src-where { display: block; font-size: .78rem; color: var(--body-text-color-subdued); }
 .src-flag { display: block; font-size: .78rem; color: #b42318; }
-.src-quote { display: block; font-size: .86rem; margin-top: .25rem; color: var(--body-text-color); }
+.src-quote { display: block; font-size: .86rem; margin-top: .3rem; color: var(--body-text-color);
+  border-left: 3px solid #fbbf24; padding-left: .5rem; }
 details.src[open] .src-quote { display: none; }
 .src-para { font-size: .9rem; line-height: 1.55; margin: .4rem 0 .2rem; white-space: pre-wrap; }
 .src-para mark { background: #fde68a; color: #1f2937; padding: 0 .1em; border-radius: 3px; }

@@ -273,7 +273,7 @@ def _source_card(c: Mapping, turn: int) -> str:
         f'<details class="src{" bad" if bad else ""}" id="{anchor(turn, c["marker"])}">'
         f'<summary><span class="src-n">[{c["marker"]}]</span> <span class="src-title">{safe_text(c["title"])}</span>'
         f'<span class="src-where">{date} · paragraph {int(c["paragraph"])}</span>{flag}'
-        f'<span class="src-quote">“{safe_text(_quote(c))}”</span></summary>'
+        f'<span class="src-quote">{safe_text(_quote(c))}</span></summary>'
         f'<p class="src-para">{highlight(c["text"], c.get("quotes") or ())}</p>'
         f'<p class="src-ref">{safe_text(c["doc_id"])} · paragraph {int(c["paragraph"])} · characters '
         f'{int(c["start"])}–{int(c["end"])}</p></details>'
