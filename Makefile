@@ -33,7 +33,7 @@ browser:
 	  else echo "browser tests need chromium: sudo apt-get install -y chromium"; fi; }
 
 lint: install
-	$(VENV)/bin/ruff check rag tests evals benchmarks app.py
+	$(VENV)/bin/ruff check .
 
 test: install browser lint
 	$(VENV)/bin/pytest -q

@@ -50,6 +50,7 @@ class Retriever:
         self.chunk_para = [(c.doc_id, c.paragraph) for c in snapshot.chunks]
         self.vocab = snapshot.bm25.vocab_dict
         self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._qlock = threading.Lock()  # the UI answers on several worker threads
 
     @cached_property
     def idf(self) -> tuple[dict[str, int], np.ndarray]:
@@ -61,12 +62,14 @@ class Retriever:
 
     def embed_query(self, query: str) -> np.ndarray:
         "The query's vector; the last few are kept, since answering reuses retrieval's vector."
-        vec = self._qcache.get(query)
+        with self._qlock:
+            vec = self._qcache.get(query)
         if vec is None:
             vec = self.embedder.embed_batch([query])[0]
-            self._qcache[query] = vec
-            if len(self._qcache) > 64:
-                self._qcache.popitem(last=False)
+            with self._qlock:
+                self._qcache[query] = vec
+                if len(self._qcache) > 64:
+                    self._qcache.popitem(last=False)
         return vec
 
     def dense(self, qvec: np.ndarray, n: int) -> dict[tuple[str, int], float]:
