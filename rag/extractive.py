@@ -122,6 +122,16 @@ def definition(question: str) -> re.Pattern | None:
                       rf"|\b{x}\W{{0,3}}\s+(\([^)]*\)\s+)?(is|are|was|were|refers to|means)\b", re.I)
 
 
+_FUTURE_Q = re.compile(r"\b(will|next|upcoming|future|plan(?:s|ned)? to|going to)\b", re.IGNORECASE)
+_FUTURE_S = re.compile(r"\b(will|would|next|upcoming|future|plans?|planned|aims?|intends?|going to|forward|"
+                       r"ahead|prospects?|to be held|shall)\b", re.IGNORECASE)
+
+
+def tense_mismatch(question: str, sentence: str) -> bool:
+    "A question about the future answered by a sentence that only reports the past."
+    return bool(_FUTURE_Q.search(question)) and not _FUTURE_S.search(sentence)
+
+
 def is_heading(sentence: str) -> bool:
     "A label, not a statement: no closing punctuation, short, not a list item."
     return (not sentence.rstrip("\"'”’)").endswith((".", "!", "?")) and len(sentence.split()) < 8
@@ -197,7 +207,7 @@ class ExtractiveGenerator(Generator):
                 own = sum(qweight[t] for t in qterms & sterms)
                 cover = (own + CONTEXT_WEIGHT * (context - own)) / total
                 score = W_DENSE * float(dense[j]) + W_COVER * cover + W_PARA * para
-                if want is not None and not want.search(sentence):
+                if (want is not None and not want.search(sentence)) or tense_mismatch(question, sentence):
                     score *= TYPE_PENALTY
                 elif isinstance(want, _Pattern):
                     score += NAME_BONUS  # it states exactly what was asked, e.g. "... (CSCO)"
