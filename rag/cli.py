@@ -28,7 +28,7 @@ def _err(msg: str) -> None:
 def cmd_index(args) -> int:
     from .index import build_index, index_status, load_snapshot
 
-    settings = load_settings(**({"build_backend": args.backend} if args.backend else {}))
+    settings = load_settings()
     paths = [Path(p).expanduser().resolve() for p in args.paths] or None
     for p in paths or []:
         if not p.exists():
@@ -151,7 +151,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="rebuild even if the index is up to date")
     p.add_argument("--check", action="store_true", help="only report whether the index is fresh (exit 1 if not)")
     p.add_argument("--verify", action="store_true", help="check every index file's sha256")
-    p.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], help="embedding back-end for this build")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_index)
 
