@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from functools import lru_cache
@@ -197,7 +196,3 @@ def get_embedder(model: str, backend: str = "torch", *, home: Path | None = None
         raise ConfigError("The ONNX back-ends need RAG_HOME to keep the exported model")
     int8 = backend == "onnx-int8"
     return OnnxEmbedder(model, ensure_onnx(home, model, int8=int8), int8=int8, threads=threads)
-
-
-def default_threads() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
