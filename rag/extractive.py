@@ -2,9 +2,13 @@
 
 Each sentence of the retrieved paragraphs is scored against the question by
   - dense similarity: its sentence vector (computed at index time) against the query vector;
-  - coverage: the IDF-weighted share of the question's content words it contains;
-  - answer type: a "when" question wants a date in the sentence, "how many" a number, ...;
-  - the paragraph's retrieval rank, as a small prior.
+  - coverage: the share of the question's content words it contains (half credit for words found
+    elsewhere in its paragraph), each word weighted by IDF and by how well it separates the
+    candidate sentences (the topic shared by all candidates counts little, the focus much);
+  - answer type: a "when" question wants a date in the sentence, "how many" a count, "who" a
+    person, "what does X stand for" the expansion, "which award" a named award, "what is X" a
+    definition; a question about the future is not answered by a past-only sentence;
+  - the paragraph's retrieval score, as a small prior.
 The best sentence answers; up to two more join when they score close to it and add something (a
 question word not yet covered, or another article - so "What two awards did Huang receive?" can
 combine two articles). If even the best sentence is weak, the back-end abstains: the threshold
@@ -156,14 +160,9 @@ class ExtractiveGenerator(Generator):
 
         return get_retriever(self.settings)
 
-    @cached_property
-    def _idf(self) -> tuple[dict[str, int], np.ndarray]:
-        "IDF per term, from the BM25 index's document frequencies (no second pass over the corpus)."
-        bm25 = self.retriever.snapshot.bm25
-        indptr = np.asarray(bm25.scores["indptr"])
-        df = np.diff(indptr)
-        n = bm25.scores["num_docs"]
-        return bm25.vocab_dict, np.log((n - df + 0.5) / (df + 0.5) + 1.0)
+    def text(self, scored: Scored) -> str:
+        s = self.retriever.snapshot.sentences[scored.sentence]
+        return self.retriever.snapshot.docs[s.doc_id].text[s.start : s.end]
 
     def idf(self, term: str) -> float:
         vocab, idf = self.retriever.idf
@@ -232,15 +231,13 @@ class ExtractiveGenerator(Generator):
         qterms = set(terms(question))
         kind = named_kind(question)
         snap = self.retriever.snapshot
-        sentence_text = lambda c: snap.docs[snap.sentences[c.sentence].doc_id].text[  # noqa: E731
-            snap.sentences[c.sentence].start : snap.sentences[c.sentence].end]
-        names = set(kind.findall(sentence_text(best))) if kind else set()
+        names = set(kind.findall(self.text(best))) if kind else set()
         chosen, covered = [best], set(best.terms) & qterms
         docs = {hits[best.hit].doc_id}
         for cand in ranked[1:]:
             if len(chosen) >= self.settings.max_answer_sentences:
                 break
-            new_names = set(kind.findall(sentence_text(cand))) - names if kind else set()
+            new_names = set(kind.findall(self.text(cand))) - names if kind else set()
             bar = LIST_JOIN_RATIO if new_names else JOIN_RATIO
             if cand.score < bar * best.score:
                 continue
@@ -264,10 +261,6 @@ class ExtractiveGenerator(Generator):
         if not chosen:
             yield CANNOT_ANSWER
             return
-        snap = self.retriever.snapshot
-        parts = []
-        for c in chosen:
-            s = snap.sentences[c.sentence]
-            parts.append(f"{snap.docs[s.doc_id].text[s.start : s.end]} [{c.hit + 1}]")
+        parts = [f"{self.text(c)} [{c.hit + 1}]" for c in chosen]
         for i, part in enumerate(parts):
             yield part if i == 0 else " " + part
