@@ -50,8 +50,8 @@ def notes(rounds: int) -> list[str]:
         f"Index build: each back-end in its own process, fresh RAG_HOME (no embedding cache). The "
         f"{SYNTHETIC_TARGET:,}-paragraph column is extrapolated from the measured synthetic sample, not "
         "measured (embedding 100k paragraphs takes 30-50 min per back-end here); pass `--build-sample 100000` "
-        "to measure it. Synthetic paragraphs recombine the seeds' own sentences, so their sentence vectors "
-        "mostly come from the cache: texts/s is the embedding rate.",
+        "to measure it. Synthetic paragraphs recombine the seeds' sentences with one word of each swapped, so "
+        "like real text each paragraph embeds itself and its sentences (texts/s is the embedding rate).",
     ]
 
 
@@ -144,7 +144,7 @@ def run_scale(sizes: list[int], t0: float) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", action="store_true", help="also the 10k/100k/1M scale part (about 40 min)")
+    parser.add_argument("--scale", action="store_true", help="also the 10k/100k/1M scale part (about 15 min more, ~12 GB RAM at peak)")
     parser.add_argument("--scale-sizes", default="10000,100000,1000000", help="vector counts for --scale")
     parser.add_argument("--quick", action="store_true",
                         help="a fast smoke run: fewer repetitions, a tiny build sample; README untouched")
