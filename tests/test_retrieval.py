@@ -107,3 +107,17 @@ def test_tiktoken_loads_offline_with_its_hash_check(tmp_path, monkeypatch):
     assert tiktoken.load.check_hash(blob, "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7") or \
         tiktoken.load.check_hash(blob, "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d")
     tokens.get_encoding.cache_clear()
+
+
+def test_top_scored_equals_a_full_sort_of_the_positive_scores():
+    from rag.retrieval import top_scored
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        scores = rng.random(1000) * (rng.random(1000) > 0.7)
+        m = int(rng.integers(1, 50))
+        full = np.argsort(-scores, kind="stable")
+        full = full[scores[full] > 0][:m]
+        got = top_scored(scores, m)
+        assert len(got) == len(full) and np.array_equal(scores[got], scores[full])
+    assert top_scored(np.zeros(10), 5).size == 0
