@@ -69,7 +69,7 @@ def _build_targets(r: dict) -> list[list]:
     torch = _get(builds, "torch", "synthetic", "paragraphs_per_s")
     rows = [["build ≥ 30 paragraphs/s, default embedder (torch)",
              f"{torch} /s" if torch else NA, _verdict(None if torch is None else torch >= 30)]]
-    for name in ("onnx-int8", "onnx-int8 per-channel (candidate)"):
+    for name in ("onnx-int8",):
         b = builds.get(name, {})
         rate = _get(b, "synthetic", "paragraphs_per_s")
         if not rate or not torch or "recall_at_5_dense" not in b:
@@ -117,23 +117,14 @@ def reasons(r: dict) -> list[str]:
     out = []
     builds = r.get("build", {})
     torch, int8 = builds.get("torch", {}), builds.get("onnx-int8", {})
-    cand = builds.get("onnx-int8 per-channel (candidate)", {})
     if "recall_at_5_dense" in torch and "recall_at_5_dense" in int8 and not _same_quality(int8, torch):
-        text = (f"onnx-int8 loses quality: rag/onnx_export.py quantises per tensor, and dense recall@5 drops from "
-                f"{torch['recall_at_5_dense']} to {int8['recall_at_5_dense']}.")
-        if "recall_at_5_dense" in cand:
-            text += (f" Quantised per channel (`quantize_dynamic(..., per_channel=True)`, the candidate row) dense "
-                     f"recall@5 stays {cand['recall_at_5_dense']}, hybrid {cand['recall_at_5_hybrid']}, at "
-                     f"{_get(cand, 'synthetic', 'paragraphs_per_s')} paragraphs/s.")
-        out.append(text)
+        out.append(f"onnx-int8 loses quality: recall@5 hybrid {int8['recall_at_5_hybrid']} / dense "
+                   f"{int8['recall_at_5_dense']} against torch's {torch['recall_at_5_hybrid']} / "
+                   f"{torch['recall_at_5_dense']}.")
     snap = _get(r, "scale", "snapshot") or {}
     if _get(snap, "retrieve", "p50_ms", default=0) > 20:
-        out.append(
-            f"1M retrieve: BM25 takes {_ms(snap.get('bm25'))} of the {_ms(snap.get('retrieve'))}, because "
-            f"rag/retrieval.py argsorts all 1M BM25 scores per query (bm25s's get_scores alone: "
-            f"{_ms(_get(r, 'scale', 'bm25', 'scores'))}). Taking the top 2n with argpartition over the non-zero "
-            f"scores (benchmarks/scale.py `top_scored`) gives a retrieve p50 of {_ms(snap.get('retrieve_proposed_bm25'))} "
-            f"with the same BM25 scores: {snap.get('proposed_bm25_same_scores')}.")
+        out.append(f"1M retrieve: dense {_ms(snap.get('dense'))} and BM25 {_ms(snap.get('bm25'))} of the "
+                   f"{_ms(snap.get('retrieve'))} p50 (bm25s's get_scores alone: {_ms(_get(r, 'scale', 'bm25', 'scores'))}).")
     if snap.get("serving_peak_rss_mb", 0) > 3 * MB_PER_GB or snap.get("snapshot_open_s", 0) >= 1:
         out.append(
             f"1M memory and open time: the FAISS index (mmap, {snap.get('dense_open_s', 0) * 1000:.0f} ms) and bm25s "
@@ -265,8 +256,8 @@ def scale(r: dict) -> list[str]:
         lines += _table(["BM25 (bm25s), recombined seed text", "value"], [
             ["paragraphs", f"{b['n']:,}"], ["build (tokenise + index)", f"{b['build_s']} s ({b['tokenise_s']} + {b['index_s']})"],
             ["open with mmap", f"{b.get('open_s', 0) * 1000:.0f} ms"], ["get_scores p50", _ms(b.get("scores"))],
-            ["get_scores + full argsort (as rag/retrieval.py) p50", _ms(b.get("scores_argsort"))],
-            ["get_scores + proposed top-k (`top_scored`) p50", _ms(b.get("scores_top_scored"))],
+            ["get_scores + full argsort p50", _ms(b.get("scores_argsort"))],
+            ["get_scores + top-k as rag/retrieval.py (`top_scored`) p50", _ms(b.get("scores_top_scored"))],
             ["disk / memory", f"{b['disk_mb']:.0f} MB / {b.get('rss_mb', 0):.0f} MB"]])
     s = sc.get("snapshot")
     if s:
@@ -279,9 +270,7 @@ def scale(r: dict) -> list[str]:
             ["retrieve p50 / p95 (new questions)", f"{_ms(s.get('retrieve'))} / {_ms(s.get('retrieve'), 'p95_ms')}"],
             ["  of which dense (FAISS + sentence re-score) p50", _ms(s.get("dense"))],
             ["  of which BM25 p50", _ms(s.get("bm25"))],
-            ["serving peak RSS", f"{s.get('serving_peak_rss_mb', 0):,.0f} MB"],
-            ["retrieve p50 / p95 with the proposed BM25 top-k", f"{_ms(s.get('retrieve_proposed_bm25'))} / "
-                                                               f"{_ms(s.get('retrieve_proposed_bm25'), 'p95_ms')}"]])
+            ["serving peak RSS", f"{s.get('serving_peak_rss_mb', 0):,.0f} MB"]])
     return lines
 
 

@@ -83,34 +83,15 @@ def prepare(env: dict) -> None:
 
 
 def builds(sample: int) -> dict:
-    """Each back-end, plus a candidate: int8 quantised per channel (rag/onnx_export.py quantises per
-    tensor), from its own models folder, so rag's exports stay untouched."""
-    candidate = per_channel_int8_models()
-    runs = {b: (b, HOME / "models") for b in BACKENDS} | {"onnx-int8 per-channel (candidate)": ("onnx-int8", candidate)}
+    "Each embedding back-end, built in a fresh home that shares the benchmark's exported models."
     out = {}
     work = OUT / "build-work"
-    for name, (backend, models) in runs.items():
+    for backend in BACKENDS:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
-        out[name] = run_worker("build", "--backend", backend, "--work", str(work), "--models", str(models),
-                               "--synthetic", str(sample), tag=backend + ("-candidate" if models == candidate else ""))
+        out[backend] = run_worker("build", "--backend", backend, "--work", str(work), "--models", str(HOME / "models"),
+                                  "--synthetic", str(sample), tag=backend)
     shutil.rmtree(work, ignore_errors=True)
-    return out
-
-
-def per_channel_int8_models() -> Path:
-    "A models folder like HOME/models whose model-int8.onnx is quantised with per_channel=True."
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    out = OUT / "models-int8-per-channel"
-    for src in (HOME / "models").iterdir():
-        dst = out / src.name
-        if not (dst / "model-int8.onnx").exists():
-            dst.mkdir(parents=True, exist_ok=True)
-            if not (dst / "model.onnx").exists():
-                os.symlink(src / "model.onnx", dst / "model.onnx")
-            quantize_dynamic(str(src / "model.onnx"), str(dst / "model-int8.onnx"), weight_type=QuantType.QInt8,
-                             per_channel=True)
     return out
 
 

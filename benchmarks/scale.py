@@ -29,7 +29,6 @@ import hashlib
 import os
 import shutil
 import time
-import types
 from pathlib import Path
 
 import numpy as np
@@ -125,20 +124,11 @@ def bm25(n: int, work: Path) -> dict:
     return row
 
 
-def top_scored(scores: np.ndarray, m: int) -> np.ndarray:
-    """Ids of the m best positive scores, best first, without sorting all of them: the BM25 top-k
-    proposed for rag/retrieval.py (which argsorts every score; at 1M paragraphs that dominates)."""
-    ids = np.flatnonzero(scores > 0)
-    if len(ids) > m:
-        ids = ids[np.argpartition(-scores[ids], m - 1)[:m]]
-    return ids[np.argsort(-scores[ids])]
-
-
 def bm25_probe(folder: Path) -> dict:
-    "Scores for every eval question, then the top 100: as rag/retrieval.py takes them, and as proposed."
+    "Scores for every eval question, then the top 100 as rag/retrieval.py takes them, against a full argsort."
     import bm25s
 
-    from rag.retrieval import bm25_terms
+    from rag.retrieval import bm25_terms, top_scored
 
     base = rss_mb()
     t = time.perf_counter()
@@ -224,20 +214,6 @@ def snapshot(n: int, work: Path, models: Path) -> dict:
     return row
 
 
-def proposed_bm25(self, query: str, n: int) -> dict:
-    "rag.retrieval.Retriever.bm25 with `top_scored` in place of the full argsort; otherwise the same."
-    from rag.retrieval import bm25_terms
-
-    tokens = [t for t in bm25_terms(query) if t in self.vocab]
-    if not tokens:
-        return {}
-    scores = self.snapshot.bm25.get_scores(tokens)
-    best: dict = {}
-    for i in top_scored(scores, n * 2).tolist():
-        best.setdefault(self.chunk_para[i], float(scores[i]))
-    return dict(list(best.items())[:n])
-
-
 def snapshot_probe(home: Path) -> dict:
     "Serve from the snapshot as rag does (bypassing only the source-file freshness check)."
     from rag import ann as rag_ann
@@ -264,13 +240,6 @@ def snapshot_probe(home: Path) -> dict:
               "dense": stats_ms(time_calls(lambda q: retriever.dense(qvecs[q], settings.candidates), questions)),
               "bm25": stats_ms(time_calls(lambda q: retriever.bm25(q, settings.candidates), questions))}
     result["serving_peak_rss_mb"] = peak_rss_mb()
-    def bm25_scores() -> list[list[float]]:  # ties may swap places; their scores may not
-        return [[round(v, 5) for v in retriever.bm25(q, settings.candidates).values()] for q in questions]
-
-    before = bm25_scores()
-    retriever.bm25 = types.MethodType(proposed_bm25, retriever)
-    result["retrieve_proposed_bm25"] = stats_ms(time_calls(search, questions))
-    result["proposed_bm25_same_scores"] = before == bm25_scores()
     return result
 
 

@@ -48,7 +48,8 @@ class Settings:
     # prefix and word-piece/tiktoken drift need headroom.
     chunk_tokens: int = 180
     token_encoding: str = "cl100k_base"
-    # "flat" (exact), "hnsw", "ivf", "ivf-sq8", "ivf-pq", or "auto" (flat below 50k vectors).
+    # "flat" (exact), "hnsw", "ivf", "ivf-sq8", "ivf-pq", or "auto": flat up to 20k vectors, then ivf-sq8
+    # (rag/ann.py; chosen by benchmarks/ at 10k-1M vectors).
     index_type: str = "auto"
     retriever: str = "hybrid"  # "hybrid", "dense" or "bm25"
     k: int = 5
