@@ -330,13 +330,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     auth = parse_auth(os.environ.get("RAG_AUTH"))
     settings = load_settings()
-    from rag.index import ensure_index
     from rag.retrieval import get_retriever
 
     try:
         print("Checking the index…", flush=True)
-        ensure_index(settings, warn=lambda m: print(m, file=sys.stderr))
-        get_retriever(settings)  # load the snapshot and the query model before the first question
+        # builds the index if missing or stale, then loads it and the query model before the first question
+        get_retriever(settings, progress=True, warn=lambda m: print(m, file=sys.stderr))
     except RagError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

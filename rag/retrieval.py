@@ -7,6 +7,7 @@ Dense-only and BM25-only stay selectable so the eval can compare them.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import OrderedDict
 from functools import cached_property
@@ -141,20 +142,21 @@ _lock = threading.Lock()
 _retrievers: dict[tuple, Retriever] = {}
 
 
-def get_retriever(settings: Settings | None = None, *, progress: bool = False) -> Retriever:
-    """The process's retriever for these settings: loaded once, reloaded only when another process
-    (or an upload) switched CURRENT to a new snapshot."""
+def get_retriever(settings: Settings | None = None, *, progress: bool = False, warn=print) -> Retriever:
+    """The process's retriever for these settings: loaded once (the index built first if missing or
+    stale), reloaded only when another process (or an upload) switched CURRENT to a new snapshot."""
     settings = settings or load_settings()
     key = (settings.home, settings.sources, settings.embedder, settings.build_backend, settings.chunk_tokens,
            settings.index_type)
     with _lock:
         r = _retrievers.get(key)
         if r is None:
-            r = Retriever(ensure_index(settings, progress=progress), settings)
+            r = Retriever(ensure_index(settings, progress=progress, warn=warn), settings)
         elif (snap := current_snapshot(settings)) is not None and snap != r.snapshot.path:
             r = Retriever(load_snapshot(snap, verify="size"), settings)
-        if r.settings != settings:
-            r = Retriever(r.snapshot, settings)
+        if r.settings != settings:  # e.g. another k or threshold: same snapshot, model and tables
+            r = copy.copy(r)
+            r.settings = settings
         _retrievers[key] = r
         return r
 
