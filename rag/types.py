@@ -10,6 +10,7 @@ class Paragraph:
     number: int  # 1-based, in reading order
     start: int  # char offsets into Document.text (the decoded source file)
     end: int
+    page: int | None = None  # 1-based page of a paginated source (PDF), where the paragraph starts
 
     def text(self, source: str) -> str:
         return source[self.start : self.end]
@@ -53,6 +54,7 @@ class Hit:
     score: float  # fused (RRF) score; higher is better
     dense_score: float | None = None  # cosine similarity of the best window, if dense retrieval ran
     bm25_score: float | None = None
+    page: int | None = None  # page of a paginated source (PDF)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -70,8 +72,25 @@ class Citation:
     end: int
     text: str  # the full source paragraph
     score: float
-    supported: bool  # the sentence(s) citing it are backed by this paragraph
+    supported: bool  # every sentence citing it is backed by this paragraph
     quotes: tuple[tuple[int, int], ...] = ()  # spans (offsets into text) of the cited sentences
+    page: int | None = None  # page of a paginated source (PDF)
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    "One sentence of an answer, with the markers it cites and whether those paragraphs back it."
+
+    text: str  # without markers
+    markers: tuple[int, ...]  # as shown in Answer.text, 1-based
+    supported: bool
+
+
+@dataclass(frozen=True)
+class Status:
+    "A progress event yielded by ask_stream before the answer (e.g. waiting for the LLM endpoint)."
+
+    text: str
 
 
 @dataclass(frozen=True)
@@ -83,7 +102,9 @@ class Answer:
     backend: str  # "extractive" or "openai:<model>"
     notice: str | None = None  # e.g. "The LLM endpoint failed; showing the offline answer."
     query: str | None = None  # the standalone query used for retrieval, if rewritten
-    hits: tuple[Hit, ...] = field(default=(), repr=False)
+    hits: tuple[Hit, ...] = field(default=(), repr=False)  # everything retrieved, best first
+    sentences: tuple[AnswerSentence, ...] = ()  # Answer.text sentence by sentence, with support flags
+    kind: str = "fact"  # the kind of question answered (rag.answer.analysis.KINDS)
 
     def to_dict(self) -> dict:
         return {
@@ -94,4 +115,6 @@ class Answer:
             "backend": self.backend,
             "notice": self.notice,
             "query": self.query,
+            "kind": self.kind,
+            "sentences": [asdict(x) | {"markers": list(x.markers)} for x in self.sentences],
         }
