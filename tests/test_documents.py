@@ -56,8 +56,11 @@ def test_metadata_titles_dates_and_ids():
     forum = docs["004_df5a4ce205c5cd94"]
     assert forum.date == "2022-08-17"
     assert forum.title.startswith("The 8th Xiaoxiang International Symposium")
-    assert docs["001_6aa580e427458a29"].date == "2023-10-05"
-    assert docs["003_1aa2caca7feab17d"].date == "2025-01-17"
+    # Document.date is the publication date. 000 opens its lede with a yearless date ("On February
+    # 23rd,") and mentions one year: published February 2024. 001-003 state only event dates.
+    assert cibmtr.date == "2024-02"
+    assert [docs[k].date for k in ("001_6aa580e427458a29", "002_f054c3b16198e673", "003_1aa2caca7feab17d")] == [None] * 3
+    assert docs["002_f054c3b16198e673"].title == "The International Workshop on Cell Therapy for Blood Diseases"
 
 
 def test_repeated_section_is_indexed_once():

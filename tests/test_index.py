@@ -1,3 +1,4 @@
+import errno
 import json
 import subprocess
 import sys
@@ -49,10 +50,10 @@ def test_crash_mid_write_keeps_the_previous_index(fresh, monkeypatch):
     (fresh.seeds[0] / "extra.txt").write_text("A brand new article about marrow donors. It has two sentences.\n")
 
     def boom(*a, **k):
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device", "dense.faiss")
 
     monkeypatch.setattr(ann, "write", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(RagError, match=r"^disk full: could not write dense.faiss .*previous index is still in use"):
         build_index(fresh, **quiet)
     assert current_snapshot(fresh) == before
     assert load_snapshot(before).manifest["counts"]["documents"] == 5
