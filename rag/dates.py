@@ -48,17 +48,23 @@ def _iso(year: int, month: int, day: int | None = None) -> str | None:
     return f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day is not None else "")
 
 
-def find_date(text: str) -> str | None:
-    "The first full date (day, month and year) the text states, as ISO yyyy-mm-dd."
+def _first_date(text: str) -> tuple[int, int, str] | None:
+    "(start, end, ISO date) of the first full date (day, month and year) the text states."
     found = []
     if m := _ISO.search(text):
-        found.append((m.start(), _iso(int(m[1]), int(m[2]), int(m[3]))))
+        found.append((m.start(), m.end(), _iso(int(m[1]), int(m[2]), int(m[3]))))
     if m := _MONTH_FIRST.search(text):
-        found.append((m.start(), _iso(int(m[3]), _MONTH_NUM[m[1].lower()], int(m[2]))))
+        found.append((m.start(), m.end(), _iso(int(m[3]), _MONTH_NUM[m[1].lower()], int(m[2]))))
     if m := _DAY_FIRST.search(text):
-        found.append((m.start(), _iso(int(m[3]), _MONTH_NUM[m[2].lower()], int(m[1]))))
-    found = [f for f in found if f[1]]
-    return min(found)[1] if found else None
+        found.append((m.start(), m.end(), _iso(int(m[3]), _MONTH_NUM[m[2].lower()], int(m[1]))))
+    found = [f for f in found if f[2]]
+    return min(found) if found else None
+
+
+def find_date(text: str) -> str | None:
+    "The first full date (day, month and year) the text states, as ISO yyyy-mm-dd."
+    first = _first_date(text)
+    return first[2] if first else None
 
 
 def parse_date(value: str) -> str | None:
@@ -70,10 +76,17 @@ def parse_date(value: str) -> str | None:
 
 
 def header_date(line: str) -> str | None:
-    "The date of a header line that is a date, possibly labelled or in a byline; None for prose."
+    """The date of a header line that is a date: alone, labelled ("Published: ..."), or in a byline
+    ("By Jane Roe | 5 May 2023"). A sentence that mentions a date is not a date line."""
     if len(line) > HEADER_DATE_MAX_CHARS:
         return None
-    return find_date(_LABEL.sub("", line))
+    text = _LABEL.sub("", line)
+    found = _first_date(text)
+    if not found:
+        return None
+    rest = re.sub(r"[|·•,;:()\[\]\-–—/]+", " ", text[: found[0]] + " " + text[found[1] :]).split()
+    byline = bool(rest) and rest[0].lower() == "by"
+    return found[2] if byline or len(rest) <= 2 else None
 
 
 def lede_month(lede: str, text: str) -> str | None:

@@ -59,20 +59,21 @@ def read_pdf(data: bytes, name: str) -> Extracted:
         raise
     except Exception as e:  # pypdf raises many types on malformed files
         raise DocumentError(f"{name}: not a readable PDF ({type(e).__name__}: {str(e)[:120]})") from e
-    if not any(line.text.strip() for lines in pages for line in lines):
+    _drop_running_lines(pages, bands)
+    if not any(line.text.strip() for lines in pages for line in lines):  # at most a print header and footer
         raise DocumentError(f"{name}: the PDF has no text layer (a scanned or image-only PDF); "
                             "run OCR on it (e.g. ocrmypdf) and add the result")
-    _drop_running_lines(pages, bands)
     out = TextBuilder()
     pending: list[str] = []  # lines of the paragraph being built
     pending_page = 0
     pending_size = 0.0
+    full = 0  # characters in a full-width line of the previous page
     for number, lines in enumerate(pages, 1):
         leading = _usual_leading(lines)
         prev: _Line | None = None
         for line in lines:
             starts_block = prev is None or _breaks(prev, line, leading)
-            if prev is None and pending and not _continues(pending[-1], pending_size, line):
+            if prev is None and pending and not _continues(pending[-1], pending_size, full, line):
                 starts_block = True
             elif prev is None and pending:
                 starts_block = False  # the paragraph goes on from the last page
@@ -84,6 +85,8 @@ def read_pdf(data: bytes, name: str) -> Extracted:
             pending.append(line.text.strip())
             pending_size = line.size
             prev = line
+        if lines:
+            full = sorted(len(line.text) for line in lines)[int(0.9 * (len(lines) - 1))]
     if pending:
         out.add(_join(pending), page=pending_page)
     title = str(meta_title).strip() if meta_title else None
@@ -155,10 +158,12 @@ def _breaks(prev: _Line, line: _Line, leading: float) -> bool:
     return gap > PARAGRAPH_GAP * leading
 
 
-def _continues(last_line: str, size: float, first: _Line) -> bool:
-    "Whether a page's first line continues the paragraph the previous page ended with."
+def _continues(last_line: str, size: float, full: int, first: _Line) -> bool:
+    """Whether a page's first line continues the paragraph the previous page ended with: that
+    paragraph stopped mid-sentence on a full-width line (a short last line ends a paragraph, a
+    heading or a caption), and the new line is set in the same size."""
     same_size = abs(size - first.size) <= SIZE_CHANGE * max(size, first.size)
-    return same_size and bool(_UNFINISHED.search(last_line))
+    return same_size and len(last_line) >= 0.75 * full and bool(_UNFINISHED.search(last_line))
 
 
 def _join(lines: list[str]) -> str:
@@ -199,7 +204,9 @@ def _drop_running_lines(pages: list[list[_Line]], bands: list[tuple[float, float
             counts[key] = counts.get(key, 0) + 1
     repeated = {k for k, n in counts.items() if len(pages) >= 2 and n >= max(2, len(pages) / 2)}
     for lines, cand, (low, high) in zip(pages, candidates, bands, strict=True):
-        body = statistics.median(line.size for line in lines) if lines else 0.0
+        inner = [line.size for line in lines if low <= line.y <= high]
+        # With nothing between the margins (a scanned page), margin text can only be a print header.
+        body = statistics.median(inner) if inner else float("inf")
         lines[:] = [line for line in lines if not (id(line) in cand and (
             _norm_running(line.text) in repeated or _PAGE_NUMBER.match(line.text)
             or ((line.y < low or line.y > high) and line.size < SMALLER * body)))]
