@@ -8,6 +8,7 @@ Dense-only and BM25-only stay selectable so the eval can compare them.
 from __future__ import annotations
 
 import copy
+import logging
 import threading
 from collections import OrderedDict
 from functools import cached_property
@@ -19,6 +20,8 @@ from .config import Settings, load_settings
 from .index import Snapshot, current_snapshot, ensure_index, load_snapshot
 from .text import terms
 from .types import Hit
+
+_log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "dense", "bm25")
 
@@ -142,7 +145,7 @@ _lock = threading.Lock()
 _retrievers: dict[tuple, Retriever] = {}
 
 
-def get_retriever(settings: Settings | None = None, *, progress: bool = False, warn=print) -> Retriever:
+def get_retriever(settings: Settings | None = None, *, progress: bool = False, warn=None) -> Retriever:
     """The process's retriever for these settings: loaded once (the index built first if missing or
     stale), reloaded only when another process (or an upload) switched CURRENT to a new snapshot."""
     settings = settings or load_settings()
@@ -151,7 +154,7 @@ def get_retriever(settings: Settings | None = None, *, progress: bool = False, w
     with _lock:
         r = _retrievers.get(key)
         if r is None:
-            r = Retriever(ensure_index(settings, progress=progress, warn=warn), settings)
+            r = Retriever(ensure_index(settings, progress=progress, warn=warn or _log.warning), settings)  # stderr
         elif (snap := current_snapshot(settings)) is not None and snap != r.snapshot.path:
             r = Retriever(load_snapshot(snap, verify="size"), settings)
         if r.settings != settings:  # e.g. another k or threshold: same snapshot, model and tables
