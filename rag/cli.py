@@ -43,7 +43,9 @@ def cmd_index(args) -> int:
         report = remove_sources(settings, args.paths, progress=not args.quiet, warn=warn)
     elif args.paths:
         report = add_sources(settings, args.paths, progress=not args.quiet, warn=warn)
-    elif not args.force and index_status(settings).state == "fresh":
+    elif not args.force and (status := index_status(settings)).state == "fresh":
+        for note in status.notes:  # nothing to rebuild, but what the sources hold that is left out is said
+            warn(f"skipped {note.reason}")
         snap = current_snapshot(settings)
         if args.verify:
             from .embedding import ensure_onnx

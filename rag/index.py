@@ -61,6 +61,7 @@ Warn = Callable[[str], None]
 class Status:
     state: str  # "fresh", "missing", "stale" or "corrupt"
     reason: str = ""
+    notes: tuple[Skipped, ...] = ()  # what listing the sources left out (outside links, unreadable folders)
 
 
 @dataclass(frozen=True)
@@ -184,16 +185,18 @@ def index_status(settings: Settings) -> Status:
         return Status("stale", "the index does not record its collection")
     coll = Collection.from_json(manifest["collection"], settings.uploads)
     known = manifest.get("sources", {})
-    files = {str(p): p for p in list_files(coll.sources, coll.excluded, settings.home).files}
+    listing = list_files(coll.sources, coll.excluded, settings.home)
+    notes = tuple(listing.notes)
+    files = {str(p): p for p in listing.files}
     for path in sorted(set(known) - set(files)):
-        return Status("stale", f"{Path(path).name} is no longer in the collection's sources")
+        return Status("stale", f"{Path(path).name} is no longer in the collection's sources", notes)
     for path, p in files.items():
         entry = known.get(path)
         if entry is None:
-            return Status("stale", f"{p.name} is new")
+            return Status("stale", f"{p.name} is new", notes)
         if _changed(p, entry):
-            return Status("stale", f"{p.name} changed")
-    return Status("fresh")
+            return Status("stale", f"{p.name} changed", notes)
+    return Status("fresh", "", notes)
 
 
 def _changed(p: Path, entry: dict) -> bool:

@@ -28,7 +28,7 @@ _LEAF = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "figcaption"
 # Containers: their children are read in order.
 _CONTAINER = {"div", "section", "article", "main", "header", "footer", "ul", "ol", "dl", "menu", "figure", "details",
               "table", "thead", "tbody", "tfoot", "fieldset", "center", "body", "html", "hgroup", "search"}
-_BLOCK = _LEAF | _CONTAINER | {"pre", "tr", "td", "th", "hr", "br"}
+_BLOCK = _LEAF | _CONTAINER | {"pre", "tr", "td", "th", "hr"}
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # What a permalink anchor shows instead of words (Sphinx and MkDocs "¶", GitHub "#", "§", "🔗").
 _PERMALINK = {"¶", "#", "§", "🔗", "∞", "⚓"}
@@ -46,26 +46,25 @@ def read_html(html: str) -> Extracted:
     soup = BeautifulSoup(html, "lxml")
     date = _published(soup)
     page_title = _clean_title(soup.title.get_text("")) if soup.title else None
-    for tag in soup.find_all(_DROP):
-        tag.decompose()
-    for tag in soup.find_all(attrs={"role": True}):
-        if not tag.decomposed and str(tag.get("role")).lower() in _DROP_ROLES:
-            tag.decompose()
-    for tag in soup.find_all(attrs={"hidden": True}):
-        if not tag.decomposed:
-            tag.decompose()
-    for a in soup.find_all("a"):
-        if not a.decomposed and a.get_text("").strip() in _PERMALINK and str(a.get("href", "")).startswith("#"):
-            a.decompose()
+    _decompose(soup, lambda t: t.name in _DROP or str(t.get("role", "")).lower() in _DROP_ROLES
+               or t.has_attr("hidden") or (t.name == "a" and str(t.get("href", "")).startswith("#")
+                                           and t.get_text("").strip() in _PERMALINK))
     main = _main_content(soup)
     # A site's header and footer sit outside the article; an article's own header (title, byline)
     # is inside it and kept. Footers inside an article hold tags and share links: dropped too.
-    for tag in soup.find_all(["header", "footer"]):
-        if not tag.decomposed and (tag.name == "footer" or not _inside(tag, main) or tag is main):
-            tag.decompose()
+    _decompose(soup, lambda t: t.name == "footer" or (t.name == "header" and not _inside(t, main)))
     h1 = main.find("h1") or soup.find("h1")
     title = _clean_title(h1.get_text("")) if h1 else None
     title = title or _site_stripped(page_title)
+
+    for br in main.find_all("br"):  # a line break inside a paragraph reads as a space
+        br.replace_with("\n")
+    # Which elements contain a block: computed once, bottom-up (descendants come after their
+    # ancestors in document order), so the walk below never searches a subtree again.
+    holds_block: set[int] = set()
+    for el in reversed(main.find_all(True)):
+        if any(c.name in _BLOCK or id(c) in holds_block for c in el.children if c.name):
+            holds_block.add(id(el))
 
     out = TextBuilder()
     inline: list[str] = []
@@ -81,29 +80,25 @@ def read_html(html: str) -> Extracted:
                 if type(child) is NavigableString:  # not a comment, CDATA, doctype or declaration
                     inline.append(str(child))
                 continue
-            elif child.name == "br":
-                inline.append("\n")
-            elif child.name == "pre":
+            nested = id(child) in holds_block
+            if child.name == "pre":
                 flush()
                 out.add(child.get_text("").strip("\n").rstrip(), "code")
-            elif child.name == "tr":
+            elif child.name == "tr" and not nested:
                 flush()
                 cells = [_text(c) for c in child.find_all(["td", "th"], recursive=False)]
-                if any(c.find(_BLOCK - {"br"}) for c in child.find_all(["td", "th"], recursive=False)):
-                    walk(child)
-                else:
-                    out.add(" | ".join(c for c in cells if c))
-            elif child.name in _LEAF and not child.find(_BLOCK - {"br"}):
+                out.add(" | ".join(c for c in cells if c))
+            elif child.name in _LEAF and not nested:
                 flush()
                 kind = "heading" if child.name in _HEADINGS else "item" if child.name == "li" else "text"
                 text = _text(child)
                 out.add(("• " + text) if kind == "item" and text else text, kind)
-            elif child.name in _BLOCK or child.find(_BLOCK - {"br"}):
+            elif child.name in _BLOCK or nested:
                 flush()
                 walk(child)
                 flush()
             else:
-                inline.append(_inline_text(child))
+                inline.append(child.get_text(""))
 
     walk(main)
     flush()
@@ -111,13 +106,15 @@ def read_html(html: str) -> Extracted:
 
 
 def _text(el) -> str:
-    return _WS.sub(" ", _inline_text(el)).strip()
+    return _WS.sub(" ", el.get_text("")).strip()
 
 
-def _inline_text(el) -> str:
-    for br in el.find_all("br"):
-        br.replace_with("\n")
-    return el.get_text("")
+def _decompose(soup, drop) -> None:
+    "Remove every element `drop` selects (an element inside a removed one goes with it)."
+    chosen = [t for t in soup.find_all(True) if drop(t)]
+    ids = {id(t) for t in chosen}
+    for t in [t for t in chosen if not any(id(p) in ids for p in t.parents)]:
+        t.decompose()
 
 
 def _inside(tag, container) -> bool:
