@@ -215,7 +215,8 @@ def _is_sentence_end(s: str) -> bool:
 
 
 def _titleish(s: str) -> bool:
-    return len(s.split()) <= MAX_TITLE_WORDS and not _is_sentence_end(s) and not s.endswith(":")
+    short = len(s) <= 40 * MAX_TITLE_WORDS and len(s.split()) <= MAX_TITLE_WORDS  # length first: lines can be MBs
+    return short and not _is_sentence_end(s) and not s.endswith(":")
 
 
 def _crumb(line: _Line, anywhere: bool) -> bool:
@@ -253,10 +254,10 @@ def clean(text: str, blocks: tuple[Block, ...] | None = None) -> tuple[str, str 
             break
 
     # Placeholders and repeated short lines (widgets) anywhere; the title repeated in the body.
-    counts = Counter(_norm(line.text) for line in lines if line.kind != "code")
-    for line in lines:
-        if line.kind == "code":
-            continue
+    # Only short lines can be any of these, so long ones are not normalised at all.
+    short_lines = [line for line in lines if line.kind != "code" and len(line.text) <= _CRUMB_MAX_CHARS]
+    counts = Counter(_norm(line.text) for line in short_lines)
+    for line in short_lines:
         n = _norm(line.text)
         short = len(n.split()) <= 5
         if n in _PLACEHOLDERS or (short and counts[n] >= 3) or (title and n == _norm(title)) or _crumb(line, False):
@@ -298,7 +299,8 @@ class _Block:
         first = self.lines[0]
         if first.kind in ("heading", "code", "item"):
             return first.kind == "heading"
-        return len(self.lines) == 1 and len(first.text.split()) <= MAX_HEADING_WORDS and not _is_sentence_end(first.text)
+        return (len(self.lines) == 1 and len(first.text) <= 40 * MAX_HEADING_WORDS
+                and len(first.text.split()) <= MAX_HEADING_WORDS and not _is_sentence_end(first.text))
 
     @property
     def is_list(self) -> bool:
@@ -384,7 +386,7 @@ def _title_from(text: str, paragraphs: list[Paragraph]) -> str:
         return "Untitled"
     from .text import STOPWORDS, sentence_spans
 
-    first = paragraphs[0].text(text)
+    first = paragraphs[0].text(text)[: 8 * MAX_EXTRACT_TITLE_CHARS]  # a title needs no more
     s, e = sentence_spans(first)[0]
     sentence = _PARENTHETICAL.sub("", _LEADING_WHEN.sub("", first[s:e])).rstrip(".").strip()
     sentence = sentence[:1].upper() + sentence[1:]

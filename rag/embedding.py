@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ from .config import PACKAGED_EMBEDDER
 from .errors import BackendError, ConfigError
 
 log = logging.getLogger(__name__)
+_WORDS = re.compile(r"\S+")
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 
@@ -68,6 +70,18 @@ def model_key(name: str) -> str:
     return f"{path.name[:24]}-{h.hexdigest()[:12]}"
 
 
+def clip(text: str, max_tokens: int) -> str:
+    """The text cut after `max_tokens` whitespace-separated words. Every word is at least one token,
+    so the model, which reads only its first max_tokens tokens, sees exactly what it would have
+    seen; but a 10 MB paragraph is not tokenized in full first (that took 30 s)."""
+    if len(text) < 2 * max_tokens:  # too short to hold that many words
+        return text
+    for i, m in enumerate(_WORDS.finditer(text)):
+        if i == max_tokens:
+            return text[: m.start()]
+    return text
+
+
 class Embedder(ABC):
     "Turns texts into L2-normalised float32 vectors (inner product = cosine)."
 
@@ -78,6 +92,7 @@ class Embedder(ABC):
         self.model = model
         self.path = resolve_model(model)
         self.dim = json.loads((self.path / "config.json").read_text())["hidden_size"]
+        self.max_tokens = _max_seq_length(self.path)
 
     @abstractmethod
     def embed_batch(self, texts: list[str]) -> np.ndarray: ...
@@ -85,6 +100,7 @@ class Embedder(ABC):
     def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         "All texts, in batches; longest first so padding is small. `progress(n)` after each batch."
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        texts = [clip(t, self.max_tokens) for t in texts]
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         for b in range(0, len(order), self.batch_size):
             idx = order[b : b + self.batch_size]

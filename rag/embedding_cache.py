@@ -29,7 +29,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 1 << 30  # ~680k vectors of 384 dimensions
-CHECKPOINT_TEXTS = 1024  # a killed build loses at most this many embedded texts
+CHECKPOINT_TEXTS = 256  # a killed build loses at most this many embedded texts (a few seconds of work)
 REFRESH_AGE = 24 * 3600  # last-use times are rewritten at most daily when nothing else changed
 # The journal is merged into vectors.npz when it holds this many files, or a quarter of the cache:
 # a refresh that embeds a few new paragraphs then writes a small file, not the whole cache again.

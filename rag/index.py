@@ -245,8 +245,10 @@ def _writer_lock(settings: Settings):
 def _write_error(e: OSError, settings: Settings) -> RagError:
     "A one-line, actionable message for a failed write under RAG_HOME."
     where = e.filename or settings.home
-    if e.errno in _DISK_FULL:
-        return RagError(f"disk full: could not write {where} ({e.strerror}). Free some space (or set RAG_HOME to "
+    # numpy reports a short write without an errno ("384000 requested and 51168 written").
+    short = e.errno is None and "requested and" in str(e)
+    if e.errno in _DISK_FULL or short:
+        return RagError(f"disk full: could not write {where} ({e.strerror or e}). Free some space (or set RAG_HOME to "
                         "a roomier disk) and run `rag index` again; the previous index is still in use.")
     return RagError(f"cannot write {where} ({e.strerror}); check that RAG_HOME ({settings.home}) is writable. "
                     "The previous index is still in use.")

@@ -17,7 +17,8 @@ _END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
 _LINE = re.compile(r"[^\n]+")
 _NEXT = re.compile(r"\s*(\S)")  # the first character after a candidate sentence end
-_MAX_ABBREVIATION = max(map(len, _ABBREVIATIONS))
+_LOOK_BACK = 32  # a run of letters and dots longer than this before a '.' is no abbreviation
+_TAIL = re.compile(rf"(?<![A-Za-z.])[A-Za-z.]{{1,{_LOOK_BACK}}}\Z")
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being
@@ -46,7 +47,7 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
         ls, le = line.span()
         cut = ls
         for m in _END.finditer(text, ls, le):
-            if _is_abbreviation(text, cut, m.start()) or not _next_starts_sentence(text, m.end(), le):
+            if not _next_starts_sentence(text, m.end(), le) or _is_abbreviation(text, m.start()):
                 continue
             _trimmed(text, cut, m.end(), offset, out)
             cut = m.end()
@@ -63,19 +64,16 @@ def _trimmed(text: str, s: int, e: int, offset: int, out: list[tuple[int, int]])
         out.append((s + offset, e + offset))
 
 
-def _is_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
+def _is_abbreviation(text: str, dot: int) -> bool:
     "Whether the '.' at `dot` ends an abbreviation or an initial rather than a sentence."
     if text[dot] != ".":
         return False
-    # The run of letters and dots right before the dot ("e.g", "Prof", "J"). Longer than any
-    # abbreviation means it is not one; stopping there keeps the look-back constant.
-    i = dot
-    while i > sentence_start and dot - i <= _MAX_ABBREVIATION and (text[i - 1].isascii() and
-                                                                   (text[i - 1].isalpha() or text[i - 1] == ".")):
-        i -= 1
-    if dot - i > _MAX_ABBREVIATION:
+    # The run of letters and dots right before the dot ("e.g", "Prof", "J"), looked for in a
+    # bounded window so the check costs the same on a megabyte line.
+    m = _TAIL.search(text, max(0, dot - _LOOK_BACK), dot)
+    if not m:
         return False
-    w = text[i:dot].lstrip(".").lower()
+    w = m.group().lstrip(".").lower()
     return bool(w) and (w in _ABBREVIATIONS or len(w) == 1)  # an initial, as in "J. Smith"
 
 
