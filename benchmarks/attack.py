@@ -230,6 +230,9 @@ def long_line(work: Path) -> tuple[bool, str]:
     words = "the quick brown fox jumps over the lazy dog near the river bank today. "
     (d / "one-line.txt").write_text((words * (10_000_000 // len(words)))[:10_000_000])
     t = time.perf_counter()
+    rag(home, "index", "-q", "--force")
+    refresh = time.perf_counter() - t  # the same command without the file: start-up and model load
+    t = time.perf_counter()
     p = rag(home, "index", "-q", str(d), timeout=600)
     indexed = time.perf_counter() - t
     prose = ("The quick brown fox jumps over the lazy dog. Prof. J. Smith said so! Is it? " * 140_000)[:10_000_000]
@@ -237,8 +240,9 @@ def long_line(work: Path) -> tuple[bool, str]:
     n = len(sentence_spans(prose))
     split = time.perf_counter() - t
     return p.returncode == 0 and indexed < 120, (
-        f"`rag index` of a 10 MB line (lower-case sentences, no split point) took {indexed:.1f} s including "
-        f"model load; splitting 10 MB of prose into {n:,} sentences took {split:.1f} s")
+        f"`rag index` with a 10 MB line (lower-case sentences, no split point) took {indexed:.1f} s, a rebuild "
+        f"without it {refresh:.1f} s (start-up, model load); splitting 10 MB of prose into {n:,} sentences took "
+        f"{split:.1f} s")
 
 
 @case(6, "crashes that needed manual cleanup: unreadable file, damaged cache, full disk")
