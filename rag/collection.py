@@ -95,15 +95,17 @@ def with_added(coll: Collection, paths: Iterable[Path], home: Path) -> tuple[Col
             raise RagError(f"{raw} is inside RAG_HOME ({home}); add article folders from outside it")
         if p.is_file() and p.suffix.lower() not in SUFFIXES:
             raise RagError(f"{raw} is not an article file; rag reads {', '.join(sorted(SUFFIXES))}")
-        lifted = [x for x in excluded if _inside(Path(x), p) or _inside(p, Path(x))]
-        owner = next((r for r in [*roots, coll.uploads] if _inside(p, Path(r))), None)
-        if owner is not None:
-            excluded = [x for x in excluded if x not in lifted]
-            if not lifted:
-                notes.append(f"{raw} is already part of the collection (source {owner})")
-            continue
+        around = next((x for x in excluded if _inside(p, Path(x)) and Path(x) != p), None)
+        if around is not None:
+            raise RagError(f"{raw} is inside {around}, which was removed from the collection; "
+                           f"add {around} back first, then remove what you do not want")
+        lifted = [x for x in excluded if _inside(Path(x), p)]
         excluded = [x for x in excluded if x not in lifted]
-        roots = [r for r in roots if not _inside(Path(r), p)] + [str(p)]
+        owner = next((r for r in [*roots, coll.uploads] if _inside(p, Path(r))), None)
+        if owner is None:
+            roots = [r for r in roots if not _inside(Path(r), p)] + [str(p)]
+        elif not lifted:
+            notes.append(f"{raw} is already part of the collection (source {owner})")
     return Collection(tuple(roots), coll.uploads, tuple(excluded)), notes
 
 
@@ -119,9 +121,10 @@ def with_removed(coll: Collection, paths: Iterable[Path]) -> tuple[Collection, l
             excluded = [x for x in excluded if not _inside(Path(x), p)]
             continue
         owner = next((r for r in [*roots, coll.uploads] if _inside(p, Path(r))), None)
-        if owner is None:
+        if owner is None or not p.exists():
             listed = "\n  ".join(coll.sources)
-            raise RagError(f"{raw} is not a source of this collection. Its sources are:\n  {listed}")
+            raise RagError(f"{raw} is not a source of this collection (nor an article id in it). "
+                           f"Its sources are:\n  {listed}")
         if owner == coll.uploads and p.is_file():
             delete.append(p)
         if str(p) not in excluded:

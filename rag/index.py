@@ -280,7 +280,7 @@ def read_corpus(paths: Iterable[Path], max_bytes: int,
             skip(path, entry, f"{path.name}: cannot read ({e.strerror})")
             continue
         except DocumentError as e:
-            entry["unreadable"] = "cannot read" in str(e)
+            entry["unreadable"] = isinstance(e.__cause__, OSError)  # retried once the permission is fixed
             skip(path, entry, str(e))
             continue
         entry["sha256"] = hashlib.sha256(data).hexdigest()
