@@ -58,12 +58,13 @@ def cmd_index(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from .retrieval import check_query, get_retriever
+    from .retrieval import check_query, open_retriever
 
     settings = load_settings()
     query = check_query(args.query, settings)
+    retriever = open_retriever(settings, progress=True)
     t = time.perf_counter()
-    hits = get_retriever(settings, progress=True).search(query, args.k, args.retriever or settings.retriever)
+    hits = retriever.search(query, args.k, args.retriever or settings.retriever)
     ms = (time.perf_counter() - t) * 1000
     if args.json:
         from dataclasses import asdict

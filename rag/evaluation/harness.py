@@ -2,8 +2,8 @@
 
 For every question: retrieve with bm25, dense and hybrid (top 10 each, for the side-by-side
 retrieval metrics), then `ask` with the extractive back-end and the run's retriever. Latency is
-timed warm (the first call, which loads models, is excluded) and with the query-vector cache
-cleared before each timed call, so every timing includes embedding the question.
+timed warm (the first call, which loads models, is excluded); every timing includes embedding the
+question (nothing is cached between calls).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from ..config import Settings, load_settings
 from ..errors import RagError
 from ..pipeline import ask
-from ..retrieval import get_retriever, retrieve
+from ..retrieval import open_retriever
 from . import calibrate, gate, report
 from .dataset import SPLITS, Question, load
 from .metrics import find_gold, percentile
@@ -50,19 +50,13 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _forget_query_vectors(settings: Settings) -> None:
-    "Empty the retriever's query-vector cache, so a timed call embeds its question like a new one."
-    cache = getattr(get_retriever(settings), "_qcache", None)
-    if cache is not None:
-        cache.clear()
-
-
 def evaluate(settings: Settings, questions: list[Question], split: str = "all") -> Run:
     "Run every question; return the per-question records, latency and run settings."
-    retriever = get_retriever(settings, progress=True)  # builds or refreshes the index when needed
-    docs = retriever.snapshot.docs
-    paragraphs = {(d.doc_id, p.number): p.text(d.text) for d in docs.values() for p in d.paragraphs}
-    corpus = sorted(docs)
+    retriever = open_retriever(settings, progress=True)  # builds or refreshes the index when needed
+    store = retriever.store
+    paragraphs = {(d.doc_id, n): store.paragraph(d.doc_id, n).text for d in store.documents()
+                  for n in range(1, d.paragraphs + 1)}
+    corpus = sorted(d.doc_id for d in store.documents())
     _log(f"eval: {len(questions)} questions ({split}) over {len(corpus)} articles; "
          f"retriever {settings.retriever}, k={settings.k}, abstain_threshold={settings.abstain_threshold}")
     times: dict[str, list[float]] = {"retrieve": [], "ask": []}
@@ -70,15 +64,13 @@ def evaluate(settings: Settings, questions: list[Question], split: str = "all") 
     for q in questions:
         ranked = {}
         for mode in MODES:
-            _forget_query_vectors(settings)
             t = time.perf_counter()
-            hits = retrieve(q.question, DEPTH, mode=mode, settings=settings)
+            hits = retriever.search(q.question, DEPTH, mode)
             if mode == settings.retriever:
                 times["retrieve"].append(time.perf_counter() - t)
             ranked[mode] = [h.key for h in hits]
-        _forget_query_vectors(settings)
         t = time.perf_counter()
-        answer = ask(q.question, backend="extractive", settings=settings)
+        answer = ask(q.question, backend="extractive", settings=settings, retriever=retriever)
         times["ask"].append(time.perf_counter() - t)
         records.append(score_question(q, find_gold(q.gold, paragraphs), ranked, answer, settings.retriever, corpus))
     latency = {}
