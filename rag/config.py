@@ -71,9 +71,9 @@ class Settings:
     # smaller k keeps the top ranks apart (eval: recall@5 0.93 -> 0.96).
     rrf_k: int = 10
     candidates: int = 50  # per retriever, before fusion
-    # Extractive answering. Abstain unless the best sentence clears this bar; calibrated on the
-    # eval set's calib split by `rag eval --calibrate` (see evals/README.md).
-    abstain_threshold: float = 0.39
+    # Extractive answering: abstain unless the answerability judge (rag/answer/answerability.py) gives
+    # the best sentence at least this probability of answering the question.
+    abstain_threshold: float = 0.5
     max_answer_sentences: int = 3
     max_question_chars: int = 2000
     max_file_bytes: int = 10 * 1024 * 1024

@@ -12,6 +12,7 @@ never a crash, never an empty answer.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Iterator
@@ -70,10 +71,8 @@ def ask_stream(question: str, history=None, *, backend: str | None = None, k: in
         return
     query, focus = conversation.resolve(text, past)
     if query != text and gen.rewrites:
-        try:  # a model rewrites a follow-up better than carried words; if it cannot, those stand
+        with contextlib.suppress(BackendError):  # a model rewrites a follow-up better; if it cannot, carried words stand
             query = gen.rewrite(text, [(t.question, t.answer) for t in past])
-        except BackendError:
-            pass
     analysis = analyse(query, injection)
     route = gen if analysis.kind in gen.kinds else get_generator("extractive", settings)
     pool = max(k or settings.k, route.pool.get(analysis.kind, 0))

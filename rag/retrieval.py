@@ -19,6 +19,7 @@ from .store import MODES, Store, open_store
 from .text import terms
 from .types import Analysis, Evidence, Hit, Side
 
+NAMES_WEIGHT = 1.0  # weight of the names-only BM25 list in the fusion, against 1 for dense and BM25
 FOCUS_BONUS = 0.5  # a hit from an article the conversation is about gains this share of a rank-1 RRF score
 
 
@@ -71,6 +72,8 @@ class Retriever:
         on its own, so neither side is crowded out of the hits by the other."""
         qvec = self.embed(query)
         hits = self.search(query, k, qvec=qvec)
+        if analysis.specific:
+            hits = self._with_names(hits, analysis.specific, k)
         if focus:
             # A follow-up is about the articles the conversation has been citing: their paragraphs
             # rank a little higher, so "When was it held?" stays with the meeting just discussed.
@@ -82,6 +85,18 @@ class Retriever:
             vec = self.embed(text)
             sides.append(Side(text, vec, tuple(self.search(text, k, qvec=vec))))
         return Evidence(question, query, analysis, qvec, tuple(hits), self.store, tuple(sides), tuple(focus))
+
+
+    def _with_names(self, hits: list[Hit], names: Sequence[str], k: int) -> list[Hit]:
+        """A question that names something ("What did Dr. Jing Zhao present?") is about the paragraphs
+        that name it: a BM25 search for the names alone joins the fusion as a third ranked list."""
+        scores = {h.key: h.score for h in hits}
+        found = {h.key: h for h in hits}
+        for rank, h in enumerate(self.search(" ".join(names), k, "bm25"), 1):
+            scores[h.key] = scores.get(h.key, 0.0) + NAMES_WEIGHT / (self.settings.rrf_k + rank)
+            found.setdefault(h.key, h)
+        top = sorted(scores, key=lambda key: -scores[key])[:k]
+        return [replace(found[key], score=scores[key]) for key in top]
 
 
 def open_retriever(settings: Settings | None = None, *, progress: bool = False) -> Retriever:

@@ -179,6 +179,10 @@ _NAMED = re.compile(r"\b(?:which|what)\s+(?!(?:is|are|was|were|did|does|do|has|h
 _NOT_NOUNS = {"year", "date", "month", "time", "kind", "type", "role", "part", "thing", "ways", "area", "aspect", "else"}
 
 
+_EXPANSION = re.compile(r"\b([A-Z][A-Z0-9&]{1,})\b.{0,25}\b(?:stand for|stands for|short for|abbreviation|acronym)\b|"
+                        r"\b(?:abbreviation|acronym|full name|full form)\b.{0,25}\b([A-Z][A-Z0-9&]{1,})\b")
+
+
 def answer_type(question: str) -> str | None:
     """What an answer must contain, from the question's wh-phrase (None: anything).
 
@@ -187,6 +191,8 @@ def answer_type(question: str) -> str | None:
     ['date', 'number', 'person', 'place', 'definition', 'number']
     """
     q = question.strip()
+    if _EXPANSION.search(q):
+        return "expansion"  # "What does CSCO stand for?": the sentence that spells it out, "... (CSCO)"
     for name, rx in _TYPES:
         if rx.search(q):
             if name == "person" and re.match(r"^who\s+(?:is|was|are|were)\s+[A-Z]", q) and _DEFINITION.match(q):
@@ -198,7 +204,10 @@ def answer_type(question: str) -> str | None:
 
 
 def noun(question: str) -> str:
-    "The head noun of a 'which/what <noun>' question, singular ('' when there is none)."
+    """The head noun of a 'which/what <noun>' question, singular ('' when there is none); for a
+    question about an abbreviation, the abbreviation."""
+    if m := _EXPANSION.search(question):
+        return m.group(1) or m.group(2)
     m = _NAMED.search(question)
     if not m or m.group(1).lower() in _NOT_NOUNS or m.group(1).lower() in STOPWORDS:
         return ""
@@ -214,7 +223,7 @@ _QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "wh
                    "were", "is", "are", "has", "have", "had", "can", "could", "will", "would", "should", "tell", "give",
                    "list", "name", "summarize", "summarise", "compare", "describe", "explain", "and", "so", "then",
                    "also", "please", "in", "on", "at", "of", "the", "a", "an", "i", "ok", "okay", "now", "put",
-                   "show", "find", "provide", "outline", "state", "identify", "check", "was", "yes", "no", "hi"}
+                   "show", "find", "provide", "outline", "state", "identify", "check", "yes", "no", "hi"}
 
 
 def specific_terms(question: str) -> tuple[str, ...]:
@@ -228,9 +237,6 @@ def specific_terms(question: str) -> tuple[str, ...]:
     words = list(_CAP.finditer(question))
     for m in words:
         w = re.sub(r"['’]s$", "", m.group()).strip(".'’-")
-        if m.start() == 0 or question[: m.start()].rstrip().endswith((".", "?", "!", ":", "\"", "“")):
-            if w.lower() in _QUESTION_WORDS or w.lower() in STOPWORDS:
-                continue
         if w.lower() in _QUESTION_WORDS or w.lower() in STOPWORDS or len(w) < 2:
             continue
         if w.lower() in dates.MONTHS or (w.lower().rstrip(".") in {m[:3] for m in dates.MONTHS}

@@ -24,6 +24,8 @@ def reply(items: Iterable[tuple[Hit, str]], **extra) -> Reply:
         if hit.key not in sources:
             sources[hit.key] = len(hits) + 1
             hits.append(hit)
+        if not text.rstrip("\"'”’)»").endswith((".", "!", "?", ":")):
+            text += "."  # a list line or heading becomes a sentence, so it does not run into the next one
         parts.append(f"{text} [{sources[hit.key]}]")
     return Reply(" ".join(parts), tuple(hits), **extra)
 

@@ -125,9 +125,7 @@ def _advance(state: _State, turn: Turn) -> None:
     elif not personal and (people := person_names(turn.answer)):
         state.person, state.person_docs = people[0], turn.cited
     phrases = _phrases(q)
-    if phrases and not _THING.search(q):
-        state.topic, state.topic_docs = "; ".join(phrases), turn.cited
-    elif phrases and not state.topic:
+    if phrases and not _THING.search(q) or phrases and not state.topic:
         state.topic, state.topic_docs = "; ".join(phrases), turn.cited
     elif not state.topic_docs and turn.cited:
         state.topic_docs = turn.cited

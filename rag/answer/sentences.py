@@ -33,9 +33,10 @@ TYPE_PENALTY = 0.6  # score factor when the sentence lacks the kind of answer as
 PERIOD_PENALTY = 0.5  # ... or states only dates outside the question's period
 BONUS = 0.1  # the sentence states exactly the kind of thing asked for (a definition, a named award)
 
-_COUNT = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-                    r"hundred|thousand|million|billion|dozen|half|double|twofold|threefold|fourfold|tenfold|"
-                    r"twentyfold|several|dozens|hundreds|thousands)\b", re.I)
+_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
+                 r"thousand|million|billion|dozen|half|double|twofold|threefold|fourfold|tenfold|twentyfold|"
+                 r"several|dozens|hundreds|thousands")
+_COUNT = re.compile(rf"\d+(?:[.,]\d+)*(?:\s*(?:%|percent|per cent))?|\b(?:{_NUMBER_WORDS})\b", re.I)
 # Words that head an organisation, event or thing rather than a person: "Peking University" is no
 # one's name. General English, so it holds on any corpus of news.
 _NOT_PERSON = re.compile(r"\b(?:University|Hospital|Institute|Institution|Society|Center|Centre|Academy|Committee|"
@@ -43,12 +44,16 @@ _NOT_PERSON = re.compile(r"\b(?:University|Hospital|Institute|Institution|Societ
                          r"Protocol|Laboratory|Lab|Bank|Company|Group|Council|Commission|Organization|"
                          r"Organisation|Agency|Office|Bureau|School|College|Forum|Symposium|Workshop|Program|"
                          r"Programme|Project|Team|Network|Journal|News|Day|Week|Year|Street|Road|City|Province|"
-                         r"Republic|Union|Party|Corporation|Inc|Ltd|Hall|Park|Museum|Station|Airport)\b")
+                         r"Republic|Union|Party|Corporation|Inc|Ltd|Hall|Park|Museum|Station|Airport|Board|"
+                         r"Federation|Alliance|Council|Court|Church|Club|Press|Times|Post|Daily|Health|Medical|"
+                         r"Medicine|Science|Sciences|Research|Clinical|International|National|Chinese|American|"
+                         r"European|Asian|Global|World|General|Disease|Diseases|Syndrome|Syndromes|Therapy|Cancer)\b")
 _HONORIFIC = r"(?:Prof\.?|Professor|Dr\.?|Mr\.?|Mrs\.?|Ms\.?|Sir|Dame|President|Director|Chair(?:man|woman)?|Dean|Minister|Secretary)"
-_NAME = r"[A-Z][a-z]+(?:[-’'][A-Za-z]+)?"
-_PERSON = re.compile(rf"(?:\b{_HONORIFIC}\s+)?\b({_NAME}(?:\s+[A-Z]\.)?(?:\s+{_NAME}){{1,2}})\b")
-_TITLED = re.compile(rf"\b{_HONORIFIC}\s+[A-Z]")
-_PLACE = re.compile(r"\b(?:in|at|to|from|near)\s+(?:the\s+)?(?:(?:city|town|province|state|capital)\s+of\s+)?[A-Z][a-z]+")
+_TITLED = re.compile(rf"\b{_HONORIFIC}\s+([A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+){{0,2}})")
+# A run of capitalised words, joined by the small words names and organisations contain.
+_CAPRUN = re.compile(r"[A-Z][\w’'\-]*\.?(?:\s+(?:(?:&|of|and|the|for|de|van|von|da|di|le|la)\s+)*[A-Z][\w’'\-]*\.?)*")
+_PLACE = re.compile(r"\b(?:in|at|to|near)\s+(?:the\s+)?(?:(?:scenic\s+)?(?:city|town|province|state|capital|county|region)\s+of\s+)?"
+                    r"([A-Z][a-z]+(?:[\s-][A-Z][a-z]+)*)")
 _FUTURE_Q = re.compile(r"\b(?:will|next|upcoming|future|plan(?:s|ned)? to|going to)\b", re.I)
 _FUTURE_S = re.compile(r"\b(?:will|would|next|upcoming|future|plans?|planned|aims?|intends?|going to|forward|ahead|"
                        r"prospects?|to be held|shall|expects?|expected)\b", re.I)
@@ -56,33 +61,54 @@ _LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)]|[•·▪●◦\-*–])\s")
 
 
 def person_names(text: str) -> list[str]:
-    """Names of people: runs of two or three capitalised words (after an honorific, if any) that do
-    not name an organisation or event, and do not start with an ordinary word ("The", "In").
+    """Names of people: a name after an honorific, or a run of two or three capitalised words that
+    holds no word of an organisation, event or place name and does not start the sentence with an
+    ordinary word ("The", "In").
 
     >>> person_names("The award went to Professor Jun Ma of Peking University, said Michael Verneris.")
     ['Jun Ma', 'Michael Verneris']
     """
-    out = []
-    for m in _PERSON.finditer(text):
-        words = m.group(1).split()
-        while words and (words[0].lower() in STOPWORDS or words[0].lower() in dates.MONTHS):
+    out = [m.group(1) for m in _TITLED.finditer(text) if not _NOT_PERSON.search(m.group(1))]
+    for m in _CAPRUN.finditer(text):
+        words = m.group().split()
+        while words and (words[0].lower() in STOPWORDS or words[0].lower() in dates.MONTHS
+                         or re.fullmatch(_HONORIFIC, words[0])):
             words = words[1:]
         name = " ".join(words)
-        if len(words) >= 2 and not _NOT_PERSON.search(name):
+        if 2 <= len(words) <= 3 and not _NOT_PERSON.search(name) and not any(name in o or o in name for o in out):
             out.append(name)
     return out
 
 
-def has_person(sentence: str) -> bool:
-    return bool(_TITLED.search(sentence) or person_names(sentence))
+def slot_values(answer_type: str | None, sentence: str) -> list[str]:
+    "The values of the asked-for type a sentence states: its dates, numbers, people or places."
+    if answer_type == "date":
+        return [sentence[slice(*m.span)] for m in dates.mentions(sentence)]
+    if answer_type == "number":
+        text = sentence
+        for m in reversed(dates.mentions(sentence)):
+            text = text[: m.span[0]] + " " + text[m.span[1] :]
+        return _COUNT.findall(text)
+    if answer_type == "person":
+        return person_names(sentence)
+    if answer_type == "place":
+        return _PLACE.findall(sentence)
+    return []
 
 
-def has_count(sentence: str) -> bool:
-    "A count or amount: a number that is not part of a date."
-    text = sentence
-    for m in reversed(dates.mentions(sentence)):
-        text = text[: m.span[0]] + " " + text[m.span[1] :]
-    return bool(_COUNT.search(text))
+def has_slot(analysis: Analysis, sentence: str) -> bool:
+    """Does the sentence hold what the question asks for, beyond what the question itself says? An
+    answer to "Which hotel in Haikou hosted it?" must name something other than Haikou; one to "How
+    old is Jun Ma?" must state a number. Questions of no particular type always pass."""
+    kind = analysis.answer_type
+    if kind == "expansion":
+        abbr = re.escape(analysis.noun)
+        return bool(re.search(rf"\(\s*{abbr}\s*\)|\b{abbr}\s*\(", sentence))
+    if kind not in ("date", "number", "person", "place"):
+        named = named_pattern(analysis)
+        return named is None or any(n.strip().lower() not in analysis.question.lower() for n in named.findall(sentence))
+    asked = analysis.question.lower()
+    return any(v.lower() not in asked for v in slot_values(kind, sentence))
 
 
 def definition_pattern(analysis: Analysis) -> re.Pattern | None:
@@ -104,23 +130,9 @@ def definition_pattern(analysis: Analysis) -> re.Pattern | None:
 def named_pattern(analysis: Analysis) -> re.Pattern | None:
     """For "which/what <noun>" questions, a proper name headed by that noun: "What awards..." ->
     "Distinguished Service Award", "Which university..." -> "Peking University"."""
-    if not analysis.noun:
+    if not analysis.noun or analysis.answer_type == "expansion":
         return None
     return re.compile(rf"(?:[A-Z][\w’'&.-]*\s+){{1,6}}{analysis.noun.capitalize()}\w*\b")
-
-
-def type_check(analysis: Analysis):
-    "A function telling whether a sentence holds the kind of answer asked for (None: anything does)."
-    kind = analysis.answer_type
-    if kind == "date":
-        return lambda s: bool(dates.mentions(s))
-    if kind == "number":
-        return has_count
-    if kind == "person":
-        return has_person
-    if kind == "place":
-        return lambda s: bool(_PLACE.search(s))
-    return None
 
 
 def is_heading(sentence: str) -> bool:
@@ -139,7 +151,7 @@ class Candidate:
     dense: float
     cover: float  # own coverage of the question's weighted terms, 0..1
     context: float  # coverage by the sentence, its paragraph and its article title together, 0..1
-    type_ok: bool
+    type_ok: bool  # it states a value of the asked-for type that the question does not (has_slot)
     period_ok: bool
     dates: tuple[dates.Mention, ...]  # the dates the sentence states, years resolved
     vec: np.ndarray  # the sentence's vector
@@ -171,7 +183,6 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     qweight = {t: weights[t] * _discrimination(t, pool) for t in qterms}
     total = sum(qweight.values()) or 1.0
     dense = vectors @ qvec if len(vectors) else np.zeros(0)
-    want = type_check(analysis)
     defines = definition_pattern(analysis) if analysis.answer_type == "definition" else None
     named = named_pattern(analysis)
     future = bool(_FUTURE_Q.search(analysis.question))
@@ -191,7 +202,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
             own = sum(qweight[t] for t in qterms if t in sterms)
             cover = (own + CONTEXT_WEIGHT * (context - own)) / total
             score = W_DENSE * d + W_COVER * cover + W_PARA * para
-            type_ok = want is None or want(text)
+            type_ok = has_slot(analysis, text)
             if not type_ok or (future and not _FUTURE_S.search(text)):
                 score *= TYPE_PENALTY
             found = tuple(dates.resolve(dates.mentions(text), dates.first_year(text), para_year, (hit.date or "")[:4]))
@@ -212,3 +223,17 @@ def _in_period(found: tuple[dates.Mention, ...], analysis: Analysis) -> bool:
     if p is None or (p.start is None and p.end is None) or not found:
         return True
     return any(dates.overlaps(m, p) for m in found)
+
+
+def in_period(c: Candidate, period) -> bool:
+    """A list item fits a period when its sentence states a date in it, or, stating none, its
+    paragraph does ("Which events took place in 2025?")."""
+    if period is None or (period.start is None and period.end is None):
+        return True
+    return any(dates.overlaps(m, period) for m in item_dates(c))
+
+
+def item_dates(c: Candidate) -> tuple[dates.Mention, ...]:
+    "The dates a sentence states, else those of its paragraph."
+    return c.dates or tuple(dates.resolve(dates.mentions(c.hit.text), dates.first_year(c.hit.text),
+                                          (c.hit.date or "")[:4]))

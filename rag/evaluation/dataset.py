@@ -5,7 +5,10 @@
     key_facts                  facts the answer must state, each a list of acceptable alternatives
     critical                   a critical question that passed in the baseline must keep passing
     split                      "calib" (threshold calibration) or "test" (held out from calibration)
-    doc_ids, tags              the articles the gold comes from; question kinds
+    doc_ids, tags              the articles the gold comes from; free-form labels
+    kind                       what sort of question (KINDS; default "fact"): metrics are also reported per kind
+    history                    earlier questions of the same conversation, oldest first (default none):
+                               the harness asks them in order and passes the answers on as history
 
 Only the eval harness reads question sets: nothing else in rag/ may.
 """
@@ -20,6 +23,8 @@ from ..config import checkout
 from ..errors import RagError
 
 SPLITS = ("all", "calib", "test")
+KINDS = ("fact", "paraphrase", "typo", "list", "date", "collection", "summary", "compare", "followup", "absent",
+         "out-of-domain", "injection")
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class Question:
     split: str
     doc_ids: tuple[str, ...]
     tags: tuple[str, ...]
+    kind: str = "fact"
+    history: tuple[str, ...] = ()
 
 
 def parse(record: dict) -> Question:
@@ -44,9 +51,12 @@ def parse(record: dict) -> Question:
             gold=tuple(record["gold"]), key_facts=tuple(tuple(alts) for alts in record["key_facts"]),
             critical=bool(record["critical"]), split=str(record["split"]),
             doc_ids=tuple(record.get("doc_ids", ())), tags=tuple(record.get("tags", ())),
+            kind=str(record.get("kind", "fact")), history=tuple(str(h) for h in record.get("history", ())),
         )
     except (KeyError, TypeError) as e:
         raise ValueError(f"question {qid}: missing or malformed field {e}") from None
+    if q.kind not in KINDS:
+        raise ValueError(f"question {qid}: kind must be one of {', '.join(KINDS)}, not {q.kind!r}")
     if q.split not in SPLITS[1:]:
         raise ValueError(f"question {qid}: split must be calib or test, not {q.split!r}")
     if q.answerable and not (q.gold and q.key_facts and all(q.key_facts)):

@@ -73,10 +73,7 @@ def _answer_cause(r: dict) -> str:
 
 
 def _unanswerable_cause(r: dict) -> str:
-    for tag in ("injection", "close-but-absent", "out-of-domain"):
-        if tag in r["tags"]:
-            return tag
-    return "answered"
+    return r.get("kind") or "answered"
 
 
 def causes(metric: str, records: list[dict], retriever: str) -> dict[str, list[str]]:
@@ -87,8 +84,6 @@ def causes(metric: str, records: list[dict], retriever: str) -> dict[str, list[s
     elif metric in ("key_fact_recall", "gold_citation"):
         flag = "key_facts" if metric == "key_fact_recall" else "gold_citation"
         rows = [(r, _answer_cause(r)) for r in answerable if not r["passed"][flag]]
-    elif metric == "citation_precision":
-        rows = [(r, "unsupported citation") for r in records if r["passed"].get("citation_precision") is False]
     elif metric == "abstention_accuracy":
         rows = [(r, _unanswerable_cause(r)) for r in records if not r["answerable"] and not r["passed"]["abstention"]]
     elif metric == "false_abstention":

@@ -20,8 +20,7 @@ from .scoring import METRICS, MODES, RETRIEVAL
 DEFAULT_TOLERANCE = 0.02
 # per-question flag -> the value that explains it
 FLAG_VALUES = {"recall@5": "recall@5", "key_facts": "key_fact_recall", "gold_citation": "gold_citation",
-               "citation_recall": "citation_recall", "citation_precision": "citation_precision",
-               "abstention": "abstained"}
+               "cited_gold_share": "cited_gold_share", "abstention": "abstained"}
 
 
 @dataclass(frozen=True)

@@ -62,16 +62,19 @@ def evaluate(settings: Settings, questions: list[Question], split: str = "all") 
     times: dict[str, list[float]] = {"retrieve": [], "ask": []}
     records = []
     for q in questions:
+        history = []
+        for earlier in q.history:  # a conversation: its earlier turns, answered by the system itself
+            history.append((earlier, ask(earlier, history, backend="extractive", settings=settings, retriever=retriever)))
+        t = time.perf_counter()
+        answer = ask(q.question, history, backend="extractive", settings=settings, retriever=retriever)
+        times["ask"].append(time.perf_counter() - t)
         ranked = {}
-        for mode in MODES:
+        for mode in MODES:  # what was searched: a follow-up is scored on its standalone query
             t = time.perf_counter()
-            hits = retriever.search(q.question, DEPTH, mode)
+            hits = retriever.search(answer.query or q.question, DEPTH, mode)
             if mode == settings.retriever:
                 times["retrieve"].append(time.perf_counter() - t)
             ranked[mode] = [h.key for h in hits]
-        t = time.perf_counter()
-        answer = ask(q.question, backend="extractive", settings=settings, retriever=retriever)
-        times["ask"].append(time.perf_counter() - t)
         records.append(score_question(q, find_gold(q.gold, paragraphs), ranked, answer, settings.retriever, corpus))
     latency = {}
     for name, xs in times.items():

@@ -63,6 +63,17 @@ def _splits_table(run) -> str:
     return "\n".join(rows)
 
 
+def kinds_table(summary: dict) -> str:
+    "Answer metrics per question kind."
+    from .scoring import PER_KIND
+
+    rows = ["| kind | questions | " + " | ".join(METRICS[n].label for n in PER_KIND) + " |",
+            "|---|---" + "|---" * len(PER_KIND) + "|"]
+    for kind, v in summary.get("by_kind", {}).items():
+        rows.append(f"| {kind} | {v['questions']} | " + " | ".join(_f(v[n]) for n in PER_KIND) + " |")
+    return "\n".join(rows)
+
+
 def _failing_table(records: list[dict]) -> str:
     rows = ["| id | critical | failed | answer |", "|---|---|---|---|"]
     for r in records:
@@ -102,8 +113,10 @@ def summary_markdown(run, baseline: dict | None, verdict: Verdict) -> str:
         "",
         _modes_table(s, base),
     ]
+    out += ["", "## By question kind", "", kinds_table(s)]
     if run.split == "all":
-        out += ["", "## By split", "", _splits_table(run)]
+        out += ["", "## By split", "", _splits_table(run), "", "## By question kind, test split", "",
+                kinds_table(run.summary("test"))]
     out += [
         "",
         "## Latency (warm, first call excluded; not gated)",
@@ -166,5 +179,5 @@ def console(run, baseline: dict | None, verdict: Verdict, out: Path) -> str:
         lines.append(f"Gate FAILED (tolerance {verdict.tolerance:g}):")
         lines += [f"  - {f}" for f in verdict.failures]
     lines += ["", f"Metrics (split {run.split}, retriever {run.retriever}, extractive back-end):", "",
-              readme_table(run.summary())]
+              readme_table(run.summary()), "", "By question kind:", "", kinds_table(run.summary())]
     return "\n".join(lines)

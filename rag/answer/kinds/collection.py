@@ -15,7 +15,7 @@ from ...config import Settings
 from ...generation import Reply
 from ...types import DocInfo, Evidence, Hit
 from .. import dates
-from ..answerability import judge
+from ..answerability import covers_subject
 from ..compose import abstain, reply
 from ..sentences import candidates, is_heading
 
@@ -77,7 +77,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
 def _about(evidence: Evidence, settings: Settings) -> Reply:
     "The article(s) about a topic: title, date and the passage that shows it is about the topic."
     ranked = candidates(evidence)
-    if not ranked or not judge(ranked[0], evidence.analysis, evidence.corpus).answerable(settings.abstain_threshold):
+    if not ranked or not covers_subject(evidence, ranked[0].hit.doc_id):
         topic = evidence.analysis.subject or " ".join(evidence.analysis.specific)
         return abstain(evidence, evidence.hits[:1], what=f"None of the articles is about {topic}.")
     by_doc: dict[str, object] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ...config import Settings
 from ...generation import Reply
 from ...types import Evidence
-from ..answerability import judge
+from ..answerability import judge, judged
 from ..compose import abstain, reading_order, repeats, reply
 from ..sentences import candidates, named_pattern
 
@@ -20,9 +20,9 @@ NAME_JOIN_RATIO = 0.6  # ... or this share, when it names another thing of the k
 
 def answer(evidence: Evidence, settings: Settings) -> Reply:
     ranked = candidates(evidence)
-    if not ranked:
+    best = judged(evidence, ranked)
+    if best is None:
         return abstain(evidence)
-    best = ranked[0]
     verdict = judge(best, evidence.analysis, evidence.corpus)
     if not verdict.answerable(settings.abstain_threshold):
         return abstain(evidence, (best.hit,), verdict.missing)

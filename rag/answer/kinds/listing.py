@@ -12,38 +12,28 @@ from __future__ import annotations
 from ...config import Settings
 from ...generation import Reply
 from ...types import Evidence
-from .. import dates
-from ..answerability import judge
+from ..answerability import judge, judged
 from ..compose import abstain, repeats, reply
-from ..sentences import Candidate, candidates, named_pattern
+from ..sentences import Candidate, candidates, in_period, item_dates, named_pattern
 from .fact import answer as fact_answer
 
 ITEM_RATIO = 0.55  # an item must score at least this share of the best item
 MAX_ITEMS = 8
 
 
-def in_period(c: Candidate, period) -> bool:
-    "The sentence states a date in the period; one stating none counts by its paragraph's dates."
-    if period is None or (period.start is None and period.end is None):
-        return True
-    found = c.dates or tuple(dates.resolve(dates.mentions(c.hit.text), dates.first_year(c.hit.text),
-                                           (c.hit.date or "")[:4]))
-    return any(dates.overlaps(m, period) for m in found)
-
-
 def when(c: Candidate) -> str:
     "The date an item is about: its sentence's first date, else its paragraph's, else its article's."
-    found = c.dates or tuple(dates.resolve(dates.mentions(c.hit.text), dates.first_year(c.hit.text),
-                                           (c.hit.date or "")[:4]))
+    found = item_dates(c)
     return found[0].start if found else (c.hit.date or "")
 
 
 def answer(evidence: Evidence, settings: Settings) -> Reply:
     a = evidence.analysis
-    pool = [c for c in candidates(evidence) if c.type_ok and in_period(c, a.period)]
-    if not pool:
+    ranked = candidates(evidence)
+    best = judged(evidence, ranked)
+    if best is None:
         return abstain(evidence, evidence.hits[:1])
-    best = pool[0]
+    pool = [c for c in ranked if c.type_ok and in_period(c, a.period)]
     verdict = judge(best, a, evidence.corpus)
     if not verdict.answerable(settings.abstain_threshold):
         return abstain(evidence, (best.hit,), verdict.missing)

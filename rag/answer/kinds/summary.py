@@ -18,7 +18,7 @@ from ...config import Settings
 from ...generation import Reply
 from ...types import Evidence, Hit
 from ..analysis import _DOCS
-from ..answerability import judge
+from ..answerability import covers_subject
 from ..compose import abstain, reading_order, reply
 from ..sentences import candidates, is_heading
 
@@ -44,18 +44,17 @@ def mmr(scores: np.ndarray, vectors: np.ndarray, k: int) -> list[int]:
 
 
 def answer(evidence: Evidence, settings: Settings) -> Reply:
-    ranked = candidates(evidence)
-    if not ranked or not judge(ranked[0], evidence.analysis, evidence.corpus).answerable(settings.abstain_threshold):
-        topic = evidence.analysis.subject or "that"
-        return abstain(evidence, evidence.hits[:1], what=f"None of the articles is about {topic}.")
     weight: dict[str, float] = {}
     for h in evidence.hits:
         weight[h.doc_id] = weight.get(h.doc_id, 0.0) + h.score
     top = sorted(weight.items(), key=lambda kv: -kv[1])
+    if not top or not covers_subject(evidence, top[0][0]):
+        topic = evidence.analysis.subject or "that"
+        return abstain(evidence, evidence.hits[:1], what=f"None of the articles is about {topic}.")
     names_article = bool(ARTICLE_WORDS.search(evidence.question))
     if names_article or len(top) == 1 or top[0][1] >= 1.5 * top[1][1]:
         return _article(evidence, top[0][0])
-    pool = ranked[:15]
+    pool = candidates(evidence)[:15]
     vectors = np.stack([c.vec for c in pool])
     picked = mmr(np.array([c.score for c in pool]), vectors, 4)
     return reply((c.hit, c.text) for c in reading_order(pool[i] for i in picked))
