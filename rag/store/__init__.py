@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..config import Settings
-from ..types import DocInfo, Hit, Sentence
+from ..types import ArticleText, DocInfo, Hit, Sentence
 
 MODES = ("hybrid", "dense", "bm25")
 
@@ -40,6 +40,9 @@ class Store(ABC):
 
     @abstractmethod
     def paragraph(self, doc_id: str, number: int) -> Hit: ...
+
+    @abstractmethod
+    def article(self, doc_id: str) -> ArticleText: ...
 
     @abstractmethod
     def sentences(self, keys: Sequence[tuple[str, int]]) -> tuple[list[list[Sentence]], np.ndarray]: ...
