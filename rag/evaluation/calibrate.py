@@ -52,7 +52,7 @@ def observe(retriever: Retriever, q: Question, question: str | None = None, hist
     if best is None:
         return None
     verdict = answerability.judge(best, analysis, evidence.corpus, ranked)
-    return verdict.features | {"ruled_out": float(bool(verdict.missing) or verdict.slot_missing)}
+    return verdict.features | {"ruled_out": float(verdict.ruled_out)}
 
 
 def samples(retriever: Retriever, questions: list[Question]) -> list[Sample]:
