@@ -7,6 +7,8 @@
 Importing rag is light: torch, faiss, sentence-transformers and gradio load only when used.
 """
 
+__version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)
+
 from .config import Settings, load_settings
 from .errors import BackendError, ConfigError, DocumentError, IndexCorruptError, RagError
 from .types import Answer, Chunk, Citation, Document, Hit, Paragraph
@@ -35,6 +37,7 @@ ask.__doc__ = "Answer a question from the articles: an Answer with text, numbere
 ask_stream.__doc__ = "Yield the answer's text deltas, then the final validated Answer."
 
 __all__ = [
+    "__version__",
     "Answer",
     "BackendError",
     "Chunk",

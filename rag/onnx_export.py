@@ -3,11 +3,16 @@
 Uses torch's TorchScript exporter (dynamo=False), which needs only the `onnx` package. The export is
 checked against sentence-transformers on a few probe texts of different lengths, batched and padded;
 a copy that disagrees (cos < 0.999) is refused, never used.
+
+The tracer warns about every data-dependent branch it freezes (TracerWarning) and about opset details;
+those warnings are silenced for the export call only: the vector check decides whether the copy is
+right, and a user's terminal should not show torch internals on their first question.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +34,7 @@ def export_onnx(model_dir: Path, out: Path) -> Path:
     except ImportError as e:
         raise BackendError("Exporting the ONNX model needs the [build] extra: pip install -e '.[build]'") from e
 
-    st = SentenceTransformer(str(model_dir), device="cpu")
+    st = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
     modules = [type(m).__name__ for m in st]
     if modules[:2] != ["Transformer", "Pooling"] or set(modules[2:]) - {"Normalize"}:
         raise BackendError(f"ONNX export supports Transformer+Pooling(+Normalize) models, not {modules}")
@@ -52,7 +57,8 @@ def export_onnx(model_dir: Path, out: Path) -> Path:
     args = tuple(feats.get(n, torch.zeros_like(feats["input_ids"])) for n in names)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(f".{os.getpid()}.tmp")
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         torch.onnx.export(
             Encoder(transformer),
             args,

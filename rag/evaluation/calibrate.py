@@ -96,8 +96,13 @@ def _row(name: str, t: float, r: Rates) -> str:
     return f"| {name} | {t:g} | {f(r.abstention_accuracy)} | {f(r.false_abstention)} | {r.balanced:.3f} |"
 
 
-def main(settings: Settings, out: Path) -> int:
-    questions = load("all")
+def main(settings: Settings, out: Path, questions_path: Path | None = None) -> int:
+    "`rag eval --calibrate` on a question set (default: the project's)."
+    questions = load("all", questions_path)
+    kinds = {(q.split, q.answerable) for q in questions}
+    if not {("calib", True), ("calib", False)} <= kinds:
+        raise ValueError("--calibrate needs answerable and unanswerable questions with \"split\": \"calib\" "
+                         "in the question set")
     samples = observe(settings, questions)
     calib = [s for s in samples if s.split == "calib"]
     test = [s for s in samples if s.split == "test"]

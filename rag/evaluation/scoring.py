@@ -83,13 +83,16 @@ def score_question(q: Question, gold: m.Gold, ranked: dict[str, list[tuple[str, 
     cites = m.citation_score(answer.text, sources) if not answer.abstained else None
     values: dict[str, float | None] = {"abstained": float(answer.abstained)}
     passed: dict[str, bool] = {"abstention": answer.abstained != q.answerable}
-    retrieval = {md: retrieval_scores(r, gold) for md, r in ranked.items()} if q.answerable else {}
-    if q.answerable:
+    # A question is scored on what it is labelled with: gold quotes score retrieval and gold citations,
+    # key facts score the answer text (a user's own set may carry either, both or neither).
+    retrieval = {md: retrieval_scores(r, gold) for md, r in ranked.items()} if q.answerable and q.gold else {}
+    if retrieval:
         values |= retrieval[mode]
-        values["key_fact_recall"] = 0.0 if answer.abstained else m.key_fact_recall(answer.text, q.key_facts)
         values["gold_citation"] = float(m.gold_cited(sources.values(), q.gold))
-        passed |= {"recall@5": values["recall@5"] == 1.0, "key_facts": values["key_fact_recall"] == 1.0,
-                   "gold_citation": bool(values["gold_citation"])}
+        passed |= {"recall@5": values["recall@5"] == 1.0, "gold_citation": bool(values["gold_citation"])}
+    if q.answerable and q.key_facts:
+        values["key_fact_recall"] = 0.0 if answer.abstained else m.key_fact_recall(answer.text, q.key_facts)
+        passed["key_facts"] = values["key_fact_recall"] == 1.0
     if cites is not None:
         values |= {"citation_recall": cites.recall, "citation_precision": cites.precision}
         passed |= {"citation_recall": cites.recall == 1.0, "citation_precision": cites.precision == 1.0}
@@ -118,17 +121,18 @@ def aggregate(records: Sequence[dict], mode: str) -> dict:
     """The headline metrics (retrieval for the run's retriever, answers) and retrieval per mode.
 
     Retrieval, key facts, gold citations and false abstention are averaged over answerable
-    questions; citation recall/precision over answers given; abstention accuracy over unanswerable."""
+    questions (retrieval and gold citations over those with gold quotes, key facts over those with
+    key facts); citation recall/precision over answers given; abstention accuracy over unanswerable."""
     answerable = [r for r in records if r["answerable"]]
     answered = [r for r in records if not r["answer"]["abstained"]]
     unanswerable = [r for r in records if not r["answerable"]]
     by_mode = {md: {x.name: m.mean(r["retrieval"][md][x.name] for r in answerable if md in r["retrieval"])
                     for x in RETRIEVAL} for md in MODES}
     values = {x.name: by_mode[mode][x.name] for x in RETRIEVAL} | {
-        "key_fact_recall": m.mean(r["values"]["key_fact_recall"] for r in answerable),
-        "gold_citation": m.mean(r["values"]["gold_citation"] for r in answerable),
-        "citation_recall": m.mean(r["values"]["citation_recall"] for r in answered),
-        "citation_precision": m.mean(r["values"]["citation_precision"] for r in answered),
+        "key_fact_recall": m.mean(r["values"].get("key_fact_recall") for r in answerable),
+        "gold_citation": m.mean(r["values"].get("gold_citation") for r in answerable),
+        "citation_recall": m.mean(r["values"].get("citation_recall") for r in answered),
+        "citation_precision": m.mean(r["values"].get("citation_precision") for r in answered),
         "abstention_accuracy": m.mean(r["values"]["abstained"] for r in unanswerable),
         "false_abstention": m.mean(r["values"]["abstained"] for r in answerable),
     }
