@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,8 @@ def export_onnx(model_dir: Path, out: Path) -> Path:
     except ImportError as e:
         raise BackendError("Exporting the ONNX model needs the [build] extra: pip install -e '.[build]'") from e
 
-    st = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    with _no_load_bar():
+        st = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
     modules = [type(m).__name__ for m in st]
     if modules[:2] != ["Transformer", "Pooling"] or set(modules[2:]) - {"Normalize"}:
         raise BackendError(f"ONNX export supports Transformer+Pooling(+Normalize) models, not {modules}")
@@ -52,7 +54,7 @@ def export_onnx(model_dir: Path, out: Path) -> Path:
             out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
             return out.last_hidden_state
 
-    feats = st.tokenize(PROBES[:2])
+    feats = st.preprocess(PROBES[:2])
     names = ["input_ids", "attention_mask", "token_type_ids"]
     args = tuple(feats.get(n, torch.zeros_like(feats["input_ids"])) for n in names)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +74,21 @@ def export_onnx(model_dir: Path, out: Path) -> Path:
     _check_same_vectors(st, model_dir, tmp)
     os.replace(tmp, out)
     return out
+
+
+@contextmanager
+def _no_load_bar():
+    """transformers draws a "Loading weights" bar on every model load; here the load is one step of
+    building the index, which has its own progress. Its switch is global, so it is restored after."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
 
 
 def _check_same_vectors(st, model_dir: Path, onnx_file: Path, min_cos: float = MIN_COSINE) -> None:

@@ -1,6 +1,6 @@
 """Prompt templates: the *.txt files of the top-level prompts/ folder, rendered strictly.
 
-They ship inside the package as `rag._prompts` (pyproject.toml maps the folder there) and are read
+They ship inside the package as `rag._prompts` (rag/_prompts links to prompts/) and are read
 with importlib.resources, so an installed wheel finds them exactly as a checkout does.
 
 A template is plain text with `{name}` fields (`{{` and `}}` for literal braces). `render` fills every
@@ -42,10 +42,10 @@ def folder() -> Traversable:
         return PROMPTS
     try:
         return resources.files(PACKAGE)
-    except ModuleNotFoundError as e:  # rag imported from a source tree that was never installed
+    except ModuleNotFoundError as e:  # a checkout whose rag/_prompts link did not survive (e.g. no symlinks)
         raise PromptError(
-            f"The prompt templates ({PACKAGE}) are not installed. Install rag-news (pip install -e . in a "
-            "checkout) instead of importing rag from a source folder."
+            f"The prompt templates ({PACKAGE}) are missing. Reinstall rag-news; in a checkout, rag/_prompts "
+            "must be the symlink to prompts/ (git checkout -- rag/_prompts)."
         ) from e
 
 

@@ -27,7 +27,7 @@ from ..pipeline import ask
 from ..retrieval import get_retriever, retrieve
 from ..types import Answer
 from . import calibrate, export, gate, report
-from .dataset import SPLITS, Question, load
+from .dataset import SPLITS, Question, default_questions, load
 from .metrics import find_gold, percentile
 from .scoring import DEPTH, MODES, aggregate, score_question
 
@@ -125,11 +125,7 @@ def _baseline_path(args, own_questions: bool) -> Path | None:
         if args.update_baseline:
             raise ValueError("--update-baseline with --questions needs --baseline FILE: the file to write")
         return None
-    path = gate.default_baseline()
-    if path is None:
-        raise RagError("no baseline: pass one with --baseline FILE (the project's own, evals/baseline.json, "
-                       "is only in a checkout of the repository)")
-    return path
+    return gate.default_baseline()
 
 
 def main(args) -> int:
@@ -144,15 +140,18 @@ def main(args) -> int:
     tolerance = gate.DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
     if not 0 <= tolerance < 1:
         raise ValueError(f"--tolerance must be in [0, 1), not {tolerance}")
-    questions_path = Path(args.questions).expanduser().resolve() if args.questions else None
-    if questions_path is not None and not questions_path.is_file():
-        raise ValueError(f"--questions {args.questions}: no such file")
+    if args.questions:
+        questions_path = Path(args.questions).expanduser().resolve()
+        if not questions_path.is_file():
+            raise ValueError(f"--questions {args.questions}: no such file")
+    else:
+        questions_path = default_questions()  # the project's set, in a checkout
     export_path = export.check_path(Path(args.export).expanduser().resolve()) if args.export else None
     if args.calibrate:
         return calibrate.main(settings, report_dir(args.out, settings), questions_path)
     if args.update_baseline and args.split != "all":
         raise ValueError("--update-baseline needs --split all: the baseline holds every split's numbers")
-    baseline_path = _baseline_path(args, questions_path is not None)
+    baseline_path = _baseline_path(args, own_questions=bool(args.questions))
     baseline = gate.load_baseline(baseline_path) if baseline_path else None
     if baseline_path and baseline is None and not args.update_baseline:
         raise RagError(f"no baseline at {baseline_path}; create one with: rag eval --update-baseline"
