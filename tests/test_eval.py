@@ -376,6 +376,7 @@ def _framework_models():
         model_config = ConfigDict(extra="ignore")
         user_input: StrictStr | None = None
         retrieved_contexts: list[StrictStr] | None = None
+        retrieved_context_ids: list[StrictStr | int] | None = None
         reference_contexts: list[StrictStr] | None = None
         response: StrictStr | None = None
         multi_responses: list[StrictStr] | None = None
@@ -420,6 +421,7 @@ def test_eval_runs_a_users_question_set_ungated_and_exports_for_llm_judges(setti
         assert sample.user_input == case.input == q.question
         assert sample.response == case.actual_output == report[q.id]["answer"]["text"]
         assert sample.retrieved_contexts == case.retrieval_context and len(sample.retrieved_contexts) >= 1
+        assert sample.retrieved_context_ids == report[q.id]["answer"]["hits"]  # "doc_id:paragraph", in order
         assert sample.reference == case.expected_output == export.ground_truth(q)
         assert sample.reference_contexts == case.context == (list(q.gold) or None)
         cited = row["metadata"]["citations"]

@@ -3,7 +3,8 @@
 One record per question carries both schemas, so the same file loads into either framework (each
 ignores the other's keys: both build their records with pydantic models that ignore extra fields):
 
-    RAGAS  SingleTurnSample         user_input, response, retrieved_contexts, reference, reference_contexts
+    RAGAS  SingleTurnSample         user_input, response, retrieved_contexts, retrieved_context_ids,
+                                    reference, reference_contexts
            EvaluationDataset.from_jsonl(FILE.jsonl) / from_list(json.load(FILE.json))
     DeepEval LLMTestCase            input, actual_output, retrieval_context, expected_output, context, name, tags
            LLMTestCase(**record) / EvaluationDataset.add_test_cases_from_json_file(FILE.json, ...)
@@ -12,6 +13,7 @@ Field by field:
     user_input, input                        the question
     response, actual_output                  the answer text, with its [n] markers
     retrieved_contexts, retrieval_context    the paragraphs the back-end answered from, best first
+    retrieved_context_ids                    their ids, "doc_id:paragraph"
     reference, expected_output               the ground truth: the record's `reference` when the question
                                              set has one, else its key facts joined with "; " (the first
                                              alternative of each), or CANNOT_ANSWER for an unanswerable
@@ -62,6 +64,7 @@ def record(q: Question, answer: Answer) -> dict:
               "start": c.start, "end": c.end, "text": c.text, "supported": c.supported} for c in answer.citations]
     return {
         "user_input": q.question, "response": answer.text, "retrieved_contexts": contexts,
+        "retrieved_context_ids": [f"{h.doc_id}:{h.paragraph}" for h in answer.hits],
         "reference": truth, "reference_contexts": gold,
         "input": q.question, "actual_output": answer.text, "retrieval_context": contexts,
         "expected_output": truth, "context": gold, "name": q.id, "tags": list(q.tags),
