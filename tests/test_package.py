@@ -200,3 +200,18 @@ def test_rag_eval_runs_a_users_question_set(installed, indexed):
     assert [r["name"] for r in rows] == ["tandem", "nobel", "beijing"]
     assert all(r["user_input"] == r["input"] and r["response"] == r["actual_output"] for r in rows)
     assert rows[0]["reference"] == "February 21-24" and rows[0]["retrieved_contexts"]
+
+
+def test_int8_quantisation_prints_nothing_and_leaves_logging_as_it_was(settings, tmp_path):
+    "onnxruntime's quantizer warns through the root logger; the onnx-int8 build must not show it."
+    (fp32,) = settings.home.glob("models/*/model.onnx")
+    code = f"""
+import logging
+from pathlib import Path
+from rag.onnx_export import quantize_int8
+quantize_int8(Path({str(fp32)!r}), Path({str(tmp_path / 'int8.onnx')!r}))
+assert logging.getLogger().handlers == [], logging.getLogger().handlers
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "" and (tmp_path / "int8.onnx").stat().st_size > 1_000_000
