@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def _copy_build_inputs(dst: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Installed:
+def installed(tmp_path_factory) -> Iterator[Installed]:
     root = tmp_path_factory.mktemp("installed")
     src, dist, venv, work, articles = (root / n for n in ("src", "dist", "venv", "work", "articles"))
     for folder in (src, work, root / "tmp"):
@@ -97,7 +98,8 @@ def installed(tmp_path_factory) -> Installed:
                             timeout=INSTALL_TIMEOUT), "pip install torch")
     _checked(subprocess.run([py, *pip, "install", f"{wheel}[build]"], capture_output=True, text=True,
                             timeout=INSTALL_TIMEOUT), "pip install the wheel")
-    return Installed(venv, work, articles, root)
+    yield Installed(venv, work, articles, root)
+    shutil.rmtree(venv, ignore_errors=True)  # 1.7 GB; pytest keeps the last runs' temp folders
 
 
 @pytest.fixture(scope="module")
@@ -215,3 +217,22 @@ assert logging.getLogger().handlers == [], logging.getLogger().handlers
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "" and (tmp_path / "int8.onnx").stat().st_size > 1_000_000
+
+
+def test_user_data_folder_follows_xdg(monkeypatch):
+    from rag.config import user_data_dir
+
+    monkeypatch.setenv("XDG_DATA_HOME", "/srv/data")
+    assert user_data_dir() == Path("/srv/data/rag-news")
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/dir")  # the spec says to ignore a relative path
+    assert user_data_dir() == Path.home() / ".local" / "share" / "rag-news"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    assert user_data_dir() == Path.home() / ".local" / "share" / "rag-news"
+
+
+def test_in_a_checkout_the_defaults_stay(monkeypatch):
+    from rag.config import checkout, load_settings
+
+    monkeypatch.delenv("RAG_HOME")
+    assert checkout() == REPO
+    assert load_settings().home == REPO / ".rag" and load_settings().seeds == (SEEDS,)
