@@ -148,6 +148,8 @@ def main(args) -> int:
         questions_path = default_questions()  # the project's set, in a checkout
     export_path = export.check_path(Path(args.export).expanduser().resolve()) if args.export else None
     if args.calibrate:
+        if export_path or args.backend != "extractive":
+            raise ValueError("--calibrate tunes the extractive back-end's threshold: it takes no --export or --backend")
         return calibrate.main(settings, report_dir(args.out, settings), questions_path)
     if args.update_baseline and args.split != "all":
         raise ValueError("--update-baseline needs --split all: the baseline holds every split's numbers")
