@@ -13,6 +13,8 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
@@ -57,14 +59,21 @@ class _Formatter(logging.Formatter):
         return f"{record.levelname.lower()}: {msg}"
 
 
-def _configure_logging(verbosity: int) -> logging.Handler:
+@contextmanager
+def _logging_to_stderr(verbosity: int) -> Iterator[None]:
+    "The `rag` logger on stderr for one command; put back as it was afterwards (main may run in-process)."
     level = logging.WARNING if verbosity < 0 else logging.INFO if verbosity == 0 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Formatter())
+    saved = log.level, log.propagate
     log.addHandler(handler)
     log.setLevel(level)
     log.propagate = False  # the CLI owns the terminal: no duplicate lines through the root logger
-    return handler
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.level, log.propagate = saved
 
 
 def _progress() -> bool:
@@ -290,28 +299,26 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     verbosity = args.verbose - args.quiet
-    handler = _configure_logging(verbosity)
-    try:
-        return args.func(args)
-    except ValueError as e:  # bad input: an option's value, an empty question, a malformed file
-        log.error("%s", e)
-        return EXIT_USAGE
-    except RagError as e:
-        log.error("%s", e)
-        log.debug("traceback", exc_info=True)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        log.error("interrupted")
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:  # e.g. `rag ask ... | head`: the reader left, nothing to report
-        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit, by design
-        return EXIT_OK
-    except Exception as e:  # a bug, not a user mistake: one line, the traceback with -v
-        log.error("unexpected %s: %s (run with -v for the traceback)", type(e).__name__, e,
-                  exc_info=verbosity > 0)
-        return EXIT_ERROR
-    finally:
-        log.removeHandler(handler)
+    with _logging_to_stderr(verbosity):
+        try:
+            return args.func(args)
+        except ValueError as e:  # bad input: an option's value, an empty question, a malformed file
+            log.error("%s", e)
+            return EXIT_USAGE
+        except RagError as e:
+            log.error("%s", e)
+            log.debug("traceback", exc_info=True)
+            return EXIT_ERROR
+        except KeyboardInterrupt:
+            log.error("interrupted")
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:  # e.g. `rag ask ... | head`: the reader left, nothing to report
+            sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit, by design
+            return EXIT_OK
+        except Exception as e:  # a bug, not a user mistake: one line, the traceback with -v
+            log.error("unexpected %s: %s (run with -v for the traceback)", type(e).__name__, e,
+                      exc_info=verbosity > 0)
+            return EXIT_ERROR
 
 
 if __name__ == "__main__":
