@@ -73,15 +73,18 @@ def present(term: str, haystack: str, vocabulary: set[str]) -> bool:
 
 
 def _within(a: str, b: str, budget: int) -> bool:
-    "Levenshtein distance of a and b is at most budget (banded dynamic programming)."
-    prev = list(range(len(b) + 1))
+    """Edit distance of a and b is at most budget, a swap of two neighbouring letters counting as one
+    edit, as typing makes it ("Pyhton"): optimal string alignment, by rows."""
+    before, prev = None, list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i] + [0] * len(b)
         for j, cb in enumerate(b, 1):
             cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if before is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], before[j - 2] + 1)
         if min(cur) > budget:
             return False
-        prev = cur
+        before, prev = prev, cur
     return prev[-1] <= budget
 
 

@@ -65,6 +65,7 @@ _ACTS = (r"said|says|told|tells|delivered|presented|presents|gave|gives|introduc
          r"wins|led|leads|founded|serves|served|stated|added|announced|highlighted|discussed|described|welcomed|"
          r"attended|joined|visited|warned|argued|believes|believed|thanked|opened|closed|addressed|is|was|has|had")
 _ROLE_AFTER = re.compile(rf"^(?:’s?|'s?)?\s*(?:,\s*(?:the\s+|a\s+|an\s+)?[a-z]|\s+(?:{_ACTS})\b|\s*\()")
+_BY = re.compile(r"\b(?:by|with)\s+$")  # "contributed by Emily Morehouse", "an interview with Jun Ma"
 _PLACE_BEFORE = re.compile(r"(?:\b(?:in|at|to|from|near|across|throughout|within|visited|toured|reached|"
                            r"such as|including|like))\s+(?:the\s+)?$")
 
@@ -87,7 +88,7 @@ def person_names(text: str) -> list[str]:
     """Names of people: a name after an honorific ("Professor Jun Ma"), or a run of two or three
     capitalised words, naming no organisation or event, that is followed by what people do in
     news sentences: a role after a comma ("Michael Verneris, chair of ..."), a verb of speech or
-    action ("... told the meeting"), or a bracket.
+    action ("... told the meeting"), or a bracket; or that follows "by" ("contributed by Emily Morehouse").
 
     >>> person_names("The award went to Professor Jun Ma of Peking University, said Michael Verneris.")
     ['Jun Ma']
@@ -95,8 +96,9 @@ def person_names(text: str) -> list[str]:
     ['Michael Verneris']
     """
     out = [m.group(1) for m in _TITLED.finditer(text) if not _NOT_PERSON.search(m.group(1))]
-    for name, _start, end in _runs(text):
-        if 2 <= len(name.split()) <= 3 and not _NOT_PERSON.search(name) and _ROLE_AFTER.match(text[end:]) \
+    for name, start, end in _runs(text):
+        cue = _ROLE_AFTER.match(text[end:]) or _BY.search(text[:start])
+        if 2 <= len(name.split()) <= 3 and not _NOT_PERSON.search(name) and cue \
                 and not any(name in o or o in name for o in out):
             out.append(name)
     return out

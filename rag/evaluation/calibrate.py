@@ -103,8 +103,13 @@ def choose(rows: list[Sample], weights: dict[str, float]) -> float:
 
 
 def main(settings: Settings, out: Path, questions_path: Path | None = None) -> int:
+    questions = load("all", questions_path)
+    calib = [q for q in questions if q.split == "calib"]
+    if len({q.answerable for q in calib}) < 2:
+        raise ValueError("--calibrate needs answerable and unanswerable questions in the calib split "
+                         "(\"split\": \"calib\") to fit the answerability judge on")
     retriever = open_retriever(settings, progress=True)
-    rows = samples(retriever, load("all", questions_path))
+    rows = samples(retriever, questions)
     # The model decides only what the rules leave open, so it is fitted on those rows.
     train = [s for s in rows if s.split in ("calib", "synthetic") and s.features is not None
              and not s.features["ruled_out"]]
