@@ -125,10 +125,20 @@ def _error(message: str) -> gr.Error:
     return gr.Error(ui.safe_text(message), print_exception=False)
 
 
-def build_app(settings: Settings | None = None) -> gr.Blocks:
+def build_app(settings: Settings | None = None, retriever=None) -> gr.Blocks:
     """The Gradio app for these settings, queued but not launched. Uses a private GRADIO_TEMP_DIR
-    under RAG_HOME, so uploads never land in a shared /tmp."""
+    under RAG_HOME, so uploads never land in a shared /tmp. `retriever`: the opened collection
+    (opened here when not given)."""
+    from rag.retrieval import open_retriever
+
     settings = settings or load_settings()
+    opened = [retriever or open_retriever(settings)]
+
+    def collection():
+        "The collection as it is now: reopened when an upload or a rebuild changed it."
+        opened[0] = opened[0].refreshed()
+        return opened[0]
+
     temp = settings.home / "gradio"
     temp.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.environ["GRADIO_TEMP_DIR"] = str(temp)
@@ -163,10 +173,11 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         yield "", chat, gr.skip(), turns
         draft, answer = "", None
         try:
-            for item in ask_stream(question, pairs, backend=backend, k=k, settings=settings):
+            for item in ask_stream(question, pairs, backend=backend, k=k, settings=settings,
+                                   retriever=collection()):
                 if isinstance(item, Answer):
                     answer = item
-                else:
+                elif isinstance(item, str):
                     draft += item
                     chat[-1] = {"role": "assistant", "content": ui.render_draft(draft)}
                     yield "", chat, gr.skip(), turns
@@ -183,27 +194,24 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
         question, backend = check(question, default_backend)
         try:
-            return ask(question, backend=backend, settings=settings).to_dict()
+            return ask(question, backend=backend, settings=settings, retriever=collection()).to_dict()
         except (RagError, ValueError) as e:
             raise _error(str(e)) from None
 
     def articles_html():
-        from rag.retrieval import get_retriever
-
-        snap = get_retriever(settings).snapshot
+        snap = collection().store.snapshot
         return ui.render_articles(snap.docs.values(), settings.uploads, snap.path.name)
 
     def add_articles(files, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio's idiom)
         """Check, store and index uploaded articles; the retriever picks up the new snapshot."""
         from rag.index import build_index
-        from rag.retrieval import get_retriever
 
         paths = [Path(f) for f in (files or [])]
         try:
             if not paths:
                 return None, ui.render_upload_results([]), gr.skip()
             progress(0.05, desc=f"Checking {len(paths)} file{'s' if len(paths) > 1 else ''}…")
-            indexed = {d.sha256: d.title for d in get_retriever(settings).snapshot.docs.values()}
+            indexed = {d.sha256: d.title for d in collection().store.snapshot.docs.values()}
 
             def build():
                 progress(0.2, desc="Indexing: new paragraphs are embedded, the rest come from the cache…")
@@ -330,16 +338,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     auth = parse_auth(os.environ.get("RAG_AUTH"))
     settings = load_settings()
-    from rag.retrieval import get_retriever
+    from rag.retrieval import open_retriever
 
     try:
         print("Checking the index…", flush=True)
         # builds the index if missing or stale, then loads it and the query model before the first question
-        get_retriever(settings, progress=True, warn=lambda m: print(m, file=sys.stderr))
+        retriever = open_retriever(settings, progress=True)
     except RagError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    demo = build_app(settings)
+    demo = build_app(settings, retriever)
     print(f"Serving on http://{args.host}:{args.port}/" + ("  (login required)" if auth else ""), flush=True)
     demo.launch(server_name=args.host, server_port=args.port, **launch_options(settings, auth))
     return 0

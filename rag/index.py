@@ -40,12 +40,12 @@ from pathlib import Path
 import numpy as np
 
 from . import ann
-from .chunking import CHUNKER_VERSION, Sentence, chunk_document, embedding_text, split_sentences
+from .chunking import CHUNKER_VERSION, chunk_document, embedding_text, split_sentences
 from .collection import Collection, Skipped, list_files, seeded, with_added, with_removed
 from .config import Settings
 from .documents import read_bytes, read_document, slug
 from .errors import DocumentError, IndexCorruptError, RagError
-from .types import Chunk, Document, Paragraph
+from .types import Chunk, Document, Paragraph, Sentence
 
 log = logging.getLogger(__name__)
 

@@ -26,10 +26,10 @@ from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import BackendError, ConfigError
-from .generation import CANNOT_ANSWER, Generator, History
+from .generation import CANNOT_ANSWER, Generator, History, Reply
 from .prompts import render
 from .tokens import count_tokens, get_encoding
-from .types import Hit
+from .types import Evidence, Hit, Status
 
 HISTORY_TURNS = 3  # prior (question, answer) pairs sent with a question
 HISTORY_TOKENS = 300  # per prior message, after which it is cut
@@ -96,6 +96,11 @@ def _shared_client(base_url: str, api_key: str, timeout: float, connect: float, 
 
 
 class OpenAIGenerator(Generator):
+    # Questions about the collection itself are answered from the article records, offline.
+    kinds = frozenset({"fact", "list", "summary", "compare"})
+    rewrites = True
+    drafts = True
+
     def __init__(self, settings):
         super().__init__(settings)
         self.name = f"openai:{settings.llm_model}"
@@ -157,7 +162,21 @@ class OpenAIGenerator(Generator):
         msgs.append({"role": "user", "content": user})
         return msgs
 
-    def stream(self, question: str, hits: Sequence[Hit], history: History = ()) -> Iterator[str]:
+    def stream(self, evidence: Evidence, history: History = ()) -> Iterator[str | Status | Reply]:
+        offered = self.offer(evidence.query, evidence.hits)
+        text = ""
+        try:
+            for delta in self._answer(evidence.query, offered, history):
+                text += delta
+                yield delta
+        except StreamInterrupted as e:
+            if not text.strip():
+                raise
+            yield Reply(_complete_sentences(text), tuple(offered[: self.sent_sources]), complete=False, notice=str(e))
+            return
+        yield Reply(text, tuple(offered[: self.sent_sources]))
+
+    def _answer(self, question: str, hits: Sequence[Hit], history: History = ()) -> Iterator[str]:
         import openai
 
         hits = list(hits)
@@ -358,6 +377,14 @@ def _no_retry_on_quota(response) -> None:
     error = body.get("error", body) if isinstance(body, dict) else None
     if isinstance(error, dict) and {str(error.get("code")), str(error.get("type"))} & _QUOTA_CODES:
         response.headers["x-should-retry"] = "false"
+
+
+def _complete_sentences(text: str) -> str:
+    "Drop a half-written last sentence (with its markers) from an interrupted reply."
+    cut = max(text.rfind(". "), text.rfind("] "), text.rfind(".\n"))
+    if text.rstrip().endswith((".", "!", "?", "]")) or cut < 0:
+        return text
+    return text[: cut + 1]
 
 
 def _clean_query(text: str) -> str:

@@ -32,15 +32,16 @@ READER = """
 import json, sys, time
 from pathlib import Path
 from rag.config import load_settings
-from rag.retrieval import get_retriever
+from rag.retrieval import open_retriever
 home, out, stop = sys.argv[1:4]
 s = load_settings(home=home)
+r = open_retriever(s)
 deadline = time.time() + 120  # bounded even if the writer never says stop
 with open(out, "w") as f:
     while time.time() < deadline and not Path(stop).exists():
-        r = get_retriever(s)  # the collection as CURRENT has it now; hits and docs from the same one
+        r = r.refreshed()  # the collection as CURRENT has it now; hits and docs from the same snapshot
         hits = r.search("marrow donor centre", 5)
-        snap = r.snapshot
+        snap = r.store.snapshot
         f.write(json.dumps({"snap": snap.path.name, "docs": sorted(snap.docs),
                             "hits": [h.doc_id for h in hits]}) + "\\n")
         f.flush()
