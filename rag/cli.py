@@ -105,6 +105,9 @@ def cmd_index(args) -> int:
 
     settings = load_settings()
     warn = log.warning
+    for p in [] if args.remove else args.paths:
+        if not Path(p).expanduser().exists():
+            raise ValueError(f"{Path(p).expanduser().resolve()} does not exist")
     _note_unused_seeds(settings, warn)
     if args.list:
         return _list_collection(settings)

@@ -374,13 +374,12 @@ def _lede(text: str, groups: list[list[_Block]]) -> str:
 # a headline does not start with one, so the extract drops it.
 _LEADING_WHEN = re.compile(r"^(?:(?:On|From|In|Between|Since)\s+)?[A-Z][a-z]+\.?\s+\d{1,2}(?:st|nd|rd|th)?"
                            r"(?:\s*(?:-|–|to)\s*\d{1,2})?(?:,?\s+\d{4})?,\s+")
-_PARENTHETICAL = re.compile(r"\s*\([^()]{1,40}\)")
 
 
 def _title_from(text: str, paragraphs: list[Paragraph]) -> str:
     """A short extract of the first sentence: the title of last resort, for text without a header
-    title or an opening heading. A leading date phrase and short parentheticals ("(IACH)") are
-    dropped; a long sentence is cut at a clause boundary (a comma before a lower-case word, as in
+    title or an opening heading. A leading date phrase is dropped (acronyms in parentheses are kept:
+    the title is embedded and searched with the article); a long sentence is cut at a clause boundary (a comma before a lower-case word, as in
     "X, hosted by ...", but not the "and" of a list) or else at a word, with an ellipsis."""
     if not paragraphs:
         return "Untitled"
@@ -388,7 +387,7 @@ def _title_from(text: str, paragraphs: list[Paragraph]) -> str:
 
     first = paragraphs[0].text(text)[: 8 * MAX_EXTRACT_TITLE_CHARS]  # a title needs no more
     s, e = sentence_spans(first)[0]
-    sentence = _PARENTHETICAL.sub("", _LEADING_WHEN.sub("", first[s:e])).rstrip(".").strip()
+    sentence = _LEADING_WHEN.sub("", first[s:e]).rstrip(".").strip()
     sentence = sentence[:1].upper() + sentence[1:]
     if len(sentence) <= MAX_EXTRACT_TITLE_CHARS:
         return sentence
@@ -398,4 +397,4 @@ def _title_from(text: str, paragraphs: list[Paragraph]) -> str:
     words = sentence[:MAX_EXTRACT_TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:").split(" ")
     while len(words) > 3 and words[-1].lower() in STOPWORDS:  # not "... honored with the…"
         words.pop()
-    return " ".join(words) + "…"
+    return " ".join(words).rstrip(",;:") + "…"
