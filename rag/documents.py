@@ -28,9 +28,12 @@ from .types import Document, Paragraph
 __all__ = ["SUFFIXES", "Skipped", "clean", "decode", "extract", "iter_article_paths", "read_bytes", "read_document",
            "slug"]
 
+# Bumped whenever reading or cleaning changes what an article's text, paragraphs, title or date
+# are: an index built by another version is then stale and rebuilt (its vectors mostly cached).
+READER_VERSION = 2
 MAX_TITLE_WORDS = 25
 MAX_HEADING_WORDS = 12
-MAX_EXTRACT_TITLE_CHARS = 80
+MAX_EXTRACT_TITLE_CHARS = 90
 HEADER_LINES = 4  # the title, date and byline of an article sit in its first few lines
 
 _CRUMB = re.compile(r"^(home|首页)\s*[»>›/|]|(\s[»›]\s?.*){2,}|»\s*\S.*»", re.IGNORECASE)
@@ -370,16 +373,10 @@ def _lede(text: str, groups: list[list[_Block]]) -> str:
     return ""
 
 
-# A date or time phrase opening a sentence ("On February 23rd,", "From January 17 to 19, 2025,"):
-# a headline does not start with one, so the extract drops it.
-_LEADING_WHEN = re.compile(r"^(?:(?:On|From|In|Between|Since)\s+)?[A-Z][a-z]+\.?\s+\d{1,2}(?:st|nd|rd|th)?"
-                           r"(?:\s*(?:-|–|to)\s*\d{1,2})?(?:,?\s+\d{4})?,\s+")
-
-
 def _title_from(text: str, paragraphs: list[Paragraph]) -> str:
     """A short extract of the first sentence: the title of last resort, for text without a header
-    title or an opening heading. A leading date phrase is dropped (acronyms in parentheses are kept:
-    the title is embedded and searched with the article); a long sentence is cut at a clause boundary (a comma before a lower-case word, as in
+    title or an opening heading. It is kept whole as far as it goes (a lede's date and acronyms:
+    the title is embedded and searched with every paragraph of the article); a long sentence is cut at a clause boundary (a comma before a lower-case word, as in
     "X, hosted by ...", but not the "and" of a list) or else at a word, with an ellipsis."""
     if not paragraphs:
         return "Untitled"
@@ -387,8 +384,7 @@ def _title_from(text: str, paragraphs: list[Paragraph]) -> str:
 
     first = paragraphs[0].text(text)[: 8 * MAX_EXTRACT_TITLE_CHARS]  # a title needs no more
     s, e = sentence_spans(first)[0]
-    sentence = _LEADING_WHEN.sub("", first[s:e]).rstrip(".").strip()
-    sentence = sentence[:1].upper() + sentence[1:]
+    sentence = first[s:e].rstrip(".").strip()
     if len(sentence) <= MAX_EXTRACT_TITLE_CHARS:
         return sentence
     for m in re.finditer(r",\s+(?=[a-z])(?!(?:and|or|nor)\b)", sentence[: MAX_EXTRACT_TITLE_CHARS + 1]):

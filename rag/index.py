@@ -43,7 +43,7 @@ from . import ann
 from .chunking import CHUNKER_VERSION, chunk_document, embedding_text, split_sentences
 from .collection import Collection, Skipped, list_files, seeded, with_added, with_removed
 from .config import Settings
-from .documents import read_bytes, read_document, slug
+from .documents import READER_VERSION, read_bytes, read_document, slug
 from .errors import DocumentError, IndexCorruptError, RagError
 from .types import Chunk, Document, Paragraph, Sentence
 
@@ -125,6 +125,7 @@ def fingerprint(settings: Settings) -> dict:
         "embedder": settings.embedder,
         "embedder_key": model_key(settings.embedder),
         "build_backend": settings.build_backend,
+        "reader": READER_VERSION,
         "chunker": {"version": CHUNKER_VERSION, "max_tokens": settings.chunk_tokens,
                     "encoding": settings.token_encoding},
         "index_type": settings.index_type,
