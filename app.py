@@ -158,7 +158,8 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
     with gr.Blocks(title="News answers · cited", delete_cache=(3600, 3600)) as demo:
         turns = gr.State([])
-        head = gr.HTML(_head_html(""), padding=False, elem_id="app-head")
+        head = gr.HTML(_head_html(render.collection_summary(list(corpus(settings).values()))), padding=False,
+                       elem_id="app-head")
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"), gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=340):
@@ -219,7 +220,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         add.click(add_articles, inputs=[files], outputs=[files, upload_status, articles, head],
                   api_name="add_articles", api_visibility="undocumented", concurrency_limit=1,
                   concurrency_id="ingest")
-        demo.load(landing, outputs=[articles, head], api_visibility="private")
+        demo.load(landing, outputs=[articles, head], api_visibility="private", show_progress="hidden")
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=ANSWER_WORKERS)
     return demo
 

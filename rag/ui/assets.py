@@ -62,9 +62,14 @@ a.cite.bad { color: #b42318 !important; }
 #sources-panel { max-height: 640px; overflow-y: auto; }
 .src-panel .src-empty, .src-panel .src-none { color: var(--body-text-color-subdued); font-size: .9rem; }
 .src-panel details.turn { margin-bottom: .6rem; }
-.src-panel summary.turn-q { cursor: pointer; font-weight: 600; padding: .3rem 0; }
-.src-panel summary.turn-q .q-text { overflow-wrap: anywhere; }
-.src-panel summary.turn-q .badge { margin-left: .5rem; font-weight: 400; }
+.src-panel summary.turn-q { cursor: pointer; font-weight: 600; padding: .3rem 0; display: flex; gap: .35rem;
+  align-items: baseline; list-style: none; }
+.src-panel summary.turn-q::-webkit-details-marker { display: none; }
+.src-panel summary.turn-q::before { content: "▸"; color: var(--body-text-color-subdued); }
+.src-panel details.turn[open] > summary.turn-q::before { content: "▾"; }
+.src-panel summary.turn-q .q-text { overflow-wrap: anywhere; display: -webkit-box; -webkit-line-clamp: 2;
+  -webkit-box-orient: vertical; overflow: hidden; flex: 1; }
+.src-panel summary.turn-q .badge { font-weight: 400; white-space: nowrap; }
 .turn-query { font-size: .8rem; color: var(--body-text-color-subdued); margin: 0 0 .3rem; }
 .turn-n { color: var(--color-accent); margin-right: .25rem; }
 .src-panel details.src { border: 1px solid var(--border-color-primary); border-radius: 8px;
@@ -138,7 +143,8 @@ table.articles small { color: var(--body-text-color-subdued); }
   #app-head h1 { font-size: 1.15rem; }
   #chat { height: 62vh !important; }
   #app-head p:not(.collection) { display: none; }
-  .gradio-container { padding-left: 8px !important; padding-right: 8px !important; }
+  .gradio-container .main.fillable { padding-left: 10px !important; padding-right: 10px !important; }
+  #question { padding: 6px !important; }
   #question-row { flex-wrap: wrap; }
   #question-row > * { min-width: 100% !important; }
   #sources-panel { max-height: none; }
@@ -270,7 +276,7 @@ _JS = r"""
   document.addEventListener("focusin", (e) => {
     const t = e.target;
     // A preview on keyboard focus only: a tap or click decides for itself (below).
-    if (t.matches && t.matches("a.cite:focus-visible")) { if (t !== popFor) showPop(t, false); }
+    if (t.matches && t.matches("a.cite:focus-visible")) { if (t !== popFor && !phone()) showPop(t, false); }
     else if (pop && !pop.hidden && !pop.contains(t) && !pop.classList.contains("sheet")) hidePop();
   });
 
@@ -353,15 +359,14 @@ _JS = r"""
   });
 
   // Focus the question on a desktop only: on a phone, focus would pop up the keyboard and scroll the page.
-  window.addEventListener("load", () => {
-    let tries = 0;
-    const t = setInterval(() => {
-      const box = question();
-      if (box || ++tries > 40) clearInterval(t);
-      if (box && !phone() && window.matchMedia("(pointer: fine)").matches) box.focus({preventScroll: true});
-      syncQuestion();
-    }, 250);
-  });
+  // (Gradio adds this script after the page's load event, so it starts at once and waits for the box.)
+  let tries = 0;
+  const waitForBox = setInterval(() => {
+    const box = question();
+    if (box || ++tries > 80) clearInterval(waitForBox);
+    if (box && !phone() && window.matchMedia("(pointer: fine)").matches) box.focus({preventScroll: true});
+    syncQuestion();
+  }, 250);
 })();
 """
 
