@@ -153,6 +153,7 @@ def _ask(page, question, n):
     except Exception:
         _shot(page, "failed-ask")
         raise
+    page.wait_for_function("document.querySelector('#qcount').textContent.startsWith('0 /')")  # box cleared
     return _answers(page).nth(n - 1)
 
 

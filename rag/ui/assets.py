@@ -39,7 +39,10 @@ a.cite.bad { color: #b42318 !important; }
 .rag-meta { margin-top: .45rem; font-size: .8rem; color: var(--body-text-color-subdued); display: flex;
   flex-wrap: wrap; gap: .5rem; align-items: center; }
 .rag-searched { margin-top: .2rem; }
-.rag-query { font-style: italic; overflow-wrap: anywhere; }
+.rag-query { font-style: italic; overflow-wrap: anywhere; display: -webkit-box; -webkit-line-clamp: 2;
+  -webkit-box-orient: vertical; overflow: hidden; }
+.rag-searched > span { display: flex; gap: .3rem; align-items: baseline; min-width: 0; flex: 1 1 14rem; }
+#answering { font-size: .8rem; color: var(--body-text-color-subdued); margin: .3rem 0 0; }
 .rag-notice, .src-notice { color: #93370d; }
 .dark .rag-notice, .dark .src-notice { color: #fec84b; }
 .flag { color: #b42318; }
@@ -110,7 +113,7 @@ table.articles small { color: var(--body-text-color-subdued); }
 .dark .upload-status li.ok { color: #75e0a7; } .dark .upload-status li.bad { color: #fda29b; }
 .upload-status ul { margin: .3rem 0 0; padding-left: 1rem; list-style: none; }
 /* the citation popover (desktop) and bottom sheet (phone) */
-.rag-pop { position: fixed; z-index: 10000; max-width: 380px; padding: .65rem .8rem; border-radius: 10px;
+.rag-pop { position: fixed; z-index: 100001; max-width: 380px; padding: .65rem .8rem; border-radius: 10px;
   background: var(--background-fill-primary); color: var(--body-text-color); font-size: .88rem; line-height: 1.45;
   border: 1px solid var(--border-color-primary); box-shadow: 0 8px 28px rgba(0,0,0,.22); }
 .rag-pop[hidden] { display: none; }
@@ -122,10 +125,11 @@ table.articles small { color: var(--body-text-color-subdued); }
 .rag-pop.sheet { left: 0 !important; right: 0; bottom: 0; top: auto !important; max-width: none;
   max-height: 65vh; overflow-y: auto; border-radius: 14px 14px 0 0; padding: 1rem 1rem 1.4rem; }
 /* the article reader: a drawer on the right, the whole screen on a phone */
-#reader { position: fixed; top: 0; right: 0; bottom: 0; width: min(560px, 100vw); z-index: 9999;
+#reader { position: fixed; top: 0; right: 0; bottom: 0; width: min(560px, 100vw); z-index: 100000;
   background: var(--background-fill-primary); border-left: 1px solid var(--border-color-primary);
   box-shadow: -8px 0 28px rgba(0,0,0,.2); display: none; flex-direction: column; }
 #reader.open { display: flex; }
+body:has(#reader.open) button[aria-label="Scroll down"] { display: none !important; }
 #reader .html-container, #reader .html-container > div { display: flex; flex-direction: column; flex: 1;
   min-height: 0; width: 100%; }
 #reader .reader-bar { display: flex; justify-content: space-between; align-items: center; gap: .5rem;
@@ -185,7 +189,7 @@ _JS = r"""
     if (send) { send.disabled = empty || over; send.setAttribute("aria-disabled", String(empty || over)); }
   }
   document.addEventListener("input", (e) => { if (e.target === question()) syncQuestion(); }, true);
-  setInterval(syncQuestion, 300);  // the server clears the box after a question: no input event for that
+  setInterval(syncQuestion, 150);  // the server clears the box after a question: no input event for that
   document.addEventListener("keydown", (e) => {
     const box = question();
     if (e.target === box && e.key === "Enter" && !e.shiftKey &&
