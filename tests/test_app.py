@@ -154,7 +154,10 @@ def test_render_abstention_notice_and_llm_backend():
     chat = render_answer(a, 0)
     assert 'class="rag-answer abstained"' in chat and "No answer in the indexed articles" in chat
     assert "LLM · gpt-4o-mini" in chat and "The LLM failed &lt;again&gt;." in chat
-    assert "No sources" in render_sources([a])
+    assert "do not answer this question" in render_sources([a])
+    closest = _answer("The articles don't say who chaired it. Closest passage: [1].", [_citation(1)], abstained=True)
+    chat, panel = render_answer(closest, 0), render_sources([closest])
+    assert 'class="cite' in chat and "The closest they come" in panel and 'id="src-0-1"' in panel
 
 
 def test_searched_query_uncited_passages_and_copy_text():
