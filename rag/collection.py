@@ -54,9 +54,6 @@ class Collection:
         "Every folder or file whose articles belong to the collection, uploads last."
         return (*self.roots, self.uploads)
 
-    def list_files(self, home: Path) -> Listing:
-        return list_files(self.sources, self.excluded, home)
-
 
 @dataclass
 class Listing:
