@@ -8,7 +8,7 @@ PORT ?= 7860
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install index run test lint eval bench browser clean
+.PHONY: install index run test lint eval bench attack browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -44,6 +44,11 @@ eval: install
 
 bench: install
 	$(PY) benchmarks/run.py
+
+# The slow attacks of issue 11 (a 10 MB line, full disk, kill -9 mid-build, serving during rebuilds...),
+# each reproduced on 127.0.0.1 in a bounded loop; prints a PASS/FAIL verdict per case.
+attack: install
+	$(PY) benchmarks/attack.py
 
 clean:
 	rm -rf .rag test-output
