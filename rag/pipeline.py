@@ -13,14 +13,14 @@ import contextlib
 import re
 from collections.abc import Iterator, Sequence
 
-from .citations import validate
+from .citations import is_cannot_answer, validate
 from .config import Settings, load_settings
 from .errors import BackendError
 from .extractive import ANSWER_POOL
 from .generation import CANNOT_ANSWER, Generator, History, get_generator
 from .retrieval import check_query, get_retriever
 from .text import STOPWORDS, words
-from .types import Answer, Hit
+from .types import Answer, Hit, Status
 
 ABSTAIN = "The articles don't say. I couldn't find an answer to that in the indexed articles."
 _FOLLOW_UP = re.compile(
@@ -97,11 +97,13 @@ def _backend_name(backend: str | None, settings: Settings) -> str:
 
 
 def ask_stream(question: str, history=None, *, backend: str | None = None, k: int | None = None,
-               settings: Settings | None = None) -> Iterator[str | Answer]:
-    """Yield text deltas as the answer is generated, then the final, validated `Answer`.
+               settings: Settings | None = None) -> Iterator[str | Status | Answer]:
+    """Yield text deltas as the answer is generated, Status items while waiting (e.g. for a busy
+    LLM endpoint), then the final, validated `Answer`.
 
-    The deltas are the back-end's raw text; the final Answer's text is what to keep (invalid markers
-    removed, unsupported uncited sentences dropped, abstentions in one fixed wording)."""
+    The deltas are an unchecked draft of the back-end's raw text; the final Answer replaces it (invalid
+    markers removed, unsupported uncited sentences dropped, abstentions in one fixed wording). When
+    the model's text was not used, Answer.backend is "extractive" and Answer.notice says why."""
     settings = settings or load_settings()
     question = check_query(question, settings)
     turns = _history(history)
@@ -123,6 +125,9 @@ def ask_stream(question: str, history=None, *, backend: str | None = None, k: in
     try:
         offered = gen.offer(query, hits)
         for delta in gen.stream(query, offered, turns):
+            if isinstance(delta, Status):
+                yield delta
+                continue
             text += delta
             yield delta
         offered = offered[: getattr(gen, "sent_sources", len(offered))]
@@ -135,11 +140,14 @@ def ask_stream(question: str, history=None, *, backend: str | None = None, k: in
             notice = f"The answer was interrupted ({e}); showing what arrived, checked against the sources."
         else:
             notice = f"The language model could not answer ({e}). Showing the offline extractive answer instead."
-            used = get_generator("extractive", settings)
-            offered, text = hits, ""
-            for delta in used.stream(query, offered, turns):
-                text += delta
-                yield delta
+            used, offered, text = get_generator("extractive", settings), hits, ""
+    unusable = getattr(used, "unusable", None)
+    reason = None if not unusable or is_cannot_answer(text) else unusable(text, offered)
+    if reason:
+        notice = f"The language model's answer was unusable ({reason}); showing the offline answer instead."
+        used, offered, text = get_generator("extractive", settings), hits, ""
+    if used.name == "extractive" and not text:
+        text = "".join(d for d in used.stream(query, hits, turns) if isinstance(d, str))
     yield finish(question, query, text, offered, hits, used, notice)
 
 
@@ -156,7 +164,7 @@ def finish(question: str, query: str, reply: str, offered: Sequence[Hit], hits: 
     "Validate a back-end's reply into an Answer (shared by streaming and non-streaming paths)."
     common = {"question": question, "backend": gen.name, "query": query if query != question else None,
               "hits": tuple(hits)}
-    if CANNOT_ANSWER.lower().rstrip(".") in reply.lower():
+    if is_cannot_answer(reply):
         return Answer(text=ABSTAIN, citations=(), abstained=True, notice=notice, **common)
     checked = validate(reply, list(offered))
     if not checked.citations:
@@ -165,7 +173,8 @@ def finish(question: str, query: str, reply: str, offered: Sequence[Hit], hits: 
         n = len(checked.dropped)
         dropped = f"{n} sentence{'s' if n > 1 else ''} without support in the sources {'were' if n > 1 else 'was'} removed."
         notice = f"{notice} {dropped}" if notice else dropped
-    return Answer(text=checked.text, citations=checked.citations, abstained=False, notice=notice, **common)
+    return Answer(text=checked.text, citations=checked.citations, abstained=False, notice=notice,
+                  sentences=checked.sentences, **common)
 
 
 def ask(question: str, history=None, *, backend: str | None = None, k: int | None = None,

@@ -1,0 +1,511 @@
+"""The LLM back-end: any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, llama.cpp's
+server, llama-cpp-python, Ollama), as these servers really behave.
+
+    prompt.py    the messages: fixed rules first (prompt caches), rules repeated in the user message
+                 (chat templates that drop the system role), sources fenced by a random boundary
+    budget.py    the whole prompt fitted to the model's context window, with a tokenizer margin
+    endpoint.py  one client per endpoint, its context window (asked once), a FIFO concurrency gate
+    stream.py    one streamed request under first-token, token-gap and whole-answer deadlines,
+                 with retries counted as they happen
+    quality.py   is the reply fit to show? (echoes, fences, loops, no supported sentence)
+
+It sends what all of these servers accept: model, messages, stream, max_tokens, temperature=0,
+stop sequences (not to reasoning models, whose APIs refuse them) and stream_options for usage
+(dropped for a server that refuses it). No tools, no response_format.
+
+Failure modes, as the pipeline sees them:
+  - BackendError before any text: the pipeline shows the offline answer with the reason;
+  - StreamInterrupted after some text (dropped connection, deadline): the text so far stands,
+    marked, if `unusable` accepts it;
+  - a finished reply that `unusable` rejects (echo, fences, loop, nothing supported, ran to
+    max_tokens, prompt cut by the server): the offline answer, with the reason.
+A context overflow - an HTTP 400, an error inside the stream, or llama-cpp-python's empty 200
+stream - is retried with fewer sources, at most twice. Messages say what failed and what to
+check, and never contain the API key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+
+from ..citations import strip_reasoning
+from ..errors import BackendError, ConfigError
+from ..generation import Generator, History
+from ..prompts import render
+from ..tokens import count_tokens, get_encoding
+from ..types import Hit, Status
+from . import budget, endpoint, prompt, quality
+from .prompt import HISTORY_TOKENS, HISTORY_TURNS, neutralise, new_boundary
+from .stream import Deadline, Deadlines, Exchange, error_fields, is_quota
+
+__all__ = ["HISTORY_TURNS", "REWRITE_MAX_TOKENS", "OpenAIGenerator", "StreamInterrupted", "neutralise"]
+
+log = logging.getLogger("rag.llm")
+
+REWRITE_MAX_TOKENS = 96
+OVERFLOW_RETRIES = 2
+STATUS_EVERY = 2.0  # seconds between queue status updates
+# What a small or base model writes when it starts copying the prompt instead of answering. At most
+# four: OpenAI's limit.
+STOP = ["<<<", "\nQuestion:", "\nSources:", "\nArticle:"]
+# Model names of reasoning models (they think before answering, in <think> or reasoning_content):
+# DeepSeek-R1 and its distills, QwQ, Qwen3, OpenAI o-series and gpt-5, Magistral, and names that say so.
+_REASONING_NAME = re.compile(r"(^|[^a-z0-9])(r1|qwq|qwen3|o[134](-mini)?|gpt-5|magistral|deepseek-reasoner)"
+                             r"([^a-z0-9]|$)|think|reason", re.I)
+_OVERFLOW_CODES = {"context_length_exceeded", "exceed_context_size_error", "string_above_max_length"}
+_OVERFLOW_TEXT = re.compile(r"context length|context window|context size|maximum context|too many tokens|"
+                            r"exceeds? the (?:model's )?(?:maximum|max)|inputs tokens \+ max_new_tokens", re.I)
+_SECRETISH = re.compile(r"(\bsk-|\bBearer\s+)[\w\-.*]{3,}|\S*\*{3,}\S*")
+
+
+class StreamInterrupted(BackendError):
+    "The answer stopped part-way (connection dropped or a deadline passed); the deltas so far stand."
+
+
+class _Overflow(Exception):
+    "The prompt did not fit the model's context (carries the server's error, if it said one)."
+
+    def __init__(self, cause: BaseException | None):
+        super().__init__(str(cause) if cause else "empty stream")
+        self.cause = cause
+
+
+class OpenAIGenerator(Generator):
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.name = f"openai:{settings.llm_model}"
+        # About the last stream() call, for the pipeline: how many of the offered hits were sent
+        # (fewer after an overflow; markers above it point at nothing the model saw), the boundary
+        # used, and why a finished reply is unusable although it arrived whole.
+        self.sent_sources = 0
+        self.boundary = ""
+        self._flaw: str | None = None
+
+    # -- Generator ---------------------------------------------------------------------------
+
+    @property
+    def reasoning(self) -> bool:
+        "A reasoning model: Settings.llm_reasoning, or guessed from the model's name."
+        s = self.settings
+        return s.llm_reasoning if s.llm_reasoning is not None else bool(_REASONING_NAME.search(s.llm_model))
+
+    @property
+    def max_tokens(self) -> int:
+        s = self.settings
+        return s.llm_reasoning_max_tokens if self.reasoning else s.llm_max_tokens
+
+    def offer(self, question: str, hits: Sequence[Hit]) -> list[Hit]:
+        """The best-ranked hits whose source blocks fit Settings.llm_context_tokens (at least one).
+        stream() may send fewer, once it knows the model's context window."""
+        costs = self._source_costs(hits)
+        kept, used = [], 0
+        for hit, cost in zip(hits, costs, strict=True):
+            if kept and used + cost > self.settings.llm_context_tokens:
+                break
+            kept.append(hit)
+            used += cost
+        return kept
+
+    def stream(self, question: str, hits: Sequence[Hit], history: History = ()) -> Iterator[str | Status]:
+        "Text deltas of the answer; Status items while it waits for the endpoint."
+        hits = list(hits)
+        if not hits:
+            raise BackendError("No sources to answer from: the openai back-end needs at least one retrieved paragraph.")
+        self._client()  # a missing model is a ConfigError before anything else
+        self.sent_sources, self._flaw = len(hits), None
+        gate, ticket, granted = self._gate(), None, False
+        try:
+            ticket = gate.join()
+            granted = yield from self._wait_turn(gate, ticket)
+            yield from self._answer(question, hits, list(history)[-HISTORY_TURNS:])
+        finally:
+            if ticket is not None:
+                gate.leave(ticket, granted)
+
+    def unusable(self, reply: str, offered: Sequence[Hit]) -> str | None:
+        "Why the last reply cannot be shown (see rag.llm.quality), or None."
+        return self._flaw or quality.unusable(reply, offered, boundary=self.boundary)
+
+    def rewrite(self, question: str, history: History) -> str:
+        """A standalone search query for a follow-up; the question itself when there is no history.
+        BackendError when the model's rewrite is unusable (the pipeline's offline rewrite stands)."""
+        if not history:
+            return question
+        self._client()
+        turns = [f"User: {self._cut(q)}\nAssistant: {self._cut(prompt.strip_markers(a))}"
+                 for q, a in list(history)[-HISTORY_TURNS:]]
+        text = render("rewrite", history="\n\n".join(turns), question=question.strip())
+        gate, ticket, granted = self._gate(), None, False
+        try:
+            ticket = gate.join()
+            for _status in self._wait_turn(gate, ticket):
+                pass  # the pipeline has no way to show a status here; the wait is still bounded
+            granted = True
+            reply = "".join(self._collect([{"role": "user", "content": text}], REWRITE_MAX_TOKENS, "rewriting the "
+                                          "follow-up question"))
+        finally:
+            if ticket is not None:
+                gate.leave(ticket, granted)
+        query = _first_line(strip_reasoning(reply))
+        why = quality.bad_rewrite(query, question, " ".join(q + " " + a for q, a in history))
+        if why:
+            raise BackendError(f"The model's rewrite of the follow-up question was not used: {why}.")
+        return query[: self.settings.max_question_chars]
+
+    # -- one answer ----------------------------------------------------------------------------
+
+    def _wait_turn(self, gate, ticket) -> Iterator[Status]:
+        "Wait for a free slot at the endpoint, saying how many requests are ahead. Returns True."
+        s, until, shown = self.settings, time.monotonic() + self.settings.llm_queue_timeout, None
+        while not gate.wait(ticket, 0 if shown is None else min(STATUS_EVERY, max(0.0, until - time.monotonic()))):
+            if time.monotonic() >= until:
+                raise BackendError(
+                    f"The LLM endpoint at {self._where()} stayed busy with other questions for "
+                    f"{s.llm_queue_timeout:g}s (Settings.llm_queue_timeout). Try again, or raise "
+                    "Settings.llm_concurrency if the server runs several requests at once.")
+            ahead = gate.ahead(ticket)
+            if ahead != shown:
+                shown = ahead
+                yield Status(f"Waiting for the language model: {ahead} question{'s' if ahead != 1 else ''} "
+                             "ahead of this one.")
+        return True
+
+    def _answer(self, question: str, hits: list[Hit], history: list) -> Iterator[str | Status]:
+        s = self.settings
+        state = self._endpoint()
+        window, window_from = state.window(s)
+        deadlines = Deadlines(s.llm_first_token_timeout, s.llm_token_gap_timeout,
+                              time.monotonic() + s.llm_answer_timeout, s.llm_answer_timeout, s.llm_connect_timeout)
+        limit = len(hits)
+        for tries in range(OVERFLOW_RETRIES + 1):
+            plan = self._plan(question, hits[:limit], history, window)
+            boundary = new_boundary()
+            messages = self._messages(question, hits[: plan.sources], history[len(history) - plan.history_turns :],
+                                      boundary, plan.cut_tokens)
+            self.sent_sources, self.boundary = plan.sources, boundary
+            try:
+                yield from self._relay(messages, deadlines)
+                return
+            except _Overflow as e:
+                # The prompt we thought fits did not: send fewer sources. If the error names the real
+                # window, remember it and plan for it; if that plan is no smaller, halve.
+                named = endpoint.window_in(self._detail(e.cause)) if e.cause else None
+                limit = plan.sources // 2
+                if named and named < window:
+                    state.lower_window(named, f"the server's error: {self._detail(e.cause)}")
+                    window, window_from = state.window(s)
+                    with contextlib.suppress(BackendError):  # no room at all: the error below says so
+                        replanned = self._plan(question, hits[: plan.sources], history, window).sources
+                        limit = replanned if replanned < plan.sources else limit
+                if tries == OVERFLOW_RETRIES or limit < 1:
+                    what = self._detail(e.cause) if e.cause else "the server sent an empty response"
+                    raise BackendError(
+                        f"The prompt does not fit the model's context window at {self._where()} even with "
+                        f"{plan.sources} source(s) ({what}; window {window} tokens from {window_from}). Set "
+                        "Settings.llm_context_window to the server's real context size, or serve the model with a "
+                        "larger one (llama.cpp --n_ctx, Ollama num_ctx, vLLM --max-model-len).") from e.cause
+                log.info("context overflow with %d source(s); retrying with %d", plan.sources, limit)
+
+    def _relay(self, messages: list[dict], deadlines: Deadlines) -> Iterator[str | Status]:
+        "Stream one request's answer text; raise _Overflow, BackendError or StreamInterrupted."
+        import openai
+
+        state = self._endpoint()
+        exchange = Exchange(lambda timeout: self._create(messages, self.max_tokens, timeout, state.usage_in_stream),
+                            deadlines, self.settings.llm_max_retries)
+        think = _ThinkFilter(hold=self.reasoning)
+        got_text = said_thinking = False
+        try:
+            for kind, piece in exchange:
+                if kind == "reasoning":
+                    think.separated = True
+                    piece = ""
+                out = think.feed(piece)
+                if think.thinking and not said_thinking:
+                    said_thinking = True
+                    yield Status("The model is reasoning before it answers.")
+                if out:
+                    got_text = True
+                    yield out
+            tail = think.flush()
+            if tail:
+                got_text = True
+                yield tail
+        except Deadline as e:
+            if got_text:
+                raise StreamInterrupted(f"The answer from {self._where()} stopped part-way: {self._deadline(e)}.") from e
+            raise BackendError(f"The LLM endpoint at {self._where()} {self._deadline(e)}"
+                               f"{self._retried(exchange.retries)}.") from e
+        except openai.OpenAIError as e:
+            if got_text:
+                raise StreamInterrupted(
+                    f"The answer from the LLM endpoint at {self._where()} stopped part-way ({self._detail(e)}); the "
+                    "text so far is incomplete. Check the server logs.") from e
+            if _is_overflow(e):
+                raise _Overflow(e) from e
+            if state.usage_in_stream and isinstance(e, openai.BadRequestError) and "stream_options" in self._detail(e):
+                state.usage_in_stream = False  # a server that refuses the option: ask again without it
+                yield from self._relay(messages, deadlines)
+                return
+            raise self._error(e, "answering", exchange.retries) from e
+        if not got_text:
+            if exchange.chunks == 0 and exchange.finish_reason is None:
+                # llama-cpp-python answers 200 and closes the stream without a byte when the prompt
+                # exceeds its context (the error is only in its log): treat as an overflow.
+                raise _Overflow(None)
+            if exchange.finish_reason == "length":
+                raise BackendError(
+                    f"The model {self.settings.llm_model!r} used all {self.max_tokens} tokens without writing an "
+                    "answer. Raise Settings.llm_reasoning_max_tokens (reasoning models) or llm_max_tokens.")
+            raise BackendError(
+                f"The LLM endpoint at {self._where()} returned an empty answer "
+                f"(finish_reason={exchange.finish_reason!r}). Check RAG_LLM_MODEL and the server logs.")
+        if exchange.finish_reason is None:
+            raise StreamInterrupted(
+                f"The answer stream from {self._where()} ended before the model finished (no finish_reason); "
+                "the text so far is incomplete. Check the server logs.")
+        if exchange.finish_reason == "content_filter":
+            raise StreamInterrupted("The endpoint's content filter stopped the answer part-way.")
+        if exchange.finish_reason == "length":
+            # The answer asked for is 1-4 sentences; a reply that needs more than max_tokens is
+            # rambling or looping (base models never stop by themselves), not an answer cut short.
+            self._flaw = f"it ran on to the {self.max_tokens}-token limit without finishing"
+        self._check_prompt(exchange.prompt_tokens, messages)
+
+    def _collect(self, messages: list[dict], max_tokens: int, doing: str) -> Iterator[str]:
+        "A short non-answer request (the rewrite), under the same deadlines and retries."
+        import openai
+
+        s = self.settings
+        deadlines = Deadlines(s.llm_first_token_timeout, s.llm_token_gap_timeout,
+                              time.monotonic() + s.llm_answer_timeout, s.llm_answer_timeout, s.llm_connect_timeout)
+        budget_ = max_tokens + (s.llm_reasoning_max_tokens if self.reasoning else 0)
+        exchange = Exchange(lambda timeout: self._create(messages, budget_, timeout, False), deadlines, s.llm_max_retries)
+        try:
+            for kind, piece in exchange:
+                if kind == "content":
+                    yield piece
+        except Deadline as e:
+            raise BackendError(f"The LLM endpoint at {self._where()} {self._deadline(e)} while {doing}.") from e
+        except openai.OpenAIError as e:
+            raise self._error(e, doing, exchange.retries) from e
+
+    def _check_prompt(self, prompt_tokens: int | None, messages: list[dict]) -> None:
+        """Compare the server's prompt count with ours. Far fewer tokens than the user message alone
+        means the server cut the prompt (Ollama truncates silently): the model did not see all the
+        sources, so the reply is not used and the window is lowered. Fewer than the whole but enough
+        for the user message means the chat template dropped the system message: harmless, as the
+        user message repeats the rules, but worth one log line."""
+        if not prompt_tokens:
+            return
+        s, state = self.settings, self._endpoint()
+        counts = [count_tokens(m["content"], s.token_encoding) for m in messages]
+        system = sum(c for m, c in zip(messages, counts, strict=True) if m["role"] == "system")
+        rest = sum(counts) - system
+        low = 1 - s.llm_token_margin
+        if prompt_tokens < rest * low:
+            state.lower_window(prompt_tokens, f"the server kept only {prompt_tokens} prompt tokens")
+            self._flaw = f"the server cut the prompt to {prompt_tokens} tokens, so the model did not see all the sources"
+        elif prompt_tokens < (rest + system) * low and not state.warned_system_dropped:
+            state.warned_system_dropped = True
+            log.warning("The chat template at %s seems to drop the system message (%d prompt tokens for about %d "
+                        "sent); the rules also travel in the user message.", self._where(), prompt_tokens, rest + system)
+
+    # -- prompt --------------------------------------------------------------------------------
+
+    def _source_costs(self, hits: Sequence[Hit]) -> list[int]:
+        dummy = "0" * (2 * prompt.BOUNDARY_BYTES)  # same length as a real boundary
+        enc = self.settings.token_encoding
+        return [count_tokens(prompt.source_block(i, h, dummy) + "\n\n", enc) for i, h in enumerate(hits, 1)]
+
+    def _plan(self, question: str, hits: list[Hit], history: list, window: int) -> budget.Plan:
+        s, dummy = self.settings, "0" * (2 * prompt.BOUNDARY_BYTES)
+        fixed = (count_tokens(prompt.system_message(), s.token_encoding)
+                 + count_tokens(prompt.user_message(question, "", dummy), s.token_encoding))
+        turns = [sum(count_tokens(m["content"], s.token_encoding) for m in prompt.history_messages([t], dummy, self._cut))
+                 for t in history]
+        return budget.fit(window=window, max_tokens=self.max_tokens, margin=s.llm_token_margin,
+                          source_cap=s.llm_context_tokens, fixed=fixed, sources=self._source_costs(hits), turns=turns)
+
+    def _messages(self, question: str, hits: list[Hit], history: list, boundary: str, cut: int | None) -> list[dict]:
+        "System rules, bounded history, then the user message with rules, sources and question."
+        last = None
+        if cut is not None:  # the one source, cut to the tokens left for it
+            enc = get_encoding(self.settings.token_encoding)
+            header = len(enc.encode(prompt.source_block(1, hits[0], boundary, ""), disallowed_special=()))
+            last = enc.decode(enc.encode(hits[0].text, disallowed_special=())[: max(0, cut - header)]) + " …"
+        return [{"role": "system", "content": prompt.system_message()},
+                *prompt.history_messages(history, boundary, self._cut),
+                {"role": "user", "content": prompt.user_message(question, prompt.format_sources(hits, boundary, last),
+                                                                boundary)}]
+
+    def _cut(self, text: str) -> str:
+        enc = get_encoding(self.settings.token_encoding)
+        ids = enc.encode(text, disallowed_special=())
+        return text if len(ids) <= HISTORY_TOKENS else enc.decode(ids[:HISTORY_TOKENS]) + " …"
+
+    # -- endpoint ------------------------------------------------------------------------------
+
+    def _client(self):
+        s = self.settings
+        if not s.llm_model:
+            raise ConfigError(
+                "The openai back-end needs a model: set RAG_LLM_MODEL (and RAG_LLM_BASE_URL for a "
+                "local server such as vLLM, llama.cpp or Ollama, or OPENAI_API_KEY for OpenAI)."
+            )
+        return endpoint.client(s.llm_base_url, s.llm_api_key, s.llm_connect_timeout)
+
+    def _endpoint(self) -> endpoint.Endpoint:
+        return endpoint.endpoint(self.settings.llm_base_url, self.settings.llm_model)
+
+    def _gate(self) -> endpoint.Gate:
+        s = self.settings
+        return endpoint.gate(s.llm_base_url, endpoint.concurrency(s.llm_base_url, s.llm_concurrency))
+
+    def _create(self, messages: list[dict], max_tokens: int, timeout, usage: bool):
+        extra = {}
+        if not self.reasoning:
+            extra["stop"] = STOP
+        if usage:
+            extra["stream_options"] = {"include_usage": True}
+        return self._client().chat.completions.create(
+            model=self.settings.llm_model, messages=messages, stream=True, max_tokens=max_tokens, temperature=0,
+            timeout=timeout, **extra)
+
+    # -- messages ------------------------------------------------------------------------------
+
+    def _where(self) -> str:
+        return endpoint.where(self.settings.llm_base_url)
+
+    def _redact(self, text: str) -> str:
+        key = self.settings.llm_api_key
+        if key:
+            text = text.replace(key, "***")
+        return _SECRETISH.sub(lambda m: (m.group(1) or "") + "***", text)
+
+    def _detail(self, e: BaseException | None) -> str:
+        "One short line about an exception: the server's message if any, else its type and text."
+        if e is None:
+            return ""
+        body = getattr(e, "body", None)
+        if isinstance(body, dict | str) and body:
+            text = error_fields(e)[2] or str(body)
+        else:
+            text = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+            cause = e.__cause__ or e.__context__
+            if cause is not None and str(cause) and str(cause) not in text:
+                text += f" ({type(cause).__name__}: {cause})"
+        text = " ".join(self._redact(text).split())
+        return text if len(text) <= 240 else text[:237] + "..."
+
+    def _deadline(self, e: Deadline) -> str:
+        setting = {"first token": "llm_first_token_timeout", "token gap": "llm_token_gap_timeout",
+                   "answer": "llm_answer_timeout"}[e.which]
+        what = {"first token": "sent no token within", "token gap": "sent no new token for",
+                "answer": "did not finish the answer within"}[e.which]
+        return f"{what} {e.seconds:g}s (Settings.{setting})"
+
+    @staticmethod
+    def _retried(retries: int) -> str:
+        return f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
+
+    def _error(self, e: BaseException, doing: str, retries: int) -> BackendError:
+        import openai
+
+        s, where, retried = self.settings, self._where(), self._retried(retries)
+        if isinstance(e, openai.APITimeoutError):
+            msg = (f"The LLM endpoint at {where} did not answer in time{retried} while {doing}. Check that the "
+                   "server is up and not overloaded, or raise Settings.llm_first_token_timeout.")
+        elif isinstance(e, openai.APIConnectionError):
+            msg = (f"Could not reach the LLM endpoint at {where}{retried} while {doing} ({self._detail(e)}). "
+                   "Check RAG_LLM_BASE_URL (it usually ends in /v1) and that the server is running.")
+        elif isinstance(e, openai.APIStatusError):
+            code, detail = e.status_code, self._detail(e)
+            if code in (401, 403):
+                fix = "Check OPENAI_API_KEY (a local server may need the key it was started with)."
+            elif code == 404:
+                fix = f"Check RAG_LLM_MODEL ({s.llm_model!r} may not be served there) and RAG_LLM_BASE_URL (usually ends in /v1)."
+            elif is_quota(e):
+                fix = "The account has no quota left: add credit or use another OPENAI_API_KEY. Not retried."
+            elif code == 429:
+                fix = f"The endpoint is rate-limiting{retried}; wait and try again, or raise Settings.llm_max_retries."
+            elif code >= 500:
+                fix = f"The server failed{retried}; check its logs, or try again later."
+            else:
+                fix = "Check RAG_LLM_MODEL and that the server speaks the OpenAI chat-completions API."
+            msg = f"The LLM endpoint at {where} returned HTTP {code} while {doing}: {detail}. {fix}"
+        else:
+            msg = (f"The LLM endpoint at {where} failed while {doing}: {self._detail(e)}. "
+                   "Check RAG_LLM_BASE_URL, RAG_LLM_MODEL and the server logs.")
+        return BackendError(self._redact(msg))
+
+
+def _is_overflow(e) -> bool:
+    """OpenAI: code context_length_exceeded; vLLM: 400 + 'maximum context length'; llama.cpp's server:
+    exceed_context_size_error; TGI and others: an error event inside the stream saying so."""
+    import openai
+
+    code, kind, message = error_fields(e)
+    if isinstance(e, openai.APIStatusError) and e.status_code != 400:
+        return False
+    return bool({code, kind} & _OVERFLOW_CODES) or bool(_OVERFLOW_TEXT.search(message))
+
+
+def _first_line(text: str) -> str:
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    line = re.sub(r"^(standalone\s+)?(search\s+)?query\s*:\s*", "", line, flags=re.I)
+    return " ".join(line.strip("\"'`“”‘’ ").split())
+
+
+class _ThinkFilter:
+    """Keeps a reasoning model's thinking out of the streamed text.
+
+    Any model: a leading <think>...</think> block is dropped (servers without a reasoning parser
+    pass it in `content`). A reasoning model (hold=True) may also think without the opening tag,
+    which its chat template supplied (DeepSeek-R1 distills, QwQ): its text is held back until
+    </think> shows where the answer starts, or the stream ends, or the server turns out to send the
+    thinking separately (reasoning_content: `separated`)."""
+
+    def __init__(self, hold: bool):
+        self.hold, self.separated = hold, False
+        self.state, self.buf = "start", ""
+
+    @property
+    def thinking(self) -> bool:
+        return self.state == "think" or (self.hold and not self.separated and self.state == "start" and bool(self.buf))
+
+    def feed(self, delta: str) -> str:
+        if self.state == "pass":
+            return delta
+        self.buf += delta
+        if self.state == "start":
+            head = self.buf.lstrip()
+            end = self.buf.find("</think>")
+            if head.startswith("<think>"):
+                self.state = "think"
+            elif self.hold and end >= 0:  # the opening tag was in the template
+                return self._after(end)
+            elif "<think>".startswith(head) or (self.hold and not self.separated):
+                return ""  # still undecided
+            else:
+                self.state, out, self.buf = "pass", self.buf, ""
+                return out
+        end = self.buf.find("</think>")
+        return self._after(end) if end >= 0 else ""
+
+    def _after(self, end: int) -> str:
+        "The text after </think>: the thinking is over, the answer streams from here."
+        rest = self.buf[end + len("</think>") :].lstrip()
+        self.buf, self.hold = "", False
+        self.state = "pass" if rest else "start"  # "start": skip whitespace after the block, then decide
+        return rest
+
+    def flush(self) -> str:
+        "What was held back when the stream ended: the answer of a model that did not think."
+        out = self.buf if self.state == "start" else ""
+        self.buf = ""
+        return strip_reasoning(out) if out else ""
