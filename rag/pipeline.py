@@ -114,11 +114,12 @@ def ask_stream(question: str, history=None, *, backend: str | None = None, k: in
         with contextlib.suppress(BackendError):  # if the LLM cannot rewrite, the offline rewrite stands
             query = gen.rewrite(question, turns)
     k = k or settings.k
-    if gen.name == "extractive":
-        k = max(k, ANSWER_POOL)  # sentences compete across more paragraphs; only the cited ones are shown
-    hits = get_retriever(settings).search(query, k, settings.retriever)
+    # The extractive answer (the default, and the fallback from an LLM) lets sentences compete across
+    # more paragraphs; only the cited ones are shown. An LLM is offered the best k.
+    pool = get_retriever(settings).search(query, max(k, ANSWER_POOL), settings.retriever)
+    hits = pool if gen.name == "extractive" else pool[:k]
     if looks_like_injection(question):
-        yield finish(question, query, CANNOT_ANSWER, [], hits, gen)
+        yield finish(question, query, CANNOT_ANSWER, [], pool, gen)
         return
 
     text, used = "", gen
@@ -140,15 +141,15 @@ def ask_stream(question: str, history=None, *, backend: str | None = None, k: in
             notice = f"The answer was interrupted ({e}); showing what arrived, checked against the sources."
         else:
             notice = f"The language model could not answer ({e}). Showing the offline extractive answer instead."
-            used, offered, text = get_generator("extractive", settings), hits, ""
+            used, offered, text = get_generator("extractive", settings), pool, ""
     unusable = getattr(used, "unusable", None)
     reason = None if not unusable or is_cannot_answer(text) else unusable(text, offered)
     if reason:
         notice = f"The language model's answer was unusable ({reason}); showing the offline answer instead."
-        used, offered, text = get_generator("extractive", settings), hits, ""
+        used, offered, text = get_generator("extractive", settings), pool, ""
     if used.name == "extractive" and not text:
-        text = "".join(d for d in used.stream(query, hits, turns) if isinstance(d, str))
-    yield finish(question, query, text, offered, hits, used, notice)
+        text = "".join(d for d in used.stream(query, pool, turns) if isinstance(d, str))
+    yield finish(question, query, text, offered, pool, used, notice)
 
 
 def _complete_sentences(text: str) -> str:

@@ -218,7 +218,7 @@ class OpenAIGenerator(Generator):
         exchange = Exchange(lambda timeout: self._create(messages, self.max_tokens, timeout, state.usage_in_stream),
                             deadlines, self.settings.llm_max_retries)
         think = _ThinkFilter(hold=self.reasoning)
-        got_text = said_thinking = False
+        said_thinking, sent = False, ""
         try:
             for kind, piece in exchange:
                 if kind == "reasoning":
@@ -229,19 +229,25 @@ class OpenAIGenerator(Generator):
                     said_thinking = True
                     yield Status("The model is reasoning before it answers.")
                 if out:
-                    got_text = True
+                    sent += out
                     yield out
+                    # A reply that has started copying the prompt will not recover: stop reading
+                    # (the server stops generating) and let the pipeline use the offline answer.
+                    self._flaw = quality.degenerate(sent, self.boundary)
+                    if self._flaw:
+                        exchange.close()
+                        return
             tail = think.flush()
             if tail:
-                got_text = True
+                sent += tail
                 yield tail
         except Deadline as e:
-            if got_text:
+            if sent:
                 raise StreamInterrupted(f"The answer from {self._where()} stopped part-way: {self._deadline(e)}.") from e
             raise BackendError(f"The LLM endpoint at {self._where()} {self._deadline(e)}"
                                f"{self._retried(exchange.retries)}.") from e
         except openai.OpenAIError as e:
-            if got_text:
+            if sent:
                 raise StreamInterrupted(
                     f"The answer from the LLM endpoint at {self._where()} stopped part-way ({self._detail(e)}); the "
                     "text so far is incomplete. Check the server logs.") from e
@@ -252,7 +258,7 @@ class OpenAIGenerator(Generator):
                 yield from self._relay(messages, deadlines)
                 return
             raise self._error(e, "answering", exchange.retries) from e
-        if not got_text:
+        if not sent:
             if exchange.chunks == 0 and exchange.finish_reason is None:
                 # llama-cpp-python answers 200 and closes the stream without a byte when the prompt
                 # exceeds its context (the error is only in its log): treat as an overflow.

@@ -37,20 +37,33 @@ def unusable(reply: str, offered: Sequence[Hit], *, boundary: str = "") -> str |
     text = clean_reply(reply)
     if not text.strip():
         return "it was empty" + (" apart from its reasoning" if reply.strip() else "")
-    # Fence lines and the boundary token belong to the prompt; a reply that contains them is
-    # copying the prompt, and showing them would leak its structure.
-    if _FENCE.search(text) or (boundary and boundary.lower() in text.lower()) or _HEX_TOKEN.search(text):
-        return "it repeats the source fences of the prompt"
-    label = labels().search(text)
-    if label:
-        return f"it repeats the prompt's layout ({label.group().strip()!r})"
-    if echoed_runs(text):
-        return "it repeats the prompt's instructions"
-    if _loops(text):
-        return "it repeats itself"
+    why = _degenerate(text, boundary)
+    if why:
+        return why
     checked = validate(text, list(offered))
     if not any(s.supported for s in checked.sentences):
         return "none of its sentences is supported by the sources"
+    return None
+
+
+def degenerate(reply: str, boundary: str = "") -> str | None:
+    """The checks that need no sources, so they also run on a partial reply while it streams: a
+    reply that starts copying the prompt is stopped there, not read to the end."""
+    return _degenerate(clean_reply(reply), boundary)
+
+
+def _degenerate(text: str, boundary: str) -> str | None:
+    # Base models continue the prompt instead of answering it: the instructions come back first.
+    if echoed_runs(text):
+        return "it repeats the prompt's instructions"
+    label = labels().search(text)
+    if label:
+        return f"it repeats the prompt's layout ({label.group().strip()!r})"
+    # Fence lines and the boundary token belong to the prompt; showing them would leak its structure.
+    if _FENCE.search(text) or (boundary and boundary.lower() in text.lower()) or _HEX_TOKEN.search(text):
+        return "it repeats the source fences of the prompt"
+    if _loops(text):
+        return "it repeats itself"
     return None
 
 
