@@ -267,6 +267,31 @@ def fake_llm() -> Iterator[FakeOpenAI]:
         yield server
 
 
+# -- shared by the loopback and the real-server tests -------------------------------------------
+
+# Prompt text that must never reach the user: fences, a boundary token, the source blocks' labels.
+SHOWN_PROMPT = re.compile(r"<<<|>>>|\b[0-9a-f]{16}\b|^\s*(Article|Date|Paragraph \d+|Question|Sources|Rules):",
+                          re.M | re.I)
+
+
+def check_answer_contract(a, extractive) -> None:
+    """What every answer in the LLM tests must satisfy, from the real server or a replay: `extractive`
+    is the offline answer to the same question. In these tests a model abstention on an answerable
+    question can only be an echo (the replies are known), so it fails too."""
+    assert not SHOWN_PROMPT.search(a.text), a.text  # no prompt, fence or boundary text shown
+    markers = {int(n) for group in re.findall(r"\[(\d+(?:,\s*\d+)*)\]", a.text) for n in group.split(",")}
+    assert markers <= {c.marker for c in a.citations}, (a.text, a.citations)  # every marker resolves
+    assert all(0 <= c.start <= c.end and c.text for c in a.citations)
+    if a.backend == "extractive":  # the model's text was not used: the notice must say why
+        assert a.notice and ("unusable" in a.notice or "could not answer" in a.notice), a.notice
+        assert a.text == extractive.text
+    else:
+        assert a.backend.startswith("openai:") and (a.abstained or a.citations)
+        assert all(s.markers for s in a.sentences)
+    if not extractive.abstained:  # answerable: never "the articles don't say" because of an echo
+        assert not (a.abstained and a.backend != "extractive"), a
+
+
 def _split(content: str) -> tuple[str, ...]:
     return tuple(re.findall(r"\S+\s*|\s+", content))
 

@@ -34,6 +34,7 @@ from rag.llm import STOP, OpenAIGenerator
 from rag.pipeline import ABSTAIN, ask, ask_stream
 from rag.retrieval import get_retriever
 from rag.types import Answer, Status
+from tests.fake_openai import SHOWN_PROMPT, check_answer_contract
 
 pytestmark = [pytest.mark.llm_server, pytest.mark.slow]
 
@@ -47,7 +48,6 @@ QUESTIONS = [
     "Who chairs the CIBMTR Advisory Committee and spoke about Huang's work at the meeting?",
     "What is the population of Mars colonies in 2030?",
 ]
-_SHOWN_PROMPT = re.compile(r"<<<|>>>|\b[0-9a-f]{16}\b|^\s*(Article|Date|Paragraph \d+|Question|Sources|Rules):", re.M | re.I)
 
 
 def _llama_python() -> Path:
@@ -136,22 +136,6 @@ def llm_settings(settings, server):
     return settings.with_(llm_base_url=server.url, llm_model="gemma3-270m", llm_api_key="")
 
 
-def check_contract(a: Answer, extractive: Answer) -> None:
-    "What every answer from the real server must satisfy."
-    assert not _SHOWN_PROMPT.search(a.text), a.text  # no prompt, fence or boundary text shown
-    markers = {int(n) for group in re.findall(r"\[(\d+(?:,\s*\d+)*)\]", a.text) for n in group.split(",")}
-    assert markers <= {c.marker for c in a.citations}, (a.text, a.citations)  # every marker resolves
-    assert all(0 <= c.start <= c.end and c.text for c in a.citations)
-    if a.backend == "extractive":  # the model's text was not used: the notice must say why
-        assert a.notice and ("unusable" in a.notice or "could not answer" in a.notice), a.notice
-        assert a.text == extractive.text
-    else:
-        assert a.backend.startswith("openai:") and (a.abstained or a.citations)
-        assert all(s.markers for s in a.sentences)
-    if not extractive.abstained:  # answerable: never "the articles don't say" because of an echo
-        assert not (a.abstained and a.backend != "extractive"), a
-
-
 def test_answers_are_validated_or_fall_back_with_a_reason(llm_settings, settings, server):
     outcomes = []
     for question in QUESTIONS:
@@ -159,7 +143,7 @@ def test_answers_are_validated_or_fall_back_with_a_reason(llm_settings, settings
         items = list(ask_stream(question, settings=llm_settings))
         a = items[-1]
         assert isinstance(a, Answer) and all(isinstance(x, str | Status) for x in items[:-1])
-        check_contract(a, extractive)
+        check_answer_contract(a, extractive)
         outcomes.append((a.backend, a.notice))
         if os.environ.get("RAG_RECORD_LLM_FIXTURES"):
             _record(question, llm_settings, len(outcomes))
@@ -191,7 +175,7 @@ def test_a_server_killed_mid_stream_is_survived(model, settings, tmp_path):
                 srv.kill()  # at the first token of the draft
         a = items[-1]
         assert isinstance(a, Answer) and srv.proc.poll() is not None
-        assert a.notice and not _SHOWN_PROMPT.search(a.text)
+        assert a.notice and not SHOWN_PROMPT.search(a.text)
         if a.backend == "extractive":
             assert "unusable" in a.notice or "could not answer" in a.notice
         else:
@@ -222,7 +206,7 @@ def test_two_simultaneous_questions_are_both_answered(llm_settings, settings):
     for i in range(2):
         a = results[i][-1]
         assert isinstance(a, Answer)
-        check_contract(a, ask(QUESTIONS[i], settings=settings))
+        check_answer_contract(a, ask(QUESTIONS[i], settings=settings))
         assert "interrupted" not in (a.notice or "") and "could not answer" not in (a.notice or "")
     waited = [x for i in range(2) for x in results[i] if isinstance(x, Status) and x.text.startswith("Waiting")]
     assert waited  # the second one was told it is queued

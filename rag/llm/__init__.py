@@ -7,7 +7,9 @@ server, llama-cpp-python, Ollama), as these servers really behave.
     endpoint.py  one client per endpoint, its context window (asked once), a FIFO concurrency gate
     stream.py    one streamed request under first-token, token-gap and whole-answer deadlines,
                  with retries counted as they happen
+    reasoning.py reasoning models: which they are; their thinking kept out of the draft
     quality.py   is the reply fit to show? (echoes, fences, loops, no supported sentence)
+    errors.py    what a server's error means, told with what to check
 
 It sends what all of these servers accept: model, messages, stream, max_tokens, temperature=0,
 stop sequences (not to reasoning models, whose APIs refuse them) and stream_options for usage
@@ -38,9 +40,10 @@ from ..generation import Generator, History
 from ..prompts import render
 from ..tokens import count_tokens, get_encoding
 from ..types import Hit, Status
-from . import budget, endpoint, prompt, quality
+from . import budget, endpoint, errors, prompt, quality
 from .prompt import HISTORY_TOKENS, HISTORY_TURNS, neutralise, new_boundary
-from .stream import Deadline, Deadlines, Exchange, error_fields, is_quota
+from .reasoning import ThinkFilter, is_reasoning_model
+from .stream import Deadline, Deadlines, Exchange
 
 __all__ = ["HISTORY_TURNS", "REWRITE_MAX_TOKENS", "OpenAIGenerator", "StreamInterrupted", "neutralise"]
 
@@ -52,14 +55,6 @@ STATUS_EVERY = 2.0  # seconds between queue status updates
 # What a small or base model writes when it starts copying the prompt instead of answering. At most
 # four: OpenAI's limit.
 STOP = ["<<<", "\nQuestion:", "\nSources:", "\nArticle:"]
-# Model names of reasoning models (they think before answering, in <think> or reasoning_content):
-# DeepSeek-R1 and its distills, QwQ, Qwen3, OpenAI o-series and gpt-5, Magistral, and names that say so.
-_REASONING_NAME = re.compile(r"(^|[^a-z0-9])(r1|qwq|qwen3|o[134](-mini)?|gpt-5|magistral|deepseek-reasoner)"
-                             r"([^a-z0-9]|$)|think|reason", re.I)
-_OVERFLOW_CODES = {"context_length_exceeded", "exceed_context_size_error", "string_above_max_length"}
-_OVERFLOW_TEXT = re.compile(r"context length|context window|context size|maximum context|too many tokens|"
-                            r"exceeds? the (?:model's )?(?:maximum|max)|inputs tokens \+ max_new_tokens", re.I)
-_SECRETISH = re.compile(r"(\bsk-|\bBearer\s+)[\w\-.*]{3,}|\S*\*{3,}\S*")
 
 
 class StreamInterrupted(BackendError):
@@ -89,9 +84,7 @@ class OpenAIGenerator(Generator):
 
     @property
     def reasoning(self) -> bool:
-        "A reasoning model: Settings.llm_reasoning, or guessed from the model's name."
-        s = self.settings
-        return s.llm_reasoning if s.llm_reasoning is not None else bool(_REASONING_NAME.search(s.llm_model))
+        return is_reasoning_model(self.settings)
 
     @property
     def max_tokens(self) -> int:
@@ -217,7 +210,7 @@ class OpenAIGenerator(Generator):
         state = self._endpoint()
         exchange = Exchange(lambda timeout: self._create(messages, self.max_tokens, timeout, state.usage_in_stream),
                             deadlines, self.settings.llm_max_retries)
-        think = _ThinkFilter(hold=self.reasoning)
+        think = ThinkFilter(hold=self.reasoning)
         said_thinking, sent = False, ""
         try:
             for kind, piece in exchange:
@@ -245,13 +238,13 @@ class OpenAIGenerator(Generator):
             if sent:
                 raise StreamInterrupted(f"The answer from {self._where()} stopped part-way: {self._deadline(e)}.") from e
             raise BackendError(f"The LLM endpoint at {self._where()} {self._deadline(e)}"
-                               f"{self._retried(exchange.retries)}.") from e
+                               f"{errors.retried(exchange.retries)}.") from e
         except openai.OpenAIError as e:
             if sent:
                 raise StreamInterrupted(
                     f"The answer from the LLM endpoint at {self._where()} stopped part-way ({self._detail(e)}); the "
                     "text so far is incomplete. Check the server logs.") from e
-            if _is_overflow(e):
+            if errors.is_overflow(e):
                 raise _Overflow(e) from e
             if state.usage_in_stream and isinstance(e, openai.BadRequestError) and "stream_options" in self._detail(e):
                 state.usage_in_stream = False  # a server that refuses the option: ask again without it
@@ -387,131 +380,16 @@ class OpenAIGenerator(Generator):
     def _where(self) -> str:
         return endpoint.where(self.settings.llm_base_url)
 
-    def _redact(self, text: str) -> str:
-        key = self.settings.llm_api_key
-        if key:
-            text = text.replace(key, "***")
-        return _SECRETISH.sub(lambda m: (m.group(1) or "") + "***", text)
-
     def _detail(self, e: BaseException | None) -> str:
-        "One short line about an exception: the server's message if any, else its type and text."
-        if e is None:
-            return ""
-        body = getattr(e, "body", None)
-        if isinstance(body, dict | str) and body:
-            text = error_fields(e)[2] or str(body)
-        else:
-            text = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-            cause = e.__cause__ or e.__context__
-            if cause is not None and str(cause) and str(cause) not in text:
-                text += f" ({type(cause).__name__}: {cause})"
-        text = " ".join(self._redact(text).split())
-        return text if len(text) <= 240 else text[:237] + "..."
+        return errors.detail(e, self.settings.llm_api_key)
 
     def _deadline(self, e: Deadline) -> str:
-        setting = {"first token": "llm_first_token_timeout", "token gap": "llm_token_gap_timeout",
-                   "answer": "llm_answer_timeout"}[e.which]
-        what = {"first token": "sent no token within", "token gap": "sent no new token for",
-                "answer": "did not finish the answer within"}[e.which]
-        return f"{what} {e.seconds:g}s (Settings.{setting})"
-
-    @staticmethod
-    def _retried(retries: int) -> str:
-        return f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
+        return errors.deadline(e)
 
     def _error(self, e: BaseException, doing: str, retries: int) -> BackendError:
-        import openai
-
-        s, where, retried = self.settings, self._where(), self._retried(retries)
-        if isinstance(e, openai.APITimeoutError):
-            msg = (f"The LLM endpoint at {where} did not answer in time{retried} while {doing}. Check that the "
-                   "server is up and not overloaded, or raise Settings.llm_first_token_timeout.")
-        elif isinstance(e, openai.APIConnectionError):
-            msg = (f"Could not reach the LLM endpoint at {where}{retried} while {doing} ({self._detail(e)}). "
-                   "Check RAG_LLM_BASE_URL (it usually ends in /v1) and that the server is running.")
-        elif isinstance(e, openai.APIStatusError):
-            code, detail = e.status_code, self._detail(e)
-            if code in (401, 403):
-                fix = "Check OPENAI_API_KEY (a local server may need the key it was started with)."
-            elif code == 404:
-                fix = f"Check RAG_LLM_MODEL ({s.llm_model!r} may not be served there) and RAG_LLM_BASE_URL (usually ends in /v1)."
-            elif is_quota(e):
-                fix = "The account has no quota left: add credit or use another OPENAI_API_KEY. Not retried."
-            elif code == 429:
-                fix = f"The endpoint is rate-limiting{retried}; wait and try again, or raise Settings.llm_max_retries."
-            elif code >= 500:
-                fix = f"The server failed{retried}; check its logs, or try again later."
-            else:
-                fix = "Check RAG_LLM_MODEL and that the server speaks the OpenAI chat-completions API."
-            msg = f"The LLM endpoint at {where} returned HTTP {code} while {doing}: {detail}. {fix}"
-        else:
-            msg = (f"The LLM endpoint at {where} failed while {doing}: {self._detail(e)}. "
-                   "Check RAG_LLM_BASE_URL, RAG_LLM_MODEL and the server logs.")
-        return BackendError(self._redact(msg))
-
-
-def _is_overflow(e) -> bool:
-    """OpenAI: code context_length_exceeded; vLLM: 400 + 'maximum context length'; llama.cpp's server:
-    exceed_context_size_error; TGI and others: an error event inside the stream saying so."""
-    import openai
-
-    code, kind, message = error_fields(e)
-    if isinstance(e, openai.APIStatusError) and e.status_code != 400:
-        return False
-    return bool({code, kind} & _OVERFLOW_CODES) or bool(_OVERFLOW_TEXT.search(message))
-
+        return errors.describe(e, self.settings, doing, retries)
 
 def _first_line(text: str) -> str:
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     line = re.sub(r"^(standalone\s+)?(search\s+)?query\s*:\s*", "", line, flags=re.I)
     return " ".join(line.strip("\"'`“”‘’ ").split())
-
-
-class _ThinkFilter:
-    """Keeps a reasoning model's thinking out of the streamed text.
-
-    Any model: a leading <think>...</think> block is dropped (servers without a reasoning parser
-    pass it in `content`). A reasoning model (hold=True) may also think without the opening tag,
-    which its chat template supplied (DeepSeek-R1 distills, QwQ): its text is held back until
-    </think> shows where the answer starts, or the stream ends, or the server turns out to send the
-    thinking separately (reasoning_content: `separated`)."""
-
-    def __init__(self, hold: bool):
-        self.hold, self.separated = hold, False
-        self.state, self.buf = "start", ""
-
-    @property
-    def thinking(self) -> bool:
-        return self.state == "think" or (self.hold and not self.separated and self.state == "start" and bool(self.buf))
-
-    def feed(self, delta: str) -> str:
-        if self.state == "pass":
-            return delta
-        self.buf += delta
-        if self.state == "start":
-            head = self.buf.lstrip()
-            end = self.buf.find("</think>")
-            if head.startswith("<think>"):
-                self.state = "think"
-            elif self.hold and end >= 0:  # the opening tag was in the template
-                return self._after(end)
-            elif "<think>".startswith(head) or (self.hold and not self.separated):
-                return ""  # still undecided
-            else:
-                self.state, out, self.buf = "pass", self.buf, ""
-                return out
-        end = self.buf.find("</think>")
-        return self._after(end) if end >= 0 else ""
-
-    def _after(self, end: int) -> str:
-        "The text after </think>: the thinking is over, the answer streams from here."
-        rest = self.buf[end + len("</think>") :].lstrip()
-        self.buf, self.hold = "", False
-        self.state = "pass" if rest else "start"  # "start": skip whitespace after the block, then decide
-        return rest
-
-    def flush(self) -> str:
-        "What was held back when the stream ended: the answer of a model that did not think."
-        out = self.buf if self.state == "start" else ""
-        self.buf = ""
-        return strip_reasoning(out) if out else ""

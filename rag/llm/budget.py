@@ -37,7 +37,7 @@ def fit(*, window: int, max_tokens: int, margin: float, source_cap: int, fixed: 
     each source block's tokens, best first; turns: each history turn's tokens, oldest first.
 
     >>> fit(window=4096, max_tokens=400, margin=0.1, source_cap=3000, fixed=500, sources=[300] * 5, turns=[100])
-    Plan(sources=5, history_turns=1, cut_tokens=None, prompt_tokens=2377)
+    Plan(sources=5, history_turns=1, cut_tokens=None, prompt_tokens=2342)
     >>> fit(window=2048, max_tokens=400, margin=0.1, source_cap=3000, fixed=500, sources=[300] * 5, turns=[100])
     Plan(sources=3, history_turns=0, cut_tokens=None, prompt_tokens=1586)
     """

@@ -29,7 +29,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-QUOTA_CODES = frozenset({"insufficient_quota"})
+from .errors import is_quota
+
 _BACKOFF_START, _BACKOFF_MAX = 0.5, 8.0
 
 
@@ -194,18 +195,3 @@ def retry_after(e: BaseException, attempt: int) -> float | None:
     elif not isinstance(e, openai.APIConnectionError):  # includes APITimeoutError
         return None
     return min(_BACKOFF_START * 2**attempt, _BACKOFF_MAX) * (1 - 0.25 * random.random())
-
-
-def error_fields(e) -> tuple[str, str, str]:
-    "(code, type, message) of an API error, whatever the server's body shape."
-    body = getattr(e, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error") if isinstance(body.get("error"), dict) else body
-        return (str(inner.get("code") or getattr(e, "code", "") or ""), str(inner.get("type") or ""),
-                str(inner.get("message") or getattr(e, "message", "") or ""))
-    return str(getattr(e, "code", "") or ""), "", str(body or getattr(e, "message", "") or e)
-
-
-def is_quota(e) -> bool:
-    code, kind, _ = error_fields(e)
-    return getattr(e, "status_code", None) == 429 and bool({code, kind} & QUOTA_CODES)
