@@ -39,7 +39,7 @@ def fit(*, window: int, max_tokens: int, margin: float, source_cap: int, fixed: 
     >>> fit(window=4096, max_tokens=400, margin=0.1, source_cap=3000, fixed=500, sources=[300] * 5, turns=[100])
     Plan(sources=5, history_turns=1, cut_tokens=None, prompt_tokens=2342)
     >>> fit(window=2048, max_tokens=400, margin=0.1, source_cap=3000, fixed=500, sources=[300] * 5, turns=[100])
-    Plan(sources=3, history_turns=0, cut_tokens=None, prompt_tokens=1586)
+    Plan(sources=3, history_turns=0, cut_tokens=None, prompt_tokens=1557)
     """
     def cost(n_sources: int, n_turns: int, cut: int | None = None) -> int:
         body = fixed + sum(sources[:n_sources]) + sum(turns[len(turns) - n_turns :])
