@@ -166,7 +166,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             for item in ask_stream(question, pairs, backend=backend, k=k, settings=settings):
                 if isinstance(item, Answer):
                     answer = item
-                else:
+                elif isinstance(item, str):  # rag.types.Status items (queued, reasoning) are not text
                     draft += item
                     chat[-1] = {"role": "assistant", "content": ui.render_draft(draft)}
                     yield "", chat, gr.skip(), turns
