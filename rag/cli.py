@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from .config import REPO, load_settings
+from .config import load_settings
 from .errors import RagError
 
 EPILOG = """environment:
@@ -111,27 +111,10 @@ def cmd_ask(args) -> int:
     return 0
 
 
-def _eval_harness():
-    """The eval harness, loaded by path from the repository's evals/ folder. It is not part of the
-    package: rag never reads the questions, the harness does."""
-    import importlib
-    import importlib.util
-
-    folder = REPO / "evals"
-    loaded = sys.modules.get("evals")
-    if loaded is None or Path(getattr(loaded, "__file__", "") or "").resolve().parent != folder:
-        init = folder / "__init__.py"
-        if not init.exists():
-            raise RagError(f"the eval harness is not at {folder}: rag eval runs from a checkout of the repository")
-        spec = importlib.util.spec_from_file_location("evals", init, submodule_search_locations=[str(folder)])
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["evals"] = module
-        spec.loader.exec_module(module)
-    return importlib.import_module("evals.harness")
-
-
 def cmd_eval(args) -> int:
-    return _eval_harness().main(args)
+    from .evaluation import harness
+
+    return harness.main(args)
 
 
 def build_parser() -> argparse.ArgumentParser:

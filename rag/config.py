@@ -12,7 +12,9 @@ secrets, endpoints and paths:
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
+from functools import cache
 from pathlib import Path
 
 from .errors import ConfigError
@@ -24,6 +26,18 @@ PACKAGED_EMBEDDER = "all-MiniLM-L6-v2"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+@cache
+def checkout() -> Path | None:
+    """The source checkout rag runs from (an editable install or PYTHONPATH), or None when rag is an
+    installed package. A checkout is the folder above rag/ holding this project's pyproject.toml;
+    site-packages never does."""
+    try:
+        text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return REPO if re.search(r'(?m)^name\s*=\s*"rag-news"\s*$', text) else None
 
 
 def _default_seeds() -> tuple[Path, ...]:

@@ -1,4 +1,4 @@
-"""The eval harness (evals/, loaded by path like `rag eval` does): metric functions on tiny hand-made
+"""The eval harness (rag.evaluation, run by `rag eval` on the project's evals/ set): metric functions on tiny hand-made
 cases, the question set's integrity, the gate's rules on synthetic runs, and end to end: the gate
 passes against its own baseline and fails on a corpus missing an article and on a weaker retriever.
 
@@ -7,21 +7,15 @@ which `make test` gates separately), so they hold while the back-end is being tu
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 
 import pytest
 
-from rag.cli import _eval_harness, main
+from rag.cli import main
+from rag.evaluation import calibrate, dataset, gate, harness, scoring
+from rag.evaluation import metrics as M
 from rag.types import Answer, Citation, Hit
-
-harness = _eval_harness()
-M = importlib.import_module("evals.metrics")
-dataset = importlib.import_module("evals.dataset")
-scoring = importlib.import_module("evals.scoring")
-gate = importlib.import_module("evals.gate")
-calibrate = importlib.import_module("evals.calibrate")
 
 PARIS = "The award ceremony took place on October 5, 2023, during the IACH annual meeting held in Paris."
 OTHER = "Prof. Tao Cheng, President of the Institute, delivered the opening remarks."
@@ -227,7 +221,7 @@ def test_question_set_meets_the_issue(settings):
 
 
 def test_committed_baseline_covers_every_question():
-    base = gate.load_baseline()
+    base = gate.load_baseline(gate.default_baseline())
     assert base["retriever"] == "hybrid" and base["backend"] == "extractive"
     assert set(base["splits"]) == {"all", "calib", "test"}
     assert set(base["questions"]) == {q.id for q in dataset.load()}

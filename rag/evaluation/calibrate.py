@@ -19,10 +19,9 @@ import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from rag.config import Settings
-from rag.extractive import ExtractiveGenerator
-from rag.pipeline import ask
-
+from ..config import Settings
+from ..extractive import ExtractiveGenerator
+from ..pipeline import ask
 from .dataset import load
 
 

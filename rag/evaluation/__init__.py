@@ -1,9 +1,9 @@
-"""The eval harness of rag-news: the question set, metrics, report and regression gate.
+"""The eval harness of rag-news (`rag eval`): question sets, metrics, report and regression gate.
 
-It is not part of the `rag` package (rag never reads the questions): `rag eval` loads this folder by
-path from the repository. Modules:
+The project's own regression set (evals/questions.jsonl and evals/baseline.json) lives in the
+repository, not in the package; `rag eval` uses it by default when it runs from a checkout. Modules:
 
-    dataset    questions.jsonl, parsed and checked
+    dataset    a question set (JSON lines), parsed and checked
     metrics    pure metric functions (retrieval, key facts, citations, percentiles)
     scoring    per-question records and pass/fail flags; aggregate metrics; targets
     harness    runs the set (`rag eval`): retrieval per mode, ask, latency

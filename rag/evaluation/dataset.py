@@ -1,4 +1,4 @@
-"""The question set, evals/questions.jsonl: one JSON record per line.
+"""A question set: one JSON record per line (the project's own is evals/questions.jsonl).
 
     id, question, answerable   the question and whether the articles answer it
     gold                       short verbatim quotes of the supporting passages (survive re-chunking)
@@ -7,7 +7,7 @@
     split                      "calib" (threshold calibration) or "test" (held out from calibration)
     doc_ids, tags              the articles the gold comes from; question kinds
 
-Only this harness reads the file: nothing in rag/ may.
+Only the eval harness reads question sets: nothing else in rag/ may.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-QUESTIONS = Path(__file__).with_name("questions.jsonl")
+from ..config import checkout
+from ..errors import RagError
+
 SPLITS = ("all", "calib", "test")
 
 
@@ -54,8 +56,24 @@ def parse(record: dict) -> Question:
     return q
 
 
-def load(split: str = "all", path: Path = QUESTIONS) -> list[Question]:
-    "The questions of a split ('all', 'calib' or 'test'), in file order."
+def project_file(name: str) -> Path | None:
+    "A file of the project's regression set (evals/NAME in the checkout), or None outside a checkout."
+    root = checkout()
+    return root / "evals" / name if root else None
+
+
+def default_questions() -> Path:
+    "The project's own question set, evals/questions.jsonl; it exists only in a checkout."
+    path = project_file("questions.jsonl")
+    if path is None or not path.exists():
+        raise RagError("no question set: pass one with --questions FILE.jsonl (the project's own set, "
+                       "evals/questions.jsonl, is only in a checkout of the repository)")
+    return path
+
+
+def load(split: str = "all", path: Path | None = None) -> list[Question]:
+    "The questions of a split ('all', 'calib' or 'test') of a set (default: the project's), in file order."
+    path = path or default_questions()
     if split not in SPLITS:
         raise ValueError(f"Unknown split {split!r}. Valid splits: {', '.join(SPLITS)}")
     questions = [parse(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

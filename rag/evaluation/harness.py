@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from rag.config import Settings, load_settings
-from rag.errors import RagError
-from rag.pipeline import ask
-from rag.retrieval import get_retriever, retrieve
-
+from ..config import Settings, load_settings
+from ..errors import RagError
+from ..pipeline import ask
+from ..retrieval import get_retriever, retrieve
 from . import calibrate, gate, report
 from .dataset import SPLITS, Question, load
 from .metrics import find_gold, percentile
@@ -121,7 +120,10 @@ def main(args) -> int:
         return calibrate.main(settings, report_dir(args.out, settings))
     if args.update_baseline and args.split != "all":
         raise ValueError("--update-baseline needs --split all: the baseline holds every split's numbers")
-    baseline_path = Path(args.baseline).expanduser().resolve() if args.baseline else gate.BASELINE
+    baseline_path = Path(args.baseline).expanduser().resolve() if args.baseline else gate.default_baseline()
+    if baseline_path is None:
+        raise RagError("no baseline: pass one with --baseline FILE (the project's own, evals/baseline.json, "
+                       "is only in a checkout of the repository)")
     baseline = gate.load_baseline(baseline_path)
     if baseline is None and not args.update_baseline:
         raise RagError(f"no baseline at {baseline_path}; create one with: rag eval --update-baseline")

@@ -14,9 +14,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .dataset import project_file
 from .scoring import METRICS, MODES, RETRIEVAL
 
-BASELINE = Path(__file__).with_name("baseline.json")
 DEFAULT_TOLERANCE = 0.02
 # per-question flag -> the value that explains it
 FLAG_VALUES = {"recall@5": "recall@5", "key_facts": "key_fact_recall", "gold_citation": "gold_citation",
@@ -64,7 +64,12 @@ def _fmt(value) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
-def load_baseline(path: Path = BASELINE) -> dict | None:
+def default_baseline() -> Path | None:
+    "The project's committed baseline, evals/baseline.json (None outside a checkout)."
+    return project_file("baseline.json")
+
+
+def load_baseline(path: Path) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
