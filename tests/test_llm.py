@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import openai  # noqa: F401 - imported up front, so the timings below measure the back-end, not the import
 import pytest
 
 from rag.citations import is_cannot_answer, normalise_citations, validate
@@ -26,6 +27,7 @@ from rag.prompts import PromptError, render
 from rag.types import Hit, Status
 from tests.fake_openai import (
     API_KEY,
+    SHOWN_PROMPT,
     check_answer_contract,
     drop,
     empty,
@@ -61,7 +63,10 @@ LONG = [Hit(f"d{i}", f"Doc {i}", None, 1, 0, 10, f"Sentence {i}. " + "word " * 2
 
 
 def gen_for(fake, **overrides) -> OpenAIGenerator:
-    return OpenAIGenerator(load_settings(**fake.llm_settings(**overrides)))
+    "A generator for the fake, its client already made (so timings measure requests, not set-up)."
+    g = OpenAIGenerator(load_settings(**fake.llm_settings(**overrides)))
+    g._client()
+    return g
 
 
 def collect(iterator) -> tuple[list, BaseException | None]:
@@ -257,8 +262,9 @@ def test_offer_fits_the_sources_cap_dropping_the_lowest_ranked(fake):
 
 def test_429_then_success(fake):
     fake.enqueue(error(429, "Rate limit reached", code="rate_limit_exceeded"), text("Paris [1]."))
+    g = gen_for(fake)
     start = time.monotonic()
-    assert "".join(gen_for(fake).stream("Where?", HITS[1:2])) == "Paris [1]."
+    assert "".join(g.stream("Where?", HITS[1:2])) == "Paris [1]."
     assert time.monotonic() - start < 2
     assert len(fake.requests) == 2
 
@@ -297,8 +303,9 @@ def test_dropped_stream_keeps_the_partial_deltas(fake):
 
 def test_stalled_stream_times_out_with_the_partial_deltas(fake):
     fake.enqueue(stall("It raised ", "survival "))
+    g = gen_for(fake, llm_token_gap_timeout=0.5)
     start = time.monotonic()
-    deltas, e = collect(gen_for(fake, llm_token_gap_timeout=0.5).stream("What?", HITS))
+    deltas, e = collect(g.stream("What?", HITS))
     assert time.monotonic() - start < 2
     assert deltas == ["It raised ", "survival "] and isinstance(e, StreamInterrupted)
     assert "llm_token_gap_timeout" in str(e)
@@ -404,8 +411,9 @@ def test_hanging_server_falls_back_within_the_first_token_deadline(fake):
 
 def test_keep_alive_comments_are_not_progress(fake):
     fake.enqueue(keepalive(seconds=30, every=0.1))
+    g = gen_for(fake, llm_first_token_timeout=0.8)
     start = time.monotonic()
-    _, e = collect(gen_for(fake, llm_first_token_timeout=0.8).stream("Where?", HITS))
+    _, e = collect(g.stream("Where?", HITS))
     assert time.monotonic() - start < 1.8
     assert type(e) is BackendError and "sent no token within 0.8s" in str(e)
 
@@ -413,10 +421,35 @@ def test_keep_alive_comments_are_not_progress(fake):
 def test_trickling_endpoint_is_cut_at_the_answer_deadline(fake):
     # one token every 0.2 s with keep-alive comments between: never a gap, never an end
     fake.enqueue(trickle("again ", every=0.2))
+    g = gen_for(fake, llm_answer_timeout=1.5)
     start = time.monotonic()
-    deltas, e = collect(gen_for(fake, llm_answer_timeout=1.5).stream("Where?", HITS))
+    deltas, e = collect(g.stream("Where?", HITS))
     assert time.monotonic() - start < 2.5
     assert deltas and isinstance(e, StreamInterrupted) and "llm_answer_timeout" in str(e)
+
+
+def test_a_fast_endless_stream_is_cut_at_the_answer_deadline(fake):
+    fake.enqueue(trickle("again ", every=0.002, pings=False))
+    g = gen_for(fake, llm_answer_timeout=0.5)
+    start = time.monotonic()
+    deltas, e = collect(g.stream("Where?", HITS))
+    assert time.monotonic() - start < 1.5
+    # cut by the deadline, or stopped earlier as a loop
+    assert isinstance(e, StreamInterrupted) or g.unusable("".join(deltas), HITS) == "it repeats itself"
+
+
+@pytest.mark.parametrize(("reply", "why"), [
+    (keepalive(seconds=30, every=0.1), "could not answer"),  # silent: only keep-alive comments
+    (trickle("again ", every=0.1), "unusable"),  # a trickle that never ends
+])
+def test_a_silent_or_trickling_endpoint_falls_back_within_the_deadlines(fake, settings, reply, why):
+    fake.enqueue(reply)
+    s = settings.with_(**fake.llm_settings(llm_first_token_timeout=1.0, llm_token_gap_timeout=1.0,
+                                           llm_answer_timeout=1.5))
+    start = time.monotonic()
+    a = ask("Where was the IACH award ceremony held?", settings=s)
+    assert time.monotonic() - start < 4
+    assert a.backend == "extractive" and "Paris" in a.text and why in a.notice
 
 
 def test_a_slow_start_within_the_deadline_is_fine(fake):
@@ -692,6 +725,15 @@ def test_replayed_replies_keep_the_contract(path, settings, fake):
     fake.enqueue(text("".join(fx["chunks"]), chunks=fx["chunks"], reasoning=fx.get("reasoning"),
                       finish_reason=fx.get("finish_reason") or "stop"))
     s = settings.with_(**fake.llm_settings(**fx.get("settings", {})))
+    if fx.get("kind") == "rewrite":  # a follow-up's rewrite: used only if it is a query about the conversation
+        history = [tuple(turn) for turn in fx["history"]]
+        try:
+            query = OpenAIGenerator(s).rewrite(fx["question"], history)
+        except BackendError as e:
+            assert "was not used" in str(e)
+            return
+        assert not SHOWN_PROMPT.search(query) and "rewrite" not in query.lower()
+        return
     a = ask(fx["question"], settings=s)
     check_answer_contract(a, ask(fx["question"], settings=settings))
     expect = fx.get("expect", {})

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.llm import STOP, OpenAIGenerator
+from rag.llm import REWRITE_MAX_TOKENS, STOP, OpenAIGenerator
 from rag.pipeline import ABSTAIN, ask, ask_stream
 from rag.retrieval import get_retriever
 from rag.types import Answer, Status
@@ -212,9 +212,15 @@ def test_two_simultaneous_questions_are_both_answered(llm_settings, settings):
     assert waited  # the second one was told it is queued
 
 
+FOLLOW_UP = ("Who chaired its advisory committee?",
+             [("Where did the 2024 Tandem Meetings take place?", "In San Antonio, Texas [1].")])
+
+
 def test_an_echoed_rewrite_is_not_used_as_the_query(llm_settings):
-    history = [("Where did the 2024 Tandem Meetings take place?", "In San Antonio, Texas [1].")]
-    a = ask("Who chaired its advisory committee?", history, settings=llm_settings.with_(k=3))
+    question, history = FOLLOW_UP
+    if os.environ.get("RAG_RECORD_LLM_FIXTURES"):
+        _record_rewrite(question, history, llm_settings)
+    a = ask(question, history, settings=llm_settings.with_(k=3))
     query = a.query or a.question
     assert not re.search(r"rewrite|follow-up|conversation|standalone", query, re.I), query
     assert "advisory" in query.lower()
@@ -249,3 +255,23 @@ def _record(question: str, s, n: int) -> None:
         "finish_reason": finish,
     }
     (FIXTURES / f"gemma-270m-{n}.json").write_text(json.dumps(fixture, indent=1, ensure_ascii=False) + "\n")
+
+
+def _record_rewrite(question: str, history: list, s) -> None:
+    "The server's whole reply to the follow-up rewrite prompt, saved as a replay fixture."
+    import openai
+
+    g = OpenAIGenerator(s)
+    client = openai.OpenAI(base_url=s.llm_base_url, api_key="none")
+    chunks = [c.choices[0].delta.content for c in client.chat.completions.create(
+        model=s.llm_model, messages=g.rewrite_messages(question, history), stream=True, max_tokens=REWRITE_MAX_TOKENS,
+        temperature=0, stop=STOP) if c.choices and c.choices[0].delta and c.choices[0].delta.content]
+    fixture = {
+        "origin": "recorded: llama-cpp-python 0.3.36 server, gemma-3-270m Q4_K_M, --chat_format gemma, "
+                  f"--n_ctx {N_CTX}, by RAG_RECORD_LLM_FIXTURES=1 pytest tests/test_llm_server.py",
+        "kind": "rewrite",
+        "question": question,
+        "history": history,
+        "chunks": chunks,
+    }
+    (FIXTURES / "gemma-270m-rewrite.json").write_text(json.dumps(fixture, indent=1, ensure_ascii=False) + "\n")

@@ -129,17 +129,14 @@ class OpenAIGenerator(Generator):
         if not history:
             return question
         self._client()
-        turns = [f"User: {self._cut(q)}\nAssistant: {self._cut(prompt.strip_markers(a))}"
-                 for q, a in list(history)[-HISTORY_TURNS:]]
-        text = render("rewrite", history="\n\n".join(turns), question=question.strip())
         gate, ticket, granted = self._gate(), None, False
         try:
             ticket = gate.join()
             for _status in self._wait_turn(gate, ticket):
                 pass  # the pipeline has no way to show a status here; the wait is still bounded
             granted = True
-            reply = "".join(self._collect([{"role": "user", "content": text}], REWRITE_MAX_TOKENS, "rewriting the "
-                                          "follow-up question"))
+            reply = "".join(self._collect(self.rewrite_messages(question, history), REWRITE_MAX_TOKENS,
+                                          "rewriting the follow-up question"))
         finally:
             if ticket is not None:
                 gate.leave(ticket, granted)
@@ -148,6 +145,12 @@ class OpenAIGenerator(Generator):
         if why:
             raise BackendError(f"The model's rewrite of the follow-up question was not used: {why}.")
         return query[: self.settings.max_question_chars]
+
+    def rewrite_messages(self, question: str, history: History) -> list[dict]:
+        "The one user message that asks for a standalone query (the rules and the conversation in it)."
+        turns = [f"User: {self._cut(q)}\nAssistant: {self._cut(prompt.strip_markers(a))}"
+                 for q, a in list(history)[-HISTORY_TURNS:]]
+        return [{"role": "user", "content": render("rewrite", history="\n\n".join(turns), question=question.strip())}]
 
     # -- one answer ----------------------------------------------------------------------------
 

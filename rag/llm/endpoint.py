@@ -194,7 +194,8 @@ class Gate:
     def wait(self, ticket: object, timeout: float) -> bool:
         "Wait up to timeout seconds for the ticket's turn; True once it holds a slot."
         with self._cond:
-            granted = self._cond.wait_for(lambda: self._queue[0] is ticket and self._active < self.limit, timeout)
+            granted = self._cond.wait_for(
+                lambda: bool(self._queue) and self._queue[0] is ticket and self._active < self.limit, timeout)
             if granted:
                 self._queue.popleft()
                 self._active += 1

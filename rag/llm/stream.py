@@ -80,6 +80,8 @@ class Exchange:
             first_by = min(self.started + d.first_token, d.end)
             last = None
             while True:
+                if time.monotonic() >= d.end:  # also when pieces keep coming: a model that never stops
+                    raise Deadline("answer", d.total)
                 if last is None:
                     limit, which, seconds = first_by, "first token", d.first_token
                 else:
