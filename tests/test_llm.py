@@ -562,6 +562,18 @@ def test_a_prompt_cut_by_the_server_is_detected(fake):
     assert endpoint_mod.endpoint(fake.url, "test-model").window(g.settings)[0] == 60
 
 
+def test_a_prompt_count_without_the_cached_prefix_is_not_a_cut(fake):
+    # Some Ollama versions report only the tokens not served from their prompt cache.
+    from rag.tokens import count_tokens
+
+    g = gen_for(fake)
+    msgs = g._messages("How many?", HITS, [], "0" * 16, None)
+    total = sum(count_tokens(m["content"]) for m in msgs)
+    fake.enqueue(text("Forty doctors trained [3].", prompt_tokens=total - count_tokens(msgs[0]["content"]) - 112))
+    reply = "".join(g.stream("How many?", HITS))
+    assert g.unusable(reply, HITS) is None
+
+
 def test_a_dropped_system_message_is_noticed_but_harmless(fake, caplog):
     # llama-cpp-python's gemma format drops the system message: usage counts the user message only.
     from rag.tokens import count_tokens

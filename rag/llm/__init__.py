@@ -297,19 +297,24 @@ class OpenAIGenerator(Generator):
             raise self._error(e, doing, exchange.retries) from e
 
     def _check_prompt(self, prompt_tokens: int | None, messages: list[dict]) -> None:
-        """Compare the server's prompt count with ours. Far fewer tokens than the user message alone
-        means the server cut the prompt (Ollama truncates silently): the model did not see all the
-        sources, so the reply is not used and the window is lowered. Fewer than the whole but enough
-        for the user message means the chat template dropped the system message: harmless, as the
+        """Compare the server's prompt count with ours.
+
+        Fewer tokens than even the per-request part of the user message means the server cut the
+        prompt (Ollama truncates silently): the model did not see all the sources, so the reply is
+        not used and the window is lowered. The fixed prefix is left out of that comparison because
+        some Ollama versions count only the tokens not served from their prompt cache; our prompts
+        share no more than the system message and the user message's fixed rules. Fewer than the
+        whole but not that few means the chat template dropped the system message: harmless, as the
         user message repeats the rules, but worth one log line."""
-        if not prompt_tokens:
+        if not prompt_tokens:  # not reported (0: Ollama's answer for a fully cached prompt)
             return
         s, state = self.settings, self._endpoint()
         counts = [count_tokens(m["content"], s.token_encoding) for m in messages]
         system = sum(c for m, c in zip(messages, counts, strict=True) if m["role"] == "system")
         rest = sum(counts) - system
+        cacheable = count_tokens(prompt.user_message("", "", "0" * (2 * prompt.BOUNDARY_BYTES)), s.token_encoding)
         low = 1 - s.llm_token_margin
-        if prompt_tokens < rest * low:
+        if prompt_tokens < (rest - cacheable) * low:
             state.lower_window(prompt_tokens, f"the server kept only {prompt_tokens} prompt tokens")
             self._flaw = f"the server cut the prompt to {prompt_tokens} tokens, so the model did not see all the sources"
         elif prompt_tokens < (rest + system) * low and not state.warned_system_dropped:
