@@ -33,6 +33,7 @@ import pytest
 from rag.llm import REWRITE_MAX_TOKENS, STOP, OpenAIGenerator
 from rag.pipeline import ABSTAIN, ask, ask_stream
 from rag.retrieval import get_retriever
+from rag.tokens import count_tokens
 from rag.types import Answer, Status
 from tests.fake_openai import SHOWN_PROMPT, check_answer_contract
 
@@ -210,6 +211,24 @@ def test_two_simultaneous_questions_are_both_answered(llm_settings, settings):
         assert "interrupted" not in (a.notice or "") and "could not answer" not in (a.notice or "")
     waited = [x for i in range(2) for x in results[i] if isinstance(x, Status) and x.text.startswith("Waiting")]
     assert waited  # the second one was told it is queued
+
+
+def test_the_token_margin_covers_the_models_tokenizer(llm_settings, server):
+    # The budget counts with tiktoken (cl100k) and adds Settings.llm_token_margin; the model's own
+    # tokenizer (llama-cpp-python's /extras/tokenize/count) must not count more than that allows.
+    import httpx
+
+    g = OpenAIGenerator(llm_settings)
+    ours = theirs = 0
+    for question in QUESTIONS:
+        hits = g.offer(question, get_retriever(llm_settings).search(question, llm_settings.k, llm_settings.retriever))
+        for m in g._messages(question, hits, [], "0123456789abcdef", None):
+            ours += count_tokens(m["content"], llm_settings.token_encoding)
+            r = httpx.post(f"{server.url.removesuffix('/v1')}/extras/tokenize/count", json={"input": m["content"]},
+                           timeout=60)
+            theirs += r.json()["count"]
+    print(f"gemma-3 tokens / cl100k tokens: {theirs / ours:.3f} ({theirs} / {ours})")
+    assert theirs <= ours * (1 + llm_settings.llm_token_margin)
 
 
 FOLLOW_UP = ("Who chaired its advisory committee?",
