@@ -7,21 +7,11 @@ its paragraph number and exact offsets. Tokens are counted with tiktoken.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .text import sentence_spans
 from .tokens import get_encoding
-from .types import Chunk, Document
+from .types import Chunk, Document, Sentence
 
 CHUNKER_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Sentence:
-    doc_id: str
-    paragraph: int
-    start: int  # offsets in Document.text
-    end: int
 
 
 def chunk_document(doc: Document, max_tokens: int = 180, encoding: str = "cl100k_base") -> list[Chunk]:

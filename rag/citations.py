@@ -210,7 +210,7 @@ class Validated:
     text: str
     citations: tuple[Citation, ...]
     dropped: tuple[str, ...]  # sentences removed: uncited and unsupported
-    sentences: tuple[AnswerSentence, ...] = ()  # the kept sentences, each with its own verdict
+    sentences: tuple[AnswerSentence, ...] = ()  # the kept sentences, each with its own support verdict
 
 
 def validate(reply: str, offered: list[Hit]) -> Validated:
@@ -227,10 +227,11 @@ def validate(reply: str, offered: list[Hit]) -> Validated:
             if not valid:
                 dropped.append(claim.text)
                 continue
-        shown = []
+        shown, backed = [], []
         for m in valid:
             hit = offered[m - 1]
-            support = check_support(claim.text, hit.text)
+            support = check_support(claim.text, source_context(hit))
+            backed.append(support.supported)
             renumber.setdefault(m, len(renumber) + 1)
             verdicts.setdefault(m, []).append(support.supported)
             span = _find(hit.text, claim.text)
@@ -238,13 +239,15 @@ def validate(reply: str, offered: list[Hit]) -> Validated:
                 quotes.setdefault(m, []).append(span)
             shown.append(renumber[m])
         out.append(f"{claim.text} " + "".join(f"[{n}]" for n in shown))
-        # Read together: a sentence may join facts from two paragraphs it cites.
-        together = "\n".join(offered[m - 1].text for m in valid)
-        sentences.append(AnswerSentence(claim.text, tuple(shown), check_support(claim.text, together).supported))
+        # Backed by one paragraph it cites, or by them read together (a sentence may join two facts).
+        together = len(valid) > 1 and check_support(
+            claim.text, "\n".join(source_context(offered[m - 1]) for m in valid)).supported
+        sentences.append(AnswerSentence(claim.text, tuple(shown), any(backed) or together))
     citations = tuple(
         Citation(
             marker=shown, doc_id=h.doc_id, title=h.title, date=h.date, paragraph=h.paragraph, start=h.start,
             end=h.end, text=h.text, score=h.score, supported=all(verdicts[m]), quotes=tuple(quotes.get(m, ())),
+            page=h.page,
         )
         for m, shown in sorted(renumber.items(), key=lambda kv: kv[1])
         for h in [offered[m - 1]]
@@ -252,9 +255,17 @@ def validate(reply: str, offered: list[Hit]) -> Validated:
     return Validated(" ".join(out), citations, tuple(dropped), tuple(sentences))
 
 
+def source_context(hit: Hit) -> str:
+    """What a citation vouches for: its paragraph, and the record of the article it belongs to (title
+    and publication date), which the reader sees beside every citation."""
+    from .answer.dates import human
+
+    return f"{hit.title}\n{human(hit.date)}\n{hit.text}"
+
+
 def _best_supporting(sentence: str, offered: list[Hit]) -> list[int]:
     best = max(
-        ((check_support(sentence, h.text), i) for i, h in enumerate(offered, 1)),
+        ((check_support(sentence, source_context(h)), i) for i, h in enumerate(offered, 1)),
         key=lambda si: si[0].overlap,
         default=None,
     )
@@ -262,7 +273,10 @@ def _best_supporting(sentence: str, offered: list[Hit]) -> list[int]:
 
 
 def _find(paragraph: str, sentence: str) -> tuple[int, int] | None:
-    "Where a quoted sentence sits in its paragraph, for highlighting (None for a paraphrase)."
-    probe = sentence.rstrip(".!?")
-    i = paragraph.find(probe)
-    return (i, i + len(probe)) if i >= 0 and probe else None
+    """Where a quoted sentence sits in its paragraph, for highlighting (None for a paraphrase). A
+    sentence that introduces its quote ("“Title” (date): quote") is found by the quote."""
+    for probe in (sentence.rstrip(".!?"), sentence.split(": ", 1)[-1].rstrip(".!?")):
+        i = paragraph.find(probe)
+        if i >= 0 and probe:
+            return i, i + len(probe)
+    return None

@@ -208,7 +208,7 @@ def build_index(settings: Settings, paths: Iterable[Path] | None = None, *, prog
         if not docs:
             raise RagError(
                 f"No readable articles in {', '.join(map(str, paths or settings.sources))}. "
-                "Add .txt, .md or .html files there, or point RAG_SEEDS at your articles."
+                "Point RAG_SEEDS at a folder of .txt, .md or .html articles, or index files with `rag index PATH`."
             )
         titles = {d.doc_id: d.title for d in docs}
         chunks = [c for d in docs for c in chunk_document(d, settings.chunk_tokens, settings.token_encoding)]
@@ -280,7 +280,7 @@ def _atomic_savez(path: Path, **arrays) -> None:
 def _write_snapshot(settings, manifest, docs, chunks, chunk_vecs, sentences, sent_vecs) -> Path:
     import bm25s
 
-    from .retrieval import bm25_terms
+    from .text import terms
 
     root = index_dir(settings)
     name = f"snap-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{os.urandom(3).hex()}"
@@ -299,7 +299,7 @@ def _write_snapshot(settings, manifest, docs, chunks, chunk_vecs, sentences, sen
         ann.write(ann.build(chunk_vecs, settings.index_type), tmp / "dense.faiss")
         titles = {d.doc_id: d.title for d in docs}
         retriever = bm25s.BM25()
-        retriever.index([bm25_terms(embedding_text(titles[c.doc_id], c.text)) for c in chunks], show_progress=False)
+        retriever.index([terms(embedding_text(titles[c.doc_id], c.text)) for c in chunks], show_progress=False)
         retriever.save(str(tmp / "bm25"))
         doc_index = {d.doc_id: i for i, d in enumerate(docs)}
         table = np.array([[doc_index[s.doc_id], s.paragraph, s.start, s.end] for s in sentences], dtype=np.int64)

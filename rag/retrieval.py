@@ -1,39 +1,26 @@
-"""Hybrid retrieval: BM25 and dense ranks fused with reciprocal rank fusion, at paragraph level.
+"""Retrieval: a question becomes an Evidence record, the one thing a back-end answers from.
 
-A paragraph's dense score is the best cosine of its windows; its BM25 score the best of its windows.
-Each retriever proposes `candidates` paragraphs; RRF adds 1 / (rrf_k + rank) from each list.
-Dense-only and BM25-only stay selectable so the eval can compare them.
+    query --embed (ONNX, no torch)--> store.search (hybrid BM25 + dense) --> hits --> Evidence
+
+A Retriever is opened once (`open_retriever`) and passed to whatever answers: the CLI, the UI and the
+evals each hold their own. Nothing here caches between steps: the query vector travels in the
+Evidence, so answering scores sentences against the very vector retrieval used.
 """
 
 from __future__ import annotations
 
-import copy
-import threading
-from collections import OrderedDict
-from functools import cached_property
+from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
-from . import ann
 from .config import Settings, load_settings
-from .index import Snapshot, current_snapshot, ensure_index, load_snapshot
+from .store import MODES, Store, open_store
 from .text import terms
-from .types import Hit
+from .types import Analysis, Evidence, Hit, Side
 
-MODES = ("hybrid", "dense", "bm25")
-
-
-def bm25_terms(text: str) -> list[str]:
-    return terms(text)
-
-
-def top_scored(scores: np.ndarray, m: int) -> np.ndarray:
-    """Ids of the m best positive scores, best first, without sorting all of them (at a million
-    paragraphs a full argsort took 50 ms of a 61 ms query; this takes about 1 ms)."""
-    ids = np.flatnonzero(scores > 0)
-    if len(ids) > m:
-        ids = ids[np.argpartition(-scores[ids], m - 1)[:m]]
-    return ids[np.argsort(-scores[ids], kind="stable")]
+NAMES_WEIGHT = 1.0  # weight of the names-only BM25 list in the fusion, against 1 for dense and BM25
+FOCUS_BONUS = 0.5  # a hit from an article the conversation is about gains this share of a rank-1 RRF score
 
 
 def check_query(query: str, settings: Settings) -> str:
@@ -48,126 +35,84 @@ def check_query(query: str, settings: Settings) -> str:
 
 
 class Retriever:
-    "Searches one loaded snapshot. The query embedder is ONNX: no torch import on the query path."
+    "A loaded collection and the model that embeds queries for it. Safe to share between threads."
 
-    def __init__(self, snapshot: Snapshot, settings: Settings):
+    def __init__(self, store: Store, settings: Settings, embedder=None):
         from .embedding import get_embedder
 
-        self.snapshot = snapshot
+        self.store = store
         self.settings = settings
-        backend = "onnx-int8" if snapshot.manifest["settings"]["build_backend"] == "onnx-int8" else "onnx"
-        self.embedder = get_embedder(settings.embedder, backend, home=settings.home)
-        self.chunk_para = [(c.doc_id, c.paragraph) for c in snapshot.chunks]
-        self.vocab = snapshot.bm25.vocab_dict
-        self._qcache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._qlock = threading.Lock()  # the UI answers on several worker threads
+        self.embedder = embedder or get_embedder(settings.embedder, store.query_backend, home=settings.home)
 
-    @cached_property
-    def idf(self) -> tuple[dict[str, int], np.ndarray]:
-        "(vocabulary, IDF per term id), from the BM25 index's document frequencies."
-        scores = self.snapshot.bm25.scores
-        df = np.diff(np.asarray(scores["indptr"]))
-        n = scores["num_docs"]
-        return self.vocab, np.log((n - df + 0.5) / (df + 0.5) + 1.0)
+    def with_settings(self, settings: Settings) -> Retriever:
+        "The same collection and model under other answering settings (k, thresholds, ...)."
+        return Retriever(self.store, settings, self.embedder)
 
-    def embed_query(self, query: str) -> np.ndarray:
-        "The query's vector; the last few are kept, since answering reuses retrieval's vector."
-        with self._qlock:
-            vec = self._qcache.get(query)
-        if vec is None:
-            vec = self.embedder.embed_batch([query])[0]
-            with self._qlock:
-                self._qcache[query] = vec
-                if len(self._qcache) > 64:
-                    self._qcache.popitem(last=False)
-        return vec
+    def refreshed(self) -> Retriever:
+        "This retriever, or a new one when the collection changed on disk (a rebuild or an upload)."
+        if not self.store.changed():
+            return self
+        return Retriever(self.store.reopen(), self.settings, self.embedder)
 
-    def dense(self, qvec: np.ndarray, n: int) -> dict[tuple[str, int], float]:
-        """Top-n paragraphs by FAISS over title-prefixed chunks, re-scored by the mean of the chunk
-        cosine and the paragraph's best sentence cosine. The title gives context, the sentence
-        gives precision: on the eval set this lifted dense recall@1 from 0.34 to 0.59."""
-        scores, ids = ann.search(self.snapshot.dense, qvec, n * 2)
-        chunk: dict[tuple[str, int], float] = {}
-        for s, i in zip(scores.tolist(), ids.tolist(), strict=True):
-            chunk.setdefault(self.chunk_para[i], s)
-        keys = list(chunk)[:n]
-        if not keys:
-            return {}
-        spans = [self.snapshot.para_sentences[k] for k in keys]
-        rows = np.concatenate([np.arange(r.start, r.stop) for r in spans])
-        sims = np.asarray(self.snapshot.sentence_vectors[rows]) @ qvec
-        out, at = {}, 0
-        for key, r in zip(keys, spans, strict=True):
-            best = float(sims[at : at + len(r)].max()) if len(r) else chunk[key]
-            out[key] = (chunk[key] + best) / 2
-            at += len(r)
-        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+    def embed(self, text: str) -> np.ndarray:
+        return self.embedder.embed_batch([text])[0]
 
-    def bm25(self, query: str, n: int) -> dict[tuple[str, int], float]:
-        tokens = [t for t in bm25_terms(query) if t in self.vocab]
-        if not tokens:
-            return {}
-        scores = self.snapshot.bm25.get_scores(tokens)
-        best: dict[tuple[str, int], float] = {}
-        for i in top_scored(scores, n * 2).tolist():
-            best.setdefault(self.chunk_para[i], float(scores[i]))
-        return dict(list(best.items())[:n])
-
-    def search(self, query: str, k: int = 5, mode: str = "hybrid", qvec: np.ndarray | None = None) -> list[Hit]:
+    def search(self, query: str, k: int | None = None, mode: str | None = None,
+               qvec: np.ndarray | None = None) -> list[Hit]:
+        mode = mode or self.settings.retriever
         if mode not in MODES:
             raise ValueError(f"Unknown retriever {mode!r}. Valid retrievers: {', '.join(MODES)}")
-        n = max(self.settings.candidates, k)
-        dense = self.dense(qvec if qvec is not None else self.embed_query(query), n) if mode != "bm25" else {}
-        sparse = self.bm25(query, n) if mode != "dense" else {}
-        if mode == "dense":
-            fused = dense
-        elif mode == "bm25":
-            fused = sparse
-        else:
-            fused = {}
-            for ranked in (dense, sparse):
-                for rank, key in enumerate(ranked, 1):
-                    fused[key] = fused.get(key, 0.0) + 1.0 / (self.settings.rrf_k + rank)
-        top = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
-        return [self._hit(key, score, dense.get(key), sparse.get(key)) for key, score in top]
+        if qvec is None and mode != "bm25":
+            qvec = self.embed(query)
+        return self.store.search(terms(query), qvec, k or self.settings.k, mode)
 
-    def _hit(self, key, score, dense_score, bm25_score) -> Hit:
-        doc = self.snapshot.docs[key[0]]
-        para = doc.paragraphs[key[1] - 1]
-        return Hit(doc.doc_id, doc.title, doc.date, para.number, para.start, para.end, para.text(doc.text),
-                   float(score), dense_score, bm25_score)
+    def evidence(self, question: str, query: str, analysis: Analysis, k: int,
+                 focus: Sequence[str] = ()) -> Evidence:
+        """Search for the query and gather what answering needs. A comparison also searches each side
+        on its own, so neither side is crowded out of the hits by the other."""
+        qvec = self.embed(query)
+        hits = self.search(query, k, qvec=qvec)
+        if analysis.specific:
+            hits = self._with_names(hits, analysis.specific, k)
+        if focus:
+            # A follow-up is about the articles the conversation has been citing: their paragraphs
+            # rank a little higher, so "When was it held?" stays with the meeting just discussed.
+            bonus = FOCUS_BONUS / (self.settings.rrf_k + 1)
+            hits = sorted((replace(h, score=h.score + bonus) if h.doc_id in focus else h for h in hits),
+                          key=lambda h: -h.score)
+        sides = []
+        for text in analysis.sides:
+            vec = self.embed(text)
+            sides.append(Side(text, vec, tuple(self.search(text, k, qvec=vec))))
+        return Evidence(question, query, analysis, qvec, tuple(hits), self.store, tuple(sides), tuple(focus))
 
 
-_lock = threading.Lock()
-_retrievers: dict[tuple, Retriever] = {}
+    def _with_names(self, hits: list[Hit], names: Sequence[str], k: int) -> list[Hit]:
+        """A question that names something ("What did Dr. Jing Zhao present?") is about the paragraphs
+        that name it: a BM25 search for the names alone joins the fusion as a third ranked list."""
+        scores = {h.key: h.score for h in hits}
+        found = {h.key: h for h in hits}
+        for rank, h in enumerate(self.search(" ".join(names), k, "bm25"), 1):
+            scores[h.key] = scores.get(h.key, 0.0) + NAMES_WEIGHT / (self.settings.rrf_k + rank)
+            found.setdefault(h.key, h)
+        top = sorted(scores, key=lambda key: -scores[key])[:k]
+        return [replace(found[key], score=scores[key]) for key in top]
 
 
-def get_retriever(settings: Settings | None = None, *, progress: bool = False, warn=print) -> Retriever:
-    """The process's retriever for these settings: loaded once (the index built first if missing or
-    stale), reloaded only when another process (or an upload) switched CURRENT to a new snapshot."""
+def open_retriever(settings: Settings | None = None, *, progress: bool = False) -> Retriever:
+    "Open the collection for these settings (building the index first if it is missing or stale)."
     settings = settings or load_settings()
-    key = (settings.home, settings.sources, settings.embedder, settings.build_backend, settings.chunk_tokens,
-           settings.index_type)
-    with _lock:
-        r = _retrievers.get(key)
-        if r is None:
-            r = Retriever(ensure_index(settings, progress=progress, warn=warn), settings)
-        elif (snap := current_snapshot(settings)) is not None and snap != r.snapshot.path:
-            r = Retriever(load_snapshot(snap, verify="size"), settings)
-        if r.settings != settings:  # e.g. another k or threshold: same snapshot, model and tables
-            r = copy.copy(r)
-            r.settings = settings
-        _retrievers[key] = r
-        return r
+    return Retriever(open_store(settings, progress=progress), settings)
 
 
-def retrieve(query: str, k: int | None = None, *, mode: str | None = None,
-             settings: Settings | None = None) -> list[Hit]:
+def retrieve(query: str, k: int | None = None, *, mode: str | None = None, settings: Settings | None = None,
+             retriever: Retriever | None = None) -> list[Hit]:
     """The k best paragraphs for a query, best first.
 
     >>> retrieve("Beijing Protocol", k=1)[0].doc_id  # doctest: +SKIP
     '000_273eb6cdc3dda5a5'
     """
-    settings = settings or load_settings()
+    settings = settings or (retriever.settings if retriever else load_settings())
     query = check_query(query, settings)
-    return get_retriever(settings).search(query, k or settings.k, mode or settings.retriever)
+    retriever = retriever or open_retriever(settings)
+    return retriever.search(query, k or settings.k, mode or settings.retriever)

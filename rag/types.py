@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -118,3 +123,117 @@ class Answer:
             "kind": self.kind,
             "sentences": [asdict(x) | {"markers": list(x.markers)} for x in self.sentences],
         }
+
+
+# --- what retrieval hands to answering ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    "An article's record: what questions about the collection itself are answered from."
+
+    doc_id: str
+    title: str
+    date: str | None  # publication date, ISO yyyy-mm-dd, when known
+    paragraphs: int
+
+
+@dataclass(frozen=True)
+class Sentence:
+    "A sentence of a paragraph: offsets into its Document.text."
+
+    doc_id: str
+    paragraph: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class ArticleText:
+    "An article's whole text (title and body, lower-cased) with its words and analysed terms, for checks."
+
+    doc_id: str
+    text: str
+    words: frozenset[str]
+    terms: frozenset[str]
+
+
+class Corpus(Protocol):
+    """The read-only tables of one collection that answering may use, read by key: a question reads
+    only the rows it needs. The snapshot store and database stores implement it."""
+
+    def documents(self) -> Sequence[DocInfo]:
+        "Every article of the collection, in a stable order."
+        ...
+
+    def document(self, doc_id: str) -> DocInfo:
+        ...
+
+    def paragraph(self, doc_id: str, number: int) -> Hit:
+        "One whole paragraph as a Hit (score 0)."
+        ...
+
+    def article(self, doc_id: str) -> ArticleText:
+        "The article's whole text, for checking what it mentions (cached: articles are read often)."
+        ...
+
+    def sentences(self, keys: Sequence[tuple[str, int]]) -> tuple[list[list[Sentence]], np.ndarray]:
+        "The sentences of each paragraph key, and their vectors stacked in the same order."
+        ...
+
+    def idf(self, terms: Sequence[str]) -> list[float]:
+        "BM25 inverse document frequency of each analysed term (rag.text.terms); unseen terms get the maximum."
+        ...
+
+
+@dataclass(frozen=True)
+class Period:
+    "A time constraint of a question: a closed range of ISO dates, or an order (most recent first)."
+
+    start: str | None = None  # yyyy-mm-dd, inclusive
+    end: str | None = None  # inclusive
+    order: str | None = None  # "latest" or "earliest"
+    text: str = ""  # as the question put it, e.g. "in 2025"
+
+
+KINDS = ("fact", "list", "collection", "summary", "compare")  # question kinds, each with its own strategy
+
+
+@dataclass(frozen=True)
+class Analysis:
+    "What a question asks for, from its words alone (rag.answer.analysis)."
+
+    question: str  # the part of the message to answer (an instruction to the assistant removed)
+    kind: str  # one of KINDS
+    answer_type: str | None  # "date", "number", "person", "place", "definition", "name", "reason" ... or None
+    terms: tuple[str, ...]  # analysed content terms (rag.text.terms)
+    specific: tuple[str, ...]  # names, acronyms, numbers and years an answer's evidence must contain
+    period: Period | None = None
+    sides: tuple[str, ...] = ()  # the things compared, for kind "compare"
+    subject: str = ""  # the article or topic a summary or collection question is about
+    noun: str = ""  # the head noun of "which <noun>" questions ("award", "cities"), singular
+    injection: str = ""  # the part of the message that was an instruction to the assistant, ignored
+
+
+@dataclass(frozen=True)
+class Side:
+    "One side of a comparison, searched on its own so neither crowds the other out of the hits."
+
+    text: str  # as the question names it, e.g. "the Tianjin workshop"
+    qvec: np.ndarray
+    hits: tuple[Hit, ...]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything the back-end answers from, made once by retrieval: data flows one way, from the
+    question through retrieval to the back-end, with nothing cached in between."""
+
+    question: str  # the question to answer
+    query: str  # what was searched (the question, or a follow-up made standalone)
+    analysis: Analysis
+    qvec: np.ndarray  # the query's vector: answering scores sentences against it
+    hits: tuple[Hit, ...]  # best first
+    corpus: Corpus
+    sides: tuple[Side, ...] = ()  # for a comparison: each side searched on its own
+    focus: tuple[str, ...] = ()  # doc_ids the conversation is about (cited in earlier answers)

@@ -31,8 +31,7 @@ from pathlib import Path
 import pytest
 
 from rag.llm import REWRITE_MAX_TOKENS, STOP, OpenAIGenerator
-from rag.pipeline import ABSTAIN, ask, ask_stream
-from rag.retrieval import get_retriever
+from rag.pipeline import ask, ask_stream, default_retriever
 from rag.tokens import count_tokens
 from rag.types import Answer, Status
 from tests.fake_openai import SHOWN_PROMPT, check_answer_contract
@@ -156,11 +155,11 @@ def test_overflow_at_a_small_context_is_retried_with_fewer_sources(llm_settings)
     # The server's window is not reported by llama-cpp-python; say it is large, offer many sources.
     s = llm_settings.with_(llm_context_window=16_384, llm_context_tokens=100_000)
     question = QUESTIONS[1]
-    hits = get_retriever(s).search(question, 12, s.retriever)
+    hits = default_retriever(s).search(question, 12)
     g = OpenAIGenerator(s)
     offered = g.offer(question, hits)
     assert len(offered) == 12
-    items = list(g.stream(question, offered))  # the server answers 200 and nothing; retried with fewer
+    items = list(g.generate(question, offered))  # the server answers 200 and nothing; retried with fewer
     assert 1 <= g.sent_sources <= 6 and any(isinstance(x, str) for x in items)
 
 
@@ -185,7 +184,7 @@ def test_a_server_killed_mid_stream_is_survived(model, settings, tmp_path):
         start = time.monotonic()
         b = ask(question, settings=s)
         assert time.monotonic() - start < 15
-        assert b.backend == "extractive" and "Could not reach" in b.notice and b.text != ABSTAIN
+        assert b.backend == "extractive" and "Could not reach" in b.notice and not b.abstained
     finally:
         srv.stop()
 
@@ -221,7 +220,7 @@ def test_the_token_margin_covers_the_models_tokenizer(llm_settings, server):
     g = OpenAIGenerator(llm_settings)
     ours = theirs = 0
     for question in QUESTIONS:
-        hits = g.offer(question, get_retriever(llm_settings).search(question, llm_settings.k, llm_settings.retriever))
+        hits = g.offer(question, default_retriever(llm_settings).search(question, llm_settings.k))
         for m in g._messages(question, hits, [], "0123456789abcdef", None):
             ours += count_tokens(m["content"], llm_settings.token_encoding)
             r = httpx.post(f"{server.url.removesuffix('/v1')}/extras/tokenize/count", json={"input": m["content"]},
@@ -253,7 +252,7 @@ def _record(question: str, s, n: int) -> None:
     import openai
 
     g = OpenAIGenerator(s)
-    hits = g.offer(question, get_retriever(s).search(question, s.k, s.retriever))
+    hits = g.offer(question, default_retriever(s).search(question, s.k))
     window, _ = g._endpoint().window(s)
     plan = g._plan(question, hits, [], window)
     messages = g._messages(question, hits[: plan.sources], [], "0123456789abcdef", plan.cut_tokens)

@@ -1,140 +1,137 @@
-"""`rag eval --calibrate`: choose Settings.abstain_threshold on the calib split only.
+"""`rag eval --calibrate`: fit the answerability judge (rag/answer/answerability.py) on the calib split.
 
-The extractive back-end abstains when its best sentence scores under the threshold. For each
-question we record that best score once (over the paragraphs `ask` retrieved) and whether `ask`
-abstains even with no threshold (an input it refuses, or no citable sentence). A threshold t then
-predicts: abstain iff refused or best < t. The sweep maximises, on the calib split,
+For every calib question the harness records the judge's features for the sentence the answer would
+rest on, labelled by whether the question is answerable. Synthetic negatives join them: each
+answerable calib question with a name, year or number is asked again with that term swapped for one
+its article does not contain (rag/answer/synthetic.py), so the judge learns that a missing name or
+year means "not answered" on any corpus, not only on the hand-written unanswerable questions.
 
-    balanced = (abstention accuracy on unanswerable + (1 - false abstention on answerable)) / 2
-
-over the midpoints between observed scores (ties: the widest gap, so the choice is not on a knife
-edge). The chosen value is then checked with real `ask` calls on both splits; the test split's
-numbers are the honest estimate. Nothing is written to rag/config.py: the user sets the value.
+A logistic regression is fitted on those rows; the test split is held out and reports what to
+expect. Nothing is written to rag/: the report prints the weights to paste into
+`answerability.WEIGHTS`, as the README explains.
 """
 
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
+from ..answer import answerability, synthetic
+from ..answer.analysis import analyse, split_instructions
+from ..answer.conversation import resolve, turns
+from ..answer.sentences import candidates
 from ..config import Settings
-from ..extractive import ExtractiveGenerator
 from ..pipeline import ask
-from .dataset import load
+from ..retrieval import Retriever, open_retriever
+from .dataset import Question, load
 
 
 @dataclass(frozen=True)
 class Sample:
     id: str
     split: str
+    kind: str
     answerable: bool
-    refused: bool  # abstains whatever the threshold
-    best: float  # best sentence score (-inf: no sentence)
+    features: dict[str, float] | None  # None: the judge does not decide (an instruction-only message,
+    # a summary, comparison or collection question, which check their subject instead)
 
 
-@dataclass(frozen=True)
-class Rates:
-    abstention_accuracy: float | None
-    false_abstention: float | None
-
-    @property
-    def balanced(self) -> float:
-        acc = self.abstention_accuracy if self.abstention_accuracy is not None else 1.0
-        fa = self.false_abstention if self.false_abstention is not None else 0.0
-        return (acc + 1 - fa) / 2
-
-
-def rates(abstained: list[tuple[bool, bool]]) -> Rates:
-    "From (answerable, abstained) pairs."
-    unans = [a for ok, a in abstained if not ok]
-    ans = [a for ok, a in abstained if ok]
-    return Rates(sum(unans) / len(unans) if unans else None, sum(ans) / len(ans) if ans else None)
-
-
-def predict(samples: list[Sample], t: float) -> Rates:
-    return rates([(s.answerable, s.refused or s.best < t) for s in samples])
+def observe(retriever: Retriever, q: Question, question: str | None = None, history=()) -> dict[str, float] | None:
+    "The judge's features for a question, over the evidence `ask` would gather."
+    text, injection = split_instructions(question or q.question)
+    if not text:
+        return None
+    query, focus = resolve(text, turns(history))
+    analysis = analyse(query, injection)
+    if analysis.kind not in ("fact", "list"):
+        return None  # summaries, comparisons and collection questions check their subject instead
+    evidence = retriever.evidence(text, query, analysis, max(retriever.settings.k, 8), focus)
+    ranked = candidates(evidence)
+    best = answerability.judged(evidence, ranked)
+    if best is None:
+        return None
+    verdict = answerability.judge(best, analysis, evidence.corpus, ranked)
+    return verdict.features | {"ruled_out": float(verdict.ruled_out)}
 
 
-def choose(samples: list[Sample]) -> float:
-    "The threshold maximising the balanced rate on these samples (widest gap among ties)."
-    scores = sorted({s.best for s in samples if math.isfinite(s.best)})
-    if not scores:
-        raise ValueError("no scored questions to calibrate on")
-    edges = [scores[0] - 0.05, *scores, scores[-1] + 0.05]
-    candidates = [((lo + hi) / 2, hi - lo) for lo, hi in zip(edges, edges[1:], strict=False)]
-    t, _ = max(candidates, key=lambda c: (round(predict(samples, c[0]).balanced, 9), c[1]))
-    for digits in (2, 3, 4):  # the shortest rounding that decides every sample the same way
-        if all((s.best < round(t, digits)) == (s.best < t) for s in samples):
-            return round(t, digits)
-    return t
-
-
-def observe(settings: Settings, questions) -> list[Sample]:
-    """Best sentence score and forced abstention per question. The sentences are scored over the
-    paragraphs `ask` itself retrieved (Answer.hits), so the sweep sees what the back-end saw."""
-    gen = ExtractiveGenerator(settings)
-    never = settings.with_(abstain_threshold=-math.inf)
+def samples(retriever: Retriever, questions: list[Question]) -> list[Sample]:
     out = []
     for q in questions:
-        answer = ask(q.question, backend="extractive", settings=never)
-        ranked = gen.score(q.question, answer.hits)
-        out.append(Sample(q.id, q.split, q.answerable, answer.abstained, ranked[0].score if ranked else -math.inf))
+        history = []
+        for earlier in q.history:
+            history.append((earlier, ask(earlier, history, backend="extractive", retriever=retriever)))
+        out.append(Sample(q.id, q.split, q.kind, q.answerable, observe(retriever, q, history=history)))
+        if q.answerable and q.split == "calib" and not q.history:
+            for i, variant in enumerate(synthetic.negatives(q.question, q.doc_ids, retriever.store)):
+                out.append(Sample(f"{q.id}~{i}", "synthetic", "synthetic", False, observe(retriever, q, variant)))
     return out
 
 
-def measured(settings: Settings, questions, t: float) -> dict[str, Rates]:
-    "Real `ask` abstentions at threshold t, per split."
-    s = settings.with_(abstain_threshold=t)
-    pairs = {q.id: (q.answerable, ask(q.question, backend="extractive", settings=s).abstained) for q in questions}
-    return {sp: rates([pairs[q.id] for q in questions if q.split == sp]) for sp in ("calib", "test")}
+def balance(rows: list[Sample]) -> list[float]:
+    """Sample weights: the synthetic negatives together count as much as the hand-written ones, and
+    answerable and unanswerable rows count equally, so neither the generator's volume nor the
+    split's mix decides the threshold."""
+    real_no = sum(1 for s in rows if not s.answerable and s.split != "synthetic") or 1
+    synthetic = sum(1 for s in rows if s.split == "synthetic") or 1
+    raw = [real_no / synthetic if s.split == "synthetic" else 1.0 for s in rows]
+    yes = sum(w for w, s in zip(raw, rows, strict=True) if s.answerable) or 1.0
+    no = sum(w for w, s in zip(raw, rows, strict=True) if not s.answerable) or 1.0
+    return [w * (no / yes if s.answerable else 1.0) for w, s in zip(raw, rows, strict=True)]
 
 
-def _row(name: str, t: float, r: Rates) -> str:
-    f = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
-    return f"| {name} | {t:g} | {f(r.abstention_accuracy)} | {f(r.false_abstention)} | {r.balanced:.3f} |"
+def rates(rows: list[Sample], weights: dict[str, float], threshold: float) -> dict[str, float | None]:
+    "Abstention accuracy on unanswerable and false abstention on answerable, as the judge predicts them."
+    def abstains(s: Sample) -> bool:
+        return bool(s.features["ruled_out"]) or answerability.probability(s.features, weights) < threshold
+    no = [abstains(s) for s in rows if not s.answerable and s.features is not None]
+    yes = [abstains(s) for s in rows if s.answerable and s.features is not None]
+    return {"abstention_accuracy": sum(no) / len(no) if no else None,
+            "false_abstention": sum(yes) / len(yes) if yes else None, "questions": len(rows)}
 
 
-def main(settings: Settings, out: Path) -> int:
-    questions = load("all")
-    samples = observe(settings, questions)
-    calib = [s for s in samples if s.split == "calib"]
-    test = [s for s in samples if s.split == "test"]
-    t = choose(calib)
-    real = measured(settings, questions, t)
-    current = settings.abstain_threshold
-    mismatch = sum(1 for sp, group in (("calib", calib), ("test", test))
-                   if predict(group, t) != real[sp])
-    header = ["| split | threshold | abstention accuracy | false abstention | balanced |", "|---|---|---|---|---|"]
-    lines = [
-        f"# Abstention threshold calibration (retriever {settings.retriever}, k={settings.k})",
-        "",
-        f"Chosen on the **calib** split only ({len(calib)} questions); the **test** split "
-        f"({len(test)} questions) is held out and reports what to expect.",
-        "",
-        *header,
-        _row("calib (current)", current, predict(calib, current)),
-        _row("test (current)", current, predict(test, current)),
-        _row("calib (chosen)", t, real["calib"]),
-        _row("test (chosen)", t, real["test"]),
-        "",
-        "Current-threshold rows are predicted from the recorded scores; chosen-threshold rows are measured "
-        "with real `ask` calls" + ("." if not mismatch else f" (the prediction differed on {mismatch} split(s))."),
-        "",
-        "Sweep on calib:",
-        "",
-        *header,
-        *[_row("calib", x, predict(calib, x)) for x in sorted({round(0.2 + 0.02 * i, 2) for i in range(21)} | {t})],
-    ]
-    text = "\n".join(lines)
-    (out / "calibration.md").write_text(text + "\n", encoding="utf-8")
-    (out / "calibration.json").write_text(json.dumps(
-        {"chosen": t, "current": current, "calib": asdict(real["calib"]), "test": asdict(real["test"]),
-         "samples": [asdict(s) | {"best": s.best if math.isfinite(s.best) else None} for s in samples]},
-        indent=1), encoding="utf-8")
-    print("\n".join(lines[:12]))
+FALSE_ABSTENTION_COST = 1.5  # an answerable question refused costs more than an unanswerable one answered
+
+
+def choose(rows: list[Sample], weights: dict[str, float]) -> float:
+    """The probability threshold that maximises abstention accuracy minus 1.5 times the false-abstention
+    rate on these rows: refusing a question the articles answer is the worse mistake for a reader."""
+    def value(t: float) -> float:
+        r = rates(rows, weights, t)
+        return (r["abstention_accuracy"] or 0.0) - FALSE_ABSTENTION_COST * (r["false_abstention"] or 0.0)
+    return max((round(0.2 + 0.05 * i, 2) for i in range(9)), key=value)
+
+
+def main(settings: Settings, out: Path, questions_path: Path | None = None) -> int:
+    questions = load("all", questions_path)
+    calib = [q for q in questions if q.split == "calib"]
+    if len({q.answerable for q in calib}) < 2:
+        raise ValueError("--calibrate needs answerable and unanswerable questions in the calib split "
+                         "(\"split\": \"calib\") to fit the answerability judge on")
+    retriever = open_retriever(settings, progress=True)
+    rows = samples(retriever, questions)
+    # The model decides only what the rules leave open, so it is fitted on those rows.
+    train = [s for s in rows if s.split in ("calib", "synthetic") and s.features is not None
+             and not s.features["ruled_out"]]
+    weights = answerability.fit([s.features for s in train], [int(s.answerable) for s in train], balance(train), l2=0.1)
+    calib = [s for s in rows if s.split == "calib"]
+    t = choose(calib, weights)
+    report = {"weights": weights, "threshold": t, "current_threshold": settings.abstain_threshold,
+              "current": {sp: rates([s for s in rows if s.split == sp], answerability.WEIGHTS, settings.abstain_threshold)
+                          for sp in ("calib", "synthetic", "test")},
+              "fitted": {sp: rates([s for s in rows if s.split == sp], weights, t) for sp in ("calib", "synthetic", "test")}}
+    (out / "calibration.json").write_text(json.dumps(report | {"samples": [s.__dict__ for s in rows]}, indent=1),
+                                          encoding="utf-8")
+    lines = [f"# Answerability calibration (retriever {settings.retriever})", "",
+             f"Fitted on {len(train)} rows: the calib split and its synthetic negatives; the test split is held out.",
+             "", "| weights | split | abstention accuracy | false abstention | questions |", "|---|---|---|---|---|"]
+    for name in ("current", "fitted"):
+        for sp, r in report[name].items():
+            f = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
+            lines.append(f"| {name} | {sp} | {f(r['abstention_accuracy'])} | {f(r['false_abstention'])} | {r['questions']} |")
+    lines += ["", f"Fitted weights and threshold (paste into rag/answer/answerability.py WEIGHTS and "
+              f"Settings.abstain_threshold to use them; chosen threshold {t:g}):", "", f"WEIGHTS = {json.dumps(weights)}"]
+    (out / "calibration.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
     print(f"\nReport: {out}/calibration.md")
-    print(f"\nCalibrated abstain_threshold = {t:g} (current {current:g}). To use it, set "
-          f"`abstain_threshold: float = {t:g}` in rag/config.py (Settings); this command changes nothing.")
     return 0

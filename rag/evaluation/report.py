@@ -63,6 +63,17 @@ def _splits_table(run) -> str:
     return "\n".join(rows)
 
 
+def kinds_table(summary: dict) -> str:
+    "Answer metrics per question kind."
+    from .scoring import PER_KIND
+
+    rows = ["| kind | questions | " + " | ".join(METRICS[n].label for n in PER_KIND) + " |",
+            "|---|---" + "|---" * len(PER_KIND) + "|"]
+    for kind, v in summary.get("by_kind", {}).items():
+        rows.append(f"| {kind} | {v['questions']} | " + " | ".join(_f(v[n]) for n in PER_KIND) + " |")
+    return "\n".join(rows)
+
+
 def _failing_table(records: list[dict]) -> str:
     rows = ["| id | critical | failed | answer |", "|---|---|---|---|"]
     for r in records:
@@ -84,13 +95,14 @@ def summary_markdown(run, baseline: dict | None, verdict: Verdict) -> str:
         f"# rag eval — {run.started}",
         "",
         f"- Corpus: {len(run.corpus)} articles ({', '.join(run.corpus)}).",
-        f"- Back-end: extractive (offline); retriever **{run.retriever}**, k={run.k}, "
+        f"- Back-end: {run.backend}; retriever **{run.retriever}**, k={run.k}, "
         f"abstain_threshold={run.abstain_threshold}.",
         f"- Reported numbers: split **{run.split}** — {c['questions']} questions "
         f"({c['answerable']} answerable, {c['unanswerable']} unanswerable, {c['answered']} answered).",
         f"- Calibration: {CALIBRATION}",
-        f"- Gate: **{'PASS' if verdict.ok else 'FAIL'}** against evals/baseline.json"
-        + (f" ({baseline.get('created')}, retriever {baseline.get('retriever')})" if baseline else " (none)")
+        (f"- Gate: **{'PASS' if verdict.ok else 'FAIL'}** against the baseline "
+         f"({baseline.get('created')}, retriever {baseline.get('retriever')})" if baseline else
+         "- Gate: none (no baseline given: nothing was compared)")
         + f"; tolerance **{verdict.tolerance:g}** absolute per metric; critical questions must keep passing; "
           "latency is not gated.",
         "",
@@ -102,8 +114,10 @@ def summary_markdown(run, baseline: dict | None, verdict: Verdict) -> str:
         "",
         _modes_table(s, base),
     ]
+    out += ["", "## By question kind", "", kinds_table(s)]
     if run.split == "all":
-        out += ["", "## By split", "", _splits_table(run)]
+        out += ["", "## By split", "", _splits_table(run), "", "## By question kind, test split", "",
+                kinds_table(run.summary("test"))]
     out += [
         "",
         "## Latency (warm, first call excluded; not gated)",
@@ -111,7 +125,7 @@ def summary_markdown(run, baseline: dict | None, verdict: Verdict) -> str:
         "| call | p50 ms | p95 ms |",
         "|---|---|---|",
         f"| retrieve ({run.retriever}) | {_f(lat['retrieve_p50_ms'], 1)} | {_f(lat['retrieve_p95_ms'], 1)} |",
-        f"| ask (extractive) | {_f(lat['ask_p50_ms'], 1)} | {_f(lat['ask_p95_ms'], 1)} |",
+        f"| ask ({run.backend}) | {_f(lat['ask_p50_ms'], 1)} | {_f(lat['ask_p95_ms'], 1)} |",
         "",
         "## Gate",
         "",
@@ -155,16 +169,17 @@ def console(run, baseline: dict | None, verdict: Verdict, out: Path) -> str:
     "What `rag eval` prints: the verdict, the per-question diff, the report folder, the README table."
     lines = [f"Report: {out}/summary.md"]
     lines += [f"note: {n}" for n in verdict.notes]
-    if verdict.changes:
-        lines.append(f"Per-question changes vs the baseline ({len(verdict.changes)}):")
-        lines += [c.line() for c in verdict.changes]
-    else:
-        lines.append("Per-question changes vs the baseline: none")
-    if verdict.ok:
-        lines.append(f"Gate PASSED (tolerance {verdict.tolerance:g}).")
-    else:
-        lines.append(f"Gate FAILED (tolerance {verdict.tolerance:g}):")
-        lines += [f"  - {f}" for f in verdict.failures]
-    lines += ["", f"Metrics (split {run.split}, retriever {run.retriever}, extractive back-end):", "",
-              readme_table(run.summary())]
+    if baseline is not None:  # without one, the notes say nothing was gated
+        if verdict.changes:
+            lines.append(f"Per-question changes vs the baseline ({len(verdict.changes)}):")
+            lines += [c.line() for c in verdict.changes]
+        else:
+            lines.append("Per-question changes vs the baseline: none")
+        if verdict.ok:
+            lines.append(f"Gate PASSED (tolerance {verdict.tolerance:g}).")
+        else:
+            lines.append(f"Gate FAILED (tolerance {verdict.tolerance:g}):")
+            lines += [f"  - {f}" for f in verdict.failures]
+    lines += ["", f"Metrics (split {run.split}, retriever {run.retriever}, {run.backend} back-end):", "",
+              readme_table(run.summary()), "", "By question kind:", "", kinds_table(run.summary())]
     return "\n".join(lines)

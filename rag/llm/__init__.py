@@ -15,10 +15,10 @@ It sends what all of these servers accept: model, messages, stream, max_tokens, 
 stop sequences (not to reasoning models, whose APIs refuse them) and stream_options for usage
 (dropped for a server that refuses it). No tools, no response_format.
 
-Failure modes, as the pipeline sees them:
+Failure modes, as the pipeline sees them (`stream` yields text deltas, Status items, then a Reply):
   - BackendError before any text: the pipeline shows the offline answer with the reason;
-  - StreamInterrupted after some text (dropped connection, deadline): the text so far stands,
-    marked, if `unusable` accepts it;
+  - a stream stopped after some text (dropped connection, deadline): its complete sentences, as a
+    Reply with complete=False, stand if `unusable` accepts them;
   - a finished reply that `unusable` rejects (echo, fences, loop, nothing supported, ran to
     max_tokens, prompt cut by the server): the offline answer, with the reason.
 A context overflow - an HTTP 400, an error inside the stream, or llama-cpp-python's empty 200
@@ -34,12 +34,12 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 
-from ..citations import strip_reasoning
+from ..citations import is_cannot_answer, strip_reasoning
 from ..errors import BackendError, ConfigError
-from ..generation import Generator, History
+from ..generation import Generator, History, Reply
 from ..prompts import render
 from ..tokens import count_tokens, get_encoding
-from ..types import Hit, Status
+from ..types import Evidence, Hit, Status
 from . import budget, endpoint, errors, prompt, quality
 from .prompt import HISTORY_TOKENS, HISTORY_TURNS, neutralise, new_boundary
 from .reasoning import ThinkFilter, is_reasoning_model
@@ -70,6 +70,11 @@ class _Overflow(Exception):
 
 
 class OpenAIGenerator(Generator):
+    # Questions about the collection itself are answered from the article records, offline.
+    kinds = frozenset({"fact", "list", "summary", "compare"})
+    rewrites = True
+    drafts = True
+
     def __init__(self, settings):
         super().__init__(settings)
         self.name = f"openai:{settings.llm_model}"
@@ -103,8 +108,26 @@ class OpenAIGenerator(Generator):
             used += cost
         return kept
 
-    def stream(self, question: str, hits: Sequence[Hit], history: History = ()) -> Iterator[str | Status]:
-        "Text deltas of the answer; Status items while it waits for the endpoint."
+    def stream(self, evidence: Evidence, history: History = ()) -> Iterator[str | Status | Reply]:
+        """The answer to the evidence's (standalone) query from its best hits: text deltas (an unchecked
+        draft), Status items while waiting, then the Reply. A stream that stops part-way after some
+        text gives its complete sentences as an incomplete Reply; other failures raise BackendError."""
+        offered = self.offer(evidence.query, evidence.hits)
+        text = ""
+        try:
+            for item in self.generate(evidence.query, offered, history):
+                if isinstance(item, str):
+                    text += item
+                yield item
+        except StreamInterrupted as e:
+            if not text.strip():
+                raise
+            yield Reply(_complete_sentences(text), tuple(offered[: self.sent_sources]), complete=False, notice=str(e))
+            return
+        yield Reply(text, tuple(offered[: self.sent_sources]))
+
+    def generate(self, question: str, hits: Sequence[Hit], history: History = ()) -> Iterator[str | Status]:
+        "Text deltas of the answer to question from hits ([1] is hits[0]); Status items while it waits."
         hits = list(hits)
         if not hits:
             raise BackendError("No sources to answer from: the openai back-end needs at least one retrieved paragraph.")
@@ -114,14 +137,17 @@ class OpenAIGenerator(Generator):
         try:
             ticket = gate.join()
             granted = yield from self._wait_turn(gate, ticket)
-            yield from self._answer(question, hits, list(history)[-HISTORY_TURNS:])
+            yield from self._fit_and_send(question, hits, list(history)[-HISTORY_TURNS:])
         finally:
             if ticket is not None:
                 gate.leave(ticket, granted)
 
-    def unusable(self, reply: str, offered: Sequence[Hit]) -> str | None:
-        "Why the last reply cannot be shown (see rag.llm.quality), or None."
-        return self._flaw or quality.unusable(reply, offered, boundary=self.boundary)
+    def unusable(self, reply: Reply) -> str | None:
+        """Why the reply cannot be shown (see rag.llm.quality), or None. The cannot-answer phrase
+        itself is usable: the pipeline turns it into an abstention."""
+        if is_cannot_answer(reply.text):
+            return None
+        return self._flaw or quality.unusable(reply.text, reply.sources, boundary=self.boundary)
 
     def rewrite(self, question: str, history: History) -> str:
         """A standalone search query for a follow-up; the question itself when there is no history.
@@ -170,7 +196,7 @@ class OpenAIGenerator(Generator):
                              "ahead of this one.")
         return True
 
-    def _answer(self, question: str, hits: list[Hit], history: list) -> Iterator[str | Status]:
+    def _fit_and_send(self, question: str, hits: list[Hit], history: list) -> Iterator[str | Status]:
         s = self.settings
         state = self._endpoint()
         window, window_from = state.window(s)
@@ -401,3 +427,11 @@ def _first_line(text: str) -> str:
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     line = re.sub(r"^(standalone\s+)?(search\s+)?query\s*:\s*", "", line, flags=re.I)
     return " ".join(line.strip("\"'`“”‘’ ").split())
+
+
+def _complete_sentences(text: str) -> str:
+    "Drop a half-written last sentence (with its markers) from an interrupted reply."
+    cut = max(text.rfind(". "), text.rfind("] "), text.rfind(".\n"))
+    if text.rstrip().endswith((".", "!", "?", "]")) or cut < 0:
+        return text
+    return text[: cut + 1]

@@ -1,0 +1,206 @@
+"""Does the evidence answer the question, or is it only about the same topic?
+
+Similarity alone cannot tell: "Where will the next workshop be held?" retrieves the paragraph about
+the workshop, which is close in every way but one. So the judge looks at what an answer needs:
+
+    specific_missing  the question's names, acronyms, numbers and years that neither the best
+                      sentence, its paragraph nor its article title contains (typos forgiven)
+    focus_missing     the IDF weight of question terms absent from the best sentence's paragraph
+                      and title, as a share of all: the detail asked about ("budget", "born", "hotel")
+    type_ok           the sentence holds the kind of answer asked for (a date for "when" ...)
+    period_ok         it falls in the question's period ("in 2019")
+    cover, context    weighted term coverage by the sentence, and by sentence + paragraph + title
+    dense, score      the sentence's similarity to the question, and its combined score
+
+A logistic model turns them into a probability. Its weights (WEIGHTS below) are fitted by
+`rag eval --calibrate` on the eval set's calib split plus synthetic negatives made from the corpus
+itself (rag/answer/synthetic.py): answerable questions with one name, year or number swapped for one
+the article does not pair with it. The features are shares and similarities, not words, so the
+model carries over to other corpora.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence, Set
+from dataclasses import dataclass
+
+from ..text import terms, words
+from ..types import Analysis, Corpus, Evidence
+from .sentences import Candidate, candidates, in_period
+
+FEATURES = ("bias", "focus_missing", "focus_missing_article", "cover", "dense", "dense_margin")
+# Fitted by `rag eval --calibrate` on the calib split's questions that pass the rules (see judge), with
+# Settings.abstain_threshold = 0.35 chosen there too.
+WEIGHTS = {"bias": -0.3814, "focus_missing": -1.297, "focus_missing_article": -0.739, "cover": 0.8334,
+           "dense": 2.6197, "dense_margin": 3.6092}
+THRESHOLD = 0.5
+# Answer types a sentence can be checked for reliably (a date, a number, a person's name, a place, the
+# expansion of an abbreviation); "which <noun>" questions name too many kinds of thing to check.
+CHECKED_TYPES = ("date", "number", "person", "place", "expansion")
+# Below this cosine (all-MiniLM-L6-v2) the best sentence is not about the question at all: on the eval
+# set no answerable question's answer sentence scored under 0.25, out-of-domain questions 0.07-0.13.
+DENSE_FLOOR = 0.2
+
+
+@dataclass(frozen=True)
+class Verdict:
+    probability: float
+    features: dict[str, float]
+    missing: tuple[str, ...]  # names of the question the evidence's article lacks
+    slot_missing: bool  # the sentence lacks a value of the (checkable) type asked for
+    off_topic: bool  # the sentence is not about the question at all
+
+    @property
+    def ruled_out(self) -> bool:
+        return bool(self.missing) or self.slot_missing or self.off_topic
+
+    def answerable(self, threshold: float = THRESHOLD) -> bool:
+        return not self.ruled_out and self.probability >= threshold
+
+
+def present(term: str, haystack: str, vocabulary: set[str]) -> bool:
+    """Is a question's term in the (lower-cased) text? Exact or, for longer words, within one or two
+    edits of a word of the text: a typo in a name should not hide it ("Beijng" is "Beijing")."""
+    t = term.lower()
+    if re.search(rf"(?<!\w){re.escape(t)}(?!\w)", haystack) or (len(t) > 3 and t in haystack):
+        return True
+    if len(t) < 5 or not t.isalpha():
+        return False
+    budget = 1 if len(t) < 8 else 2
+    return any(abs(len(w) - len(t)) <= budget and _within(t, w, budget) for w in vocabulary)
+
+
+def _within(a: str, b: str, budget: int) -> bool:
+    """Edit distance of a and b is at most budget, a swap of two neighbouring letters counting as one
+    edit, as typing makes it ("Pyhton"): optimal string alignment, by rows."""
+    before, prev = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if before is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], before[j - 2] + 1)
+        if min(cur) > budget:
+            return False
+        before, prev = prev, cur
+    return prev[-1] <= budget
+
+
+def _missing(names: Sequence[str], text: str, vocabulary: Set[str] | None = None) -> list[str]:
+    haystack = text.lower()
+    vocabulary = set(words(haystack)) if vocabulary is None else vocabulary
+    return [n for n in names if not present(n, haystack, vocabulary)]
+
+
+def _focus_missing(qterms: Sequence[str], idf: Sequence[float], have: Set[str]) -> float:
+    "IDF-weighted share of the question's terms absent from a text's terms."
+    return sum(w for t, w in zip(qterms, idf, strict=True) if t not in have) / (sum(idf) or 1.0)
+
+
+def features(best: Candidate, analysis: Analysis, corpus: Corpus,
+             ranked: Sequence[Candidate] = ()) -> tuple[dict[str, float], tuple[str, ...]]:
+    """The judge's inputs for the sentence an answer would rest on, and the question's names its
+    article lacks. Names are looked for in the whole article (the article about the 2024 meeting
+    does not answer a question about the 2019 one), the question's other words in the paragraph and
+    in the article (a question about the venue is not answered by an article that never says venue)."""
+    hit = best.hit
+    article = corpus.article(hit.doc_id)
+    paragraph = f"{hit.title}\n{hit.text}"
+    names = _names(analysis)
+    gone = _missing(names, article.text, article.words)
+    qterms = [t for t in dict.fromkeys(analysis.terms) if t not in {x.lower() for x in names}]
+    idf = corpus.idf(qterms)
+    x = {"bias": 1.0,
+         "focus_missing": _focus_missing(qterms, idf, set(terms(paragraph))) if qterms else 0.0,
+         "focus_missing_article": _focus_missing(qterms, idf, article.terms) if qterms else 0.0,
+         "cover": best.cover,
+         "dense": best.dense,
+         # How far the sentence stands out from the other candidates: an answer matches what is asked,
+         # a passage that only shares the topic matches about as well as its neighbours.
+         "dense_margin": best.dense - _mean([c.dense for c in ranked[:10] if c is not best])}
+    return x, tuple(gone)
+
+
+def _mean(xs: Sequence[float]) -> float:
+    return sum(xs) / len(xs) if xs else 0.0
+
+
+def probability(x: dict[str, float], weights: dict[str, float] = WEIGHTS) -> float:
+    z = sum(weights[f] * x[f] for f in FEATURES)
+    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+CONSIDERED = 5  # candidates whose articles are checked for the question's names
+
+
+def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Candidate | None:
+    """The sentence an answer would rest on: among the best few candidates, the best whose article
+    holds every name the question gives (a question naming a person and an event is about the
+    article naming both); for a list, the best that holds the kind of answer asked for in the
+    question's period."""
+    ranked = candidates(evidence) if ranked is None else ranked
+    if evidence.analysis.kind == "list":
+        ranked = [c for c in ranked if c.type_ok and in_period(c, evidence.analysis.period)]
+    if not ranked:
+        return None
+    names = _names(evidence.analysis)
+    if names:
+        for c in ranked[:CONSIDERED]:
+            article = evidence.corpus.article(c.hit.doc_id)
+            if not _missing(names, article.text, article.words):
+                return c
+    return ranked[0]
+
+
+def _names(analysis: Analysis) -> list[str]:
+    return [n for n in analysis.specific if not re.fullmatch(r"\d{1,2}", n)]  # a day of a month is no name
+
+
+def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[Candidate] = ()) -> Verdict:
+    """Three rules, then the model. A question whose names (or years, numbers) its best sentence's
+    article lacks is about something else: the article on the 2024 award does not answer a question
+    on a 2019 one. A question of a checkable type whose best sentence states no new value of that
+    type is not answered by it: "How old is X?" needs a number, "Which hotel in Haikou ...?" a place
+    other than Haikou. A sentence hardly similar to the question at all (DENSE_FLOOR) is off topic.
+    Otherwise the fitted model weighs how well the sentence matches."""
+    x, missing = features(best, analysis, corpus, ranked)
+    slot_missing = analysis.answer_type in CHECKED_TYPES and not best.type_ok
+    return Verdict(probability(x), x, missing, slot_missing, best.dense < DENSE_FLOOR)
+
+
+def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], weights: Sequence[float] | None = None,
+        l2: float = 1.0, steps: int = 50) -> dict[str, float]:
+    """Weighted logistic regression by Newton's method with an L2 penalty (not on the bias): small,
+    exact, and needs nothing beyond numpy. Used by `rag eval --calibrate`."""
+    import numpy as np
+
+    x = np.array([[r[f] for f in FEATURES] for r in rows], dtype=float)
+    y = np.asarray(labels, dtype=float)
+    sw = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
+    w = np.zeros(len(FEATURES))
+    penalty = np.full(len(FEATURES), l2)
+    penalty[0] = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -50, 50)))
+        grad = x.T @ (sw * (p - y)) + penalty * w
+        hess = (x * (sw * p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return {f: round(float(v), 4) for f, v in zip(FEATURES, w, strict=True)}
+
+
+def covers_subject(evidence: Evidence, doc_id: str) -> bool:
+    """For summaries and questions about an article: is this article about what the question names?
+    Its names must appear in the article, or without names, most of the subject's words."""
+    a = evidence.analysis
+    article = evidence.corpus.article(doc_id)
+    names = _names(a)
+    if names:
+        gone = _missing(names, article.text, article.words)
+        return len(gone) < len(names) / 2 or names[0] not in gone
+    subject = set(terms(a.subject))
+    return not subject or len(subject & article.terms) >= len(subject) / 2

@@ -1,0 +1,129 @@
+"""Conversation: keep the subject across turns, so a follow-up is searched as the question it means.
+
+Two referents are tracked through the turns, oldest first, from questions *and* answers:
+
+    person   what "he", "she", "his", "her" point at: the person a question names (when it does not
+             itself say "he"), else the first person its answer names
+    topic    what "it", "that", "they", "there", "the meeting" point at: the names and noun phrases a
+             question names (when it does not itself lean on the topic)
+
+A question that leans on the conversation (a pronoun, or no name of its own) is searched with the
+referent it needs appended: "When was it held?" after "What was discussed at the CSCO meeting?" and
+"Who chaired it?" is searched as "When was it held? (CSCO meeting)". The articles cited by the
+turn the referent came from are the conversation's focus: retrieval ranks their paragraphs higher.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..types import Answer
+from .analysis import specific_terms
+from .sentences import person_names
+
+_PERSONAL = re.compile(r"\b(?:he|him|his|she|her|hers|himself|herself)\b", re.I)
+_THING = re.compile(r"\b(?:it|its|it's|they|them|their|theirs|this|that|these|those|there|then|the same|"
+                    r"such|above|former|latter)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    answer: str
+    cited: tuple[str, ...] = ()  # doc_ids the answer cited, when known
+
+
+def turns(history) -> list[Turn]:
+    """Accept (question, answer) pairs, where the answer is text or an Answer, or OpenAI/Gradio-style
+    message dicts (content as text or a list of text blocks)."""
+    if not history:
+        return []
+    out: list[Turn] = []
+    if isinstance(history[0], dict):
+        pending = None
+        for m in history:
+            content = m.get("content")
+            if isinstance(content, list):  # Gradio 6: a list of content blocks
+                content = " ".join(b.get("text", "") for b in content if isinstance(b, dict))
+            if m.get("role") == "user":
+                pending = str(content or "")
+            elif m.get("role") == "assistant" and pending is not None:
+                out.append(Turn(pending, str(content or "")))
+                pending = None
+        return out
+    for q, a in history:
+        if isinstance(a, Answer):
+            out.append(Turn(str(q), a.text, tuple(dict.fromkeys(c.doc_id for c in a.citations))))
+        else:
+            out.append(Turn(str(q), str(a)))
+    return out
+
+
+def _phrases(question: str) -> list[str]:
+    """The names a question gives, kept together as written: 'Jun Ma', 'CSCO' from "Where does Jun Ma
+    work, and what is CSCO?". Names carry a follow-up's subject; the nouns around them vary."""
+    names = set(specific_terms(question))
+    out = []
+    for chunk in re.findall(r"[A-Z0-9][\w’'&\-]*(?:\s+[A-Z0-9][\w’'&\-]*)*", question):
+        kept = " ".join(w for w in chunk.split() if re.sub(r"['’]s$", "", w).strip(".'’-") in names)
+        if kept and kept not in out:
+            out.append(kept)
+    return out
+
+
+def leans_on_context(question: str) -> bool:
+    "A pronoun, or no name of its own: the question means something said earlier."
+    return bool(_PERSONAL.search(question) or _THING.search(question) or not specific_terms(question))
+
+
+@dataclass
+class _State:
+    person: str = ""
+    person_docs: tuple[str, ...] = ()
+    topic: str = ""
+    topic_docs: tuple[str, ...] = ()
+
+
+def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...]]:
+    """(the query to search, the doc_ids the conversation is about) for a question in a conversation.
+
+    >>> h = [Turn("What was discussed at the CSCO meeting?", "..."), Turn("Who chaired it?", "Professor Jun Ma chaired it.")]
+    >>> resolve("When was it held?", h)[0]
+    'When was it held? (CSCO)'
+    >>> resolve("Where does he work?", h)[0]
+    'Where does he work? (Jun Ma)'
+    """
+    if not history or not leans_on_context(question):
+        return question, ()
+    state = _State()
+    for turn in history:
+        _advance(state, turn)
+    carried, focus = [], ()
+    if _PERSONAL.search(question) and state.person:
+        carried.append(state.person)
+        focus = state.person_docs
+    # "it"/"there" point at the topic; a question with no name of its own and no "he"/"she" does too
+    leans_on_topic = _THING.search(question) or (not specific_terms(question) and not carried)
+    if leans_on_topic and state.topic and not any(state.topic in c or c in state.topic for c in carried):
+        carried.append(state.topic)
+        focus = focus or state.topic_docs
+    if not carried:
+        return question, ()
+    return f"{question} ({'; '.join(carried)})", focus
+
+
+def _advance(state: _State, turn: Turn) -> None:
+    q = turn.question
+    personal = bool(_PERSONAL.search(q))
+    named_people = [p for p in person_names(q) if not personal]
+    if named_people:
+        state.person, state.person_docs = named_people[0], turn.cited
+    elif not personal and (people := person_names(turn.answer)):
+        state.person, state.person_docs = people[0], turn.cited
+    phrases = _phrases(q)
+    if phrases and not _THING.search(q) or phrases and not state.topic:
+        state.topic, state.topic_docs = "; ".join(phrases), turn.cited
+    elif not state.topic_docs and turn.cited:
+        state.topic_docs = turn.cited

@@ -1,0 +1,94 @@
+"""Questions about the collection itself ("What are the articles about?", "Which article is the most
+recent?", "Which article covers X?"), answered from the articles' records: title, publication date
+and lead sentence, each cited to the article's paragraph it comes from.
+
+A sentence here states the article's title and date, which the citation check accepts from the
+cited paragraph's own record (rag.citations); the count of articles is the code's statement, not an
+article's, and is shown as such (Reply.lead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ...config import Settings
+from ...generation import Reply
+from ...types import DocInfo, Evidence, Hit
+from .. import dates
+from ..answerability import covers_subject
+from ..compose import abstain, reply
+from ..sentences import candidates, is_heading
+
+MAX_LISTED = 10  # articles listed by an overview; more are summarised by count
+MATCH_RATIO = 0.7  # an article matches a topic when its best passage scores this share of the best one's
+
+
+def lead(evidence: Evidence, doc_id: str) -> tuple[Hit, str]:
+    "An article's first statement: the first sentence of its first paragraphs that is not a heading."
+    corpus = evidence.corpus
+    for number in range(1, 4):
+        try:
+            hit = corpus.paragraph(doc_id, number)
+        except (KeyError, IndexError):
+            break
+        (sents,), _ = corpus.sentences([hit.key])
+        for s in sents:
+            text = hit.text[s.start - hit.start : s.end - hit.start]
+            if not is_heading(text):
+                return hit, text
+    hit = corpus.paragraph(doc_id, 1)
+    return hit, hit.text
+
+
+def dated(doc: DocInfo, evidence: Evidence) -> str:
+    "An article's date: its publication date, else the first full date of its lead paragraph."
+    if doc.date:
+        return doc.date
+    hit = evidence.corpus.paragraph(doc.doc_id, 1)
+    found = [m for m in dates.mentions(hit.text) if m.has_year]
+    return found[0].start if found else ""
+
+
+def _record(doc: DocInfo, evidence: Evidence, sentence: tuple[Hit, str] | None = None) -> tuple[Hit, str]:
+    hit, text = sentence or lead(evidence, doc.doc_id)
+    when = dates.human(doc.date)
+    return hit, f"“{doc.title}”{f' ({when})' if when else ''}: {text}"
+
+
+def answer(evidence: Evidence, settings: Settings) -> Reply:
+    a = evidence.analysis
+    docs: Sequence[DocInfo] = evidence.corpus.documents()
+    if not docs:
+        return abstain(evidence, what="The collection has no articles yet.")
+    if a.period and a.period.order:
+        ordered = sorted((d for d in docs if dated(d, evidence)), key=lambda d: dated(d, evidence),
+                         reverse=a.period.order == "latest")
+        if not ordered:
+            return abstain(evidence, what="The articles don't state their dates.")
+        return reply([_record(ordered[0], evidence)])
+    if a.subject or a.specific:
+        return _about(evidence, settings)
+    shown = sorted(docs, key=lambda d: dated(d, evidence), reverse=True)[:MAX_LISTED]
+    more = f" The {MAX_LISTED} most recent are listed." if len(docs) > MAX_LISTED else ""
+    count = f"The collection has {len(docs)} article{'s' if len(docs) != 1 else ''}.{more}"
+    return reply((_record(d, evidence) for d in shown), lead=count)
+
+
+def _about(evidence: Evidence, settings: Settings) -> Reply:
+    "The article(s) about a topic: title, date and the passage that shows it is about the topic."
+    ranked = candidates(evidence)
+    if not ranked or not covers_subject(evidence, ranked[0].hit.doc_id):
+        topic = evidence.analysis.subject or " ".join(evidence.analysis.specific)
+        return abstain(evidence, evidence.hits[:1], what=f"None of the articles is about {topic}.")
+    by_doc: dict[str, object] = {}
+    for c in ranked:
+        by_doc.setdefault(c.hit.doc_id, c)
+    best = ranked[0].score
+    items = []
+    for doc_id, c in by_doc.items():
+        if c.score < MATCH_RATIO * best:
+            break
+        items.append(_record(evidence.corpus.document(doc_id), evidence, lead(evidence, doc_id)))
+        if c.hit.key != items[-1][0].key:
+            items.append((c.hit, c.text))
+    return reply(items)

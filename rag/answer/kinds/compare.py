@@ -1,0 +1,69 @@
+"""Comparisons ("Compare the conference and the workshop"): the best facts of each side, side by side.
+
+Each side was searched on its own (Evidence.sides), so neither crowds the other out. A side's
+sentences are scored against the side together with the question's facets ("in length", "who took
+part"), and must be about that side: its names (or, without names, most of its words) appear in the
+sentence, its paragraph or its article title.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ...config import Settings
+from ...generation import Reply
+from ...text import terms, words
+from ...types import Evidence, Side
+from ..analysis import specific_terms
+from ..answerability import present
+from ..compose import abstain, repeats, reply
+from ..sentences import Candidate, candidates
+
+PER_SIDE = 2
+SECOND_RATIO = 0.8  # a side's second sentence must score this share of its first
+LEAD_PARAGRAPHS = 3  # with no aspect named, a side is described by its article's opening, where news says what it is
+# The words that make a question a comparison say nothing about either side.
+_COMPARING = set(terms("compare comparison contrast differ different difference differences common similar "
+                       "similarities versus each both side"))
+
+
+def about(c: Candidate, side: Side) -> bool:
+    names = specific_terms(side.text)
+    haystack = f"{c.hit.title}\n{c.hit.text}".lower()
+    if names:
+        vocabulary = set(words(haystack))
+        return all(present(n, haystack, vocabulary) for n in names)
+    own = set(terms(side.text))
+    return len(own & set(terms(haystack))) >= max(1, len(own) // 2 + 1)
+
+
+def answer(evidence: Evidence, settings: Settings) -> Reply:
+    a = evidence.analysis
+    side_terms = {t for s in evidence.sides for t in terms(s.text)}
+    facets = tuple(t for t in a.terms if t not in side_terms and t not in _COMPARING)
+    chosen: list[list[Candidate]] = []
+    missing = []
+    for side in evidence.sides:
+        qvec = side.qvec + evidence.qvec
+        qvec = qvec / (np.linalg.norm(qvec) or 1.0)
+        view = replace(a, terms=tuple(terms(side.text)) + facets, specific=specific_terms(side.text), kind="fact")
+        ranked = [c for c in candidates(evidence, side.hits, view, qvec) if about(c, side)]
+        picked: list[Candidate] = []
+        if not facets:  # "Compare A and B": what each is, when and where, as the articles open with it
+            ranked = [c for c in ranked if c.hit.paragraph <= LEAD_PARAGRAPHS] or ranked
+        for c in ranked:
+            if len(picked) == PER_SIDE or (picked and c.score < SECOND_RATIO * picked[0].score):
+                break
+            if picked and c.hit.doc_id != picked[0].hit.doc_id:
+                continue  # one side, one article: another article is about something else
+            if not repeats(c, picked + [x for side_items in chosen for x in side_items]):
+                picked.append(c)
+        if not picked:
+            missing.append(side.text)
+        chosen.append(sorted(picked, key=lambda c: c.sentence.start))
+    if not any(chosen):
+        return abstain(evidence, evidence.hits[:1], what=f"The articles don't say anything about {' or '.join(missing)}.")
+    caveat = f"The articles say nothing about {' or '.join(missing)}." if missing else ""
+    return reply(((c.hit, c.text) for side_items in chosen for c in side_items), caveat=caveat)

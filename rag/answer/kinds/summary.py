@@ -1,0 +1,85 @@
+"""Summaries ("Summarize the article about X", "Give me an overview of X"): 3-5 cited sentences chosen
+for coverage, in reading order.
+
+The article is the one whose passages rank best for the question. Its sentences are scored by
+centrality (similarity to the article's mean sentence vector), relevance to the question, and
+position (news puts the essentials first), then picked by maximal marginal relevance so each new
+sentence adds what the chosen ones do not say. A question that names no article and whose passages
+spread over several articles gets a topic summary over those passages instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ...config import Settings
+from ...generation import Reply
+from ...types import Evidence, Hit
+from ..analysis import _DOCS
+from ..answerability import covers_subject
+from ..compose import abstain, reading_order, reply
+from ..sentences import candidates, is_heading
+
+W_CENTRAL, W_RELEVANT, W_POSITION = 0.5, 0.3, 0.2
+MMR_LAMBDA = 0.6  # weight of a sentence's own score against its similarity to those already chosen
+MAX_PARAGRAPHS = 80  # an article longer than this is summarised from its beginning
+MIN_WORDS = 6  # shorter sentences are captions or labels, not statements
+ARTICLE_WORDS = re.compile(rf"\b{_DOCS}\b", re.I)
+
+
+def size(n_sentences: int) -> int:
+    return 3 if n_sentences <= 8 else 4 if n_sentences <= 30 else 5
+
+
+def mmr(scores: np.ndarray, vectors: np.ndarray, k: int) -> list[int]:
+    chosen: list[int] = []
+    while len(chosen) < min(k, len(scores)):
+        sim = (vectors @ vectors[chosen].T).max(axis=1) if chosen else np.zeros(len(scores))
+        value = MMR_LAMBDA * scores - (1 - MMR_LAMBDA) * sim
+        value[chosen] = -np.inf
+        chosen.append(int(np.argmax(value)))
+    return chosen
+
+
+def answer(evidence: Evidence, settings: Settings) -> Reply:
+    weight: dict[str, float] = {}
+    for h in evidence.hits:
+        weight[h.doc_id] = weight.get(h.doc_id, 0.0) + h.score
+    top = sorted(weight.items(), key=lambda kv: -kv[1])
+    if not top or not covers_subject(evidence, top[0][0]):
+        topic = evidence.analysis.subject or "that"
+        return abstain(evidence, evidence.hits[:1], what=f"None of the articles is about {topic}.")
+    names_article = bool(ARTICLE_WORDS.search(evidence.question))
+    if names_article or len(top) == 1 or top[0][1] >= 1.5 * top[1][1]:
+        return _article(evidence, top[0][0])
+    pool = candidates(evidence)[:15]
+    vectors = np.stack([c.vec for c in pool])
+    picked = mmr(np.array([c.score for c in pool]), vectors, 4)
+    return reply((c.hit, c.text) for c in reading_order(pool[i] for i in picked))
+
+
+def _article(evidence: Evidence, doc_id: str) -> Reply:
+    corpus = evidence.corpus
+    info = corpus.document(doc_id)
+    hits: list[Hit] = [corpus.paragraph(doc_id, n) for n in range(1, min(info.paragraphs, MAX_PARAGRAPHS) + 1)]
+    per_para, vectors = corpus.sentences([h.key for h in hits])
+    rows, keep = [], []
+    at = 0
+    for hit, sents in zip(hits, per_para, strict=True):
+        for s in sents:
+            text = hit.text[s.start - hit.start : s.end - hit.start]
+            if not is_heading(text) and len(text.split()) >= MIN_WORDS:
+                rows.append((hit, text, s.start))
+                keep.append(at)
+            at += 1
+    if not rows:
+        return abstain(evidence, hits[:1])
+    v = vectors[keep]
+    centroid = v.mean(axis=0)
+    centroid /= np.linalg.norm(centroid) or 1.0
+    position = 1.0 - np.arange(len(rows)) / len(rows)
+    scores = W_CENTRAL * (v @ centroid) + W_RELEVANT * (v @ evidence.qvec) + W_POSITION * position
+    picked = sorted(mmr(scores, v, size(len(rows))))
+    return reply((rows[i][0], rows[i][1]) for i in picked)

@@ -1,0 +1,273 @@
+"""Candidate sentences: every sentence of the evidence's paragraphs, scored against the question.
+
+A sentence's score combines
+  - dense similarity of its vector (computed at index time) with the query vector;
+  - coverage: the IDF-weighted share of the question's content terms it contains (half credit for
+    terms found elsewhere in its paragraph or the article title), each term also weighted by how
+    well it separates the candidates: the topic every candidate shares says little about which one
+    answers, the focus much;
+  - the paragraph's retrieval score, as a small prior;
+and is cut when the sentence lacks what the question asks for: its answer type (a date for "when",
+a number for "how many", a person for "who" ...), the question's period ("in 2025"), a future
+statement for a question about the future.
+
+`Candidate` keeps the parts, so answerability (rag/answer/answerability.py) can judge the best one.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..text import STOPWORDS, terms
+from ..types import Analysis, Corpus, Evidence, Hit, Sentence
+from . import dates
+
+W_DENSE, W_COVER, W_PARA = 0.5, 0.5, 0.1
+CONTEXT_WEIGHT = 0.5  # a question term found elsewhere in the paragraph (or the title) counts this much
+TYPE_PENALTY = 0.6  # score factor when the sentence lacks the kind of answer asked for
+PERIOD_PENALTY = 0.5  # ... or states only dates outside the question's period
+BONUS = 0.1  # the sentence states exactly the kind of thing asked for (a definition, a named award)
+
+_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
+                 r"thousand|million|billion|dozen|half|double|twofold|threefold|fourfold|tenfold|twentyfold|"
+                 r"several|dozens|hundreds|thousands")
+_COUNT = re.compile(rf"\d+(?:[.,]\d+)*(?:\s*(?:%|percent|per cent))?|\b(?:{_NUMBER_WORDS})\b", re.I)
+# Words that head an organisation, event or thing rather than a person: "Peking University" is no
+# one's name. General English, so it holds on any corpus of news.
+_NOT_PERSON = re.compile(r"\b(?:University|Hospital|Institute|Institution|Society|Center|Centre|Academy|Committee|"
+                         r"Association|Foundation|Ministry|Department|Conference|Congress|Meeting|Meetings|Award|"
+                         r"Protocol|Laboratory|Lab|Bank|Company|Group|Council|Commission|Organization|"
+                         r"Organisation|Agency|Office|Bureau|School|College|Forum|Symposium|Workshop|Program|"
+                         r"Programme|Project|Team|Network|Journal|News|Day|Week|Year|Street|Road|City|Province|"
+                         r"Republic|Union|Party|Corporation|Inc|Ltd|Hall|Park|Museum|Station|Airport|Board|"
+                         r"Federation|Alliance|Council|Court|Church|Club|Press|Times|Post|Daily|Health|Medical|"
+                         r"Medicine|Science|Sciences|Research|Clinical|International|National|Chinese|American|"
+                         r"European|Asian|Global|World|General|Disease|Diseases|Syndrome|Syndromes|Therapy|Cancer)\b")
+_HONORIFIC = r"(?:Prof\.?|Professor|Dr\.?|Mr\.?|Mrs\.?|Ms\.?|Sir|Dame|President|Director|Chair(?:man|woman)?|Dean|Minister|Secretary)"
+_TITLED = re.compile(rf"\b{_HONORIFIC}\s+([A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+){{0,2}})")
+# A run of capitalised words, joined by the small words names and organisations contain.
+_CAPRUN = re.compile(r"[A-Z][\w’'\-]*\.?(?:\s+(?:(?:&|of|and|the|for|de|van|von|da|di|le|la)\s+)*[A-Z][\w’'\-]*\.?)*")
+_FUTURE_Q = re.compile(r"\b(?:will|next|upcoming|future|plan(?:s|ned)? to|going to)\b", re.I)
+_FUTURE_S = re.compile(r"\b(?:will|would|next|upcoming|future|plans?|planned|aims?|intends?|going to|forward|ahead|"
+                       r"prospects?|to be held|shall|expects?|expected)\b", re.I)
+_LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)]|[•·▪●◦\-*–])\s")
+
+
+# What people do in news sentences, right after their name: "Michael Verneris told the meeting".
+_ACTS = (r"said|says|told|tells|delivered|presented|presents|gave|gives|introduced|lectured|shared|noted|praised|"
+         r"reported|emphasi[sz]ed|explained|spoke|speaks|chaired|chairs|hosted|hosts|signed|received|receives|won|"
+         r"wins|led|leads|founded|serves|served|stated|added|announced|highlighted|discussed|described|welcomed|"
+         r"attended|joined|visited|warned|argued|believes|believed|thanked|opened|closed|addressed|is|was|has|had")
+_ROLE_AFTER = re.compile(rf"^(?:’s?|'s?)?\s*(?:,\s*(?:the\s+|a\s+|an\s+)?[a-z]|\s+(?:{_ACTS})\b|\s*\()")
+_BY = re.compile(r"\b(?:by|with)\s+$")  # "contributed by Emily Morehouse", "an interview with Jun Ma"
+_PLACE_BEFORE = re.compile(r"(?:\b(?:in|at|to|from|near|across|throughout|within|visited|toured|reached|"
+                           r"such as|including|like)|\b(?:city|town|province|state|capital|region|county|country) of)"
+                           r"\s+(?:the\s+)?$")
+
+
+def _runs(text: str):
+    "Capitalised runs, without a leading ordinary word, month or honorific: (name, start, end)."
+    for m in _CAPRUN.finditer(text):
+        words = m.group().split()
+        start = m.start()
+        while words and (words[0].lower() in STOPWORDS or words[0].lower().rstrip(".") in dates.MONTHS
+                         or re.fullmatch(_HONORIFIC, words[0])):
+            start = text.index(words[1], start + len(words[0])) if len(words) > 1 else m.end()
+            words = words[1:]
+        if words:
+            yield " ".join(words).rstrip(".’'"), start, m.end()
+
+
+@functools.lru_cache(maxsize=8192)
+def person_names(text: str) -> list[str]:
+    """Names of people: a name after an honorific ("Professor Jun Ma"), or a run of two or three
+    capitalised words, naming no organisation or event, that is followed by what people do in
+    news sentences: a role after a comma ("Michael Verneris, chair of ..."), a verb of speech or
+    action ("... told the meeting"), or a bracket; or that follows "by" ("contributed by Emily Morehouse").
+
+    >>> person_names("The award went to Professor Jun Ma of Peking University, said Michael Verneris.")
+    ['Jun Ma']
+    >>> person_names("Michael Verneris, chair of the committee, spoke. Multiple Myeloma committees met.")
+    ['Michael Verneris']
+    """
+    out = [m.group(1) for m in _TITLED.finditer(text) if not _NOT_PERSON.search(m.group(1))]
+    for name, start, end in _runs(text):
+        cue = _ROLE_AFTER.match(text[end:]) or _BY.search(text[:start])
+        if 2 <= len(name.split()) <= 3 and not _NOT_PERSON.search(name) and cue \
+                and not any(name in o or o in name for o in out):
+            out.append(name)
+    return out
+
+
+def _places(sentence: str) -> list[str]:
+    """Names that can be places: capitalised runs naming no organisation, event or person, after a
+    preposition of place, a visit, or in a list ("held in Paris", "countries such as South Korea,
+    Italy and France", "toured Juventas’ industrial base")."""
+    people = person_names(sentence)
+    return [name for name, start, _end in _runs(sentence)
+            if not _NOT_PERSON.search(name) and name not in people and _PLACE_BEFORE.search(sentence[:start])]
+
+
+def slot_values(answer_type: str | None, sentence: str) -> list[str]:
+    "The values of the asked-for type a sentence states: its dates, numbers, people or places."
+    if answer_type == "date":
+        return [sentence[slice(*m.span)] for m in dates.mentions(sentence)]
+    if answer_type == "number":
+        text = sentence
+        for m in reversed(dates.mentions(sentence)):
+            text = text[: m.span[0]] + " " + text[m.span[1] :]
+        return _COUNT.findall(text)
+    if answer_type == "person":
+        return person_names(sentence)
+    if answer_type == "place":
+        return _places(sentence)
+    return []
+
+
+
+def has_slot(analysis: Analysis, sentence: str) -> bool:
+    """Does the sentence hold what the question asks for, beyond what the question itself says? An
+    answer to "Which hotel in Haikou hosted it?" must name something other than Haikou; one to "How
+    old is Jun Ma?" must state a number. Questions of no particular type always pass."""
+    kind = analysis.answer_type
+    if kind == "expansion":
+        abbr = re.escape(analysis.noun)
+        return bool(re.search(rf"\(\s*{abbr}\s*\)|\b{abbr}\s*\(", sentence))
+    if kind not in ("date", "number", "person", "place"):
+        return True  # "which <noun>" names too many kinds of thing to check; a named one scores a bonus instead
+    asked = analysis.question.lower()
+    return any(v.lower() not in asked for v in slot_values(kind, sentence))
+
+
+def definition_pattern(analysis: Analysis) -> re.Pattern | None:
+    """For "What is X?", a sentence that defines X: "X is ...", "... known as X", "X (...) refers to".
+
+    >>> from rag.answer.analysis import analyse
+    >>> bool(definition_pattern(analyse("What is the Beijing Protocol?")).search("a method known as the “Beijing Protocol.”"))
+    True
+    """
+    m = re.match(r"\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+|a\s+|an\s+)?(.{2,60}?)\s*\??\s*$", analysis.question, re.I)
+    if not m:
+        return None
+    x = r"\W{0,3}\s*".join(map(re.escape, m.group(1).split()))
+    q = r"[“\"‘'(]?"
+    return re.compile(rf"\b(?:known as|called|named|termed|dubbed)\s+(?:the\s+)?{q}{x}"
+                      rf"|\b{x}\W{{0,3}}\s+(?:\([^)]*\)\s+)?(?:is|are|was|were|refers to|means|,)\b", re.I)
+
+
+def named_pattern(analysis: Analysis) -> re.Pattern | None:
+    """For "which/what <noun>" questions, a proper name headed by that noun: "What awards..." ->
+    "Distinguished Service Award", "Which university..." -> "Peking University"."""
+    if not analysis.noun or analysis.answer_type == "expansion":
+        return None
+    return re.compile(rf"(?:[A-Z][\w’'&.-]*\s+){{1,6}}{analysis.noun.capitalize()}\w*\b")
+
+
+def is_heading(sentence: str) -> bool:
+    "A label, not a statement: no closing punctuation, short, not a list item."
+    return (not sentence.rstrip("\"'”’)").endswith((".", "!", "?")) and len(sentence.split()) < 8
+            and not _LIST_ITEM.match(sentence))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    score: float
+    hit: Hit  # the paragraph it is in
+    sentence: Sentence
+    text: str
+    terms: frozenset[str]
+    dense: float
+    cover: float  # own coverage of the question's weighted terms, 0..1
+    context: float  # coverage by the sentence, its paragraph and its article title together, 0..1
+    type_ok: bool  # it states a value of the asked-for type that the question does not (has_slot)
+    period_ok: bool
+    dates: tuple[dates.Mention, ...]  # the dates the sentence states, years resolved
+    vec: np.ndarray  # the sentence's vector
+
+
+def _discrimination(term: str, pool: list[frozenset[str]]) -> float:
+    """How well a question term tells the candidate sentences apart, in (0, 1]: a term in every
+    candidate (the topic) says little about which one answers; a term in few (the focus) says much."""
+    n = len(pool)
+    df = sum(term in p for p in pool)
+    return math.log((n + 1) / (df + 0.5)) / math.log((n + 1) / 0.5) if n else 1.0
+
+
+def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: Analysis | None = None,
+               qvec: np.ndarray | None = None) -> list[Candidate]:
+    """Every non-heading sentence of the hits (default: the evidence's), best first. `analysis` and
+    `qvec` default to the evidence's; a comparison scores each side against its own."""
+    hits = list(evidence.hits if hits is None else hits)
+    analysis = analysis or evidence.analysis
+    qvec = evidence.qvec if qvec is None else qvec
+    corpus: Corpus = evidence.corpus
+    if not hits:
+        return []
+    per_para, vectors = corpus.sentences([h.key for h in hits])
+    texts = [[h.text[s.start - h.start : s.end - h.start] for s in sents] for h, sents in zip(hits, per_para, strict=True)]
+    pool = [frozenset(terms(t)) for ts in texts for t in ts]
+    qterms = list(dict.fromkeys(analysis.terms))
+    weights = dict(zip(qterms, corpus.idf(qterms), strict=True))
+    qweight = {t: weights[t] * _discrimination(t, pool) for t in qterms}
+    total = sum(qweight.values()) or 1.0
+    dense = vectors @ qvec if len(vectors) else np.zeros(0)
+    defines = definition_pattern(analysis) if analysis.answer_type == "definition" else None
+    named = named_pattern(analysis)
+    future = bool(_FUTURE_Q.search(analysis.question))
+    top = max((h.score for h in hits), default=1.0) or 1.0
+    out: list[Candidate] = []
+    at = 0
+    for hit, sents, ts in zip(hits, per_para, texts, strict=True):
+        context_terms = set(terms(hit.text)) | set(terms(hit.title))
+        context = sum(qweight[t] for t in qterms if t in context_terms)
+        para = max(hit.score, 0.0) / top
+        para_year = dates.first_year(hit.text)
+        for j, (s, text) in enumerate(zip(sents, ts, strict=True)):
+            d = float(dense[at + j])
+            if is_heading(text):
+                continue
+            sterms = pool[at + j]
+            own = sum(qweight[t] for t in qterms if t in sterms)
+            cover = (own + CONTEXT_WEIGHT * (context - own)) / total
+            score = W_DENSE * d + W_COVER * cover + W_PARA * para
+            type_ok = has_slot(analysis, text)
+            if not type_ok or (future and not _FUTURE_S.search(text)):
+                score *= TYPE_PENALTY
+            found = tuple(dates.resolve(dates.mentions(text), dates.first_year(text), para_year, (hit.date or "")[:4]))
+            period_ok = _in_period(found, analysis)
+            if not period_ok:
+                score *= PERIOD_PENALTY
+            if (defines is not None and defines.search(text)) or (named is not None and named.search(text)):
+                score += BONUS
+            out.append(Candidate(score, hit, s, text, sterms, d, own / total, context / total, type_ok, period_ok,
+                                 found, vectors[at + j]))
+        at += len(sents)
+    return sorted(out, key=lambda c: -c.score)
+
+
+def _in_period(found: tuple[dates.Mention, ...], analysis: Analysis) -> bool:
+    "A sentence fits a period when a date it states falls in it; one stating no date is not ruled out."
+    p = analysis.period
+    if p is None or (p.start is None and p.end is None) or not found:
+        return True
+    return any(dates.overlaps(m, p) for m in found)
+
+
+def in_period(c: Candidate, period) -> bool:
+    """A list item fits a period when its sentence states a date in it, or, stating none, its
+    paragraph does ("Which events took place in 2025?")."""
+    if period is None or (period.start is None and period.end is None):
+        return True
+    return any(dates.overlaps(m, period) for m in item_dates(c))
+
+
+def item_dates(c: Candidate) -> tuple[dates.Mention, ...]:
+    "The dates a sentence states, else those of its paragraph."
+    return c.dates or tuple(dates.resolve(dates.mentions(c.hit.text), dates.first_year(c.hit.text),
+                                          (c.hit.date or "")[:4]))

@@ -1,0 +1,62 @@
+"""Stores: where a collection's paragraphs, vectors and term statistics live, and how they are searched.
+
+    snapshot   the default: an immutable folder under RAG_HOME/index (rag/index.py), memory-mapped
+
+A store does one thing for retrieval, `search` (BM25, dense or hybrid over paragraphs), and answers
+the reads answering needs (rag.types.Corpus: documents, paragraphs, sentences with vectors, IDF).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..config import Settings
+from ..types import ArticleText, DocInfo, Hit, Sentence
+
+MODES = ("hybrid", "dense", "bm25")
+
+
+class Store(ABC):
+    "A loaded collection. Safe to share between threads; never changes once opened."
+
+    name: str
+    query_backend: str = "onnx"  # the embedding back-end whose query vectors match the stored ones
+
+    @abstractmethod
+    def search(self, terms: Sequence[str], qvec: np.ndarray | None, k: int, mode: str) -> list[Hit]:
+        """The k best paragraphs, best first. `terms` are the query's analysed terms (rag.text.terms);
+        `qvec` its vector (None in "bm25" mode)."""
+
+    # -- rag.types.Corpus ------------------------------------------------------------------------
+
+    @abstractmethod
+    def documents(self) -> Sequence[DocInfo]: ...
+
+    @abstractmethod
+    def document(self, doc_id: str) -> DocInfo: ...
+
+    @abstractmethod
+    def paragraph(self, doc_id: str, number: int) -> Hit: ...
+
+    @abstractmethod
+    def article(self, doc_id: str) -> ArticleText: ...
+
+    @abstractmethod
+    def sentences(self, keys: Sequence[tuple[str, int]]) -> tuple[list[list[Sentence]], np.ndarray]: ...
+
+    @abstractmethod
+    def idf(self, terms: Sequence[str]) -> list[float]: ...
+
+    def changed(self) -> bool:
+        "Has the collection moved on since this store was opened (a rebuild or an upload)?"
+        return False
+
+
+def open_store(settings: Settings, *, progress: bool = False) -> Store:
+    "The store for these settings, opened (and for a snapshot, built first if missing or stale)."
+    from .snapshot import SnapshotStore
+
+    return SnapshotStore.open(settings, progress=progress)
