@@ -16,6 +16,7 @@ EPILOG = """environment:
   RAG_SEEDS         folder(s) of articles to index (default: the repo's seeds/)
   RAG_HOME          where the index, caches and uploads live (default: .rag/)
   RAG_EMBEDDER      sentence-transformers model name or folder (default: packaged all-MiniLM-L6-v2)
+  RAG_STORE         postgresql://... : serve from (and `rag index` into) a shared Postgres + pgvector
   OPENAI_API_KEY, RAG_LLM_BASE_URL (or OPENAI_BASE_URL), RAG_LLM_MODEL
                     enable the LLM back-end; without them answers are extractive and offline
 """
@@ -33,6 +34,17 @@ def cmd_index(args) -> int:
     for p in paths or []:
         if not p.exists():
             raise RagError(f"{p} does not exist")
+    if settings.store:  # RAG_STORE: load the shared database instead of writing a snapshot
+        from .store import pg_load
+
+        if args.check:
+            state = pg_load.status(settings, paths)
+            print(state)
+            return 0 if state == "fresh" else 1
+        report = pg_load.sync(settings, sources=paths, force=args.force, progress=not args.quiet,
+                              warn=lambda m: print(f"warning: {m}", file=sys.stderr))
+        print(report.line(settings.store))
+        return 0
     if args.check:
         status = index_status(settings)
         print(f"{status.state}{': ' + status.reason if status.reason else ''}")

@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -65,18 +66,43 @@ class Prepared:
     sent_vecs: np.ndarray
 
 
-def sync(settings: Settings, db: Database | None = None, *, force: bool = False, progress: bool = True,
-         warn: Callable[[str], None] = log.warning) -> SyncReport:
-    "Make the database hold exactly the readable articles of settings.sources."
+def read_sources(settings: Settings, sources: Sequence[Path] | None,
+                 warn: Callable[[str], None]) -> tuple[list[Document], list[Skipped]]:
     from ..documents import iter_article_paths
     from ..index import read_corpus
 
+    sources = sources or settings.sources
+    docs, _, skipped = read_corpus(iter_article_paths(sources), settings.max_file_bytes, warn)
+    if not docs:
+        raise RagError(f"No readable articles in {', '.join(map(str, sources))}. "
+                       "Add .txt, .md or .html files there, or point RAG_SEEDS at your articles.")
+    return docs, skipped
+
+
+def _plan(conn, docs: Sequence[Document]) -> tuple[list[Document], list[int]]:
+    "The articles to add and the stored rows to delete: an article is kept when hash and id match."
+    have = {(sha, doc_id): i for i, sha, doc_id in conn.execute("SELECT id, sha256, doc_id FROM documents")}
+    keep = {(d.sha256, d.doc_id) for d in docs}
+    return [d for d in docs if (d.sha256, d.doc_id) not in have], [i for key, i in have.items() if key not in keep]
+
+
+def status(settings: Settings, sources: Sequence[Path] | None = None) -> str:
+    "'fresh', or what a load would change (for `rag index --check`)."
+    docs, _ = read_sources(settings, sources, lambda m: None)
+    with connect(database(settings.store).dsn) as conn:
+        stored = conn.execute("SELECT fingerprint FROM rag_collection").fetchone()[0]
+        if stored != fingerprint(settings):
+            return "stale: the database is empty or was loaded with other settings"
+        new, gone = _plan(conn, docs)
+    return f"stale: {len(new)} article(s) to add, {len(gone)} to remove" if new or gone else "fresh"
+
+
+def sync(settings: Settings, db: Database | None = None, *, sources: Sequence[Path] | None = None,
+         force: bool = False, progress: bool = True, warn: Callable[[str], None] = log.warning) -> SyncReport:
+    "Make the database hold exactly the readable articles of `sources` (default: settings.sources)."
     t0 = time.perf_counter()
     db = db or database(settings.store)
-    docs, _, skipped = read_corpus(iter_article_paths(settings.sources), settings.max_file_bytes, warn)
-    if not docs:
-        raise RagError(f"No readable articles in {', '.join(map(str, settings.sources))}. "
-                       "Add .txt, .md or .html files there, or point RAG_SEEDS at your articles.")
+    docs, skipped = read_sources(settings, sources, warn)
     want = fingerprint(settings)
     with connect(db.dsn, timeout_ms=None) as conn:  # a writer: bulk statements may take minutes
         conn.execute("SELECT pg_advisory_lock(%s)", (WRITER_LOCK,))
@@ -84,10 +110,7 @@ def sync(settings: Settings, db: Database | None = None, *, force: bool = False,
             stored = conn.execute("SELECT fingerprint FROM rag_collection").fetchone()[0]
             if force or (stored is not None and stored != want):
                 clear(conn)
-            have = {(sha, doc_id): i for i, sha, doc_id in conn.execute("SELECT id, sha256, doc_id FROM documents")}
-            keep = {(d.sha256, d.doc_id) for d in docs}
-            gone = [i for key, i in have.items() if key not in keep]
-            new = [d for d in docs if (d.sha256, d.doc_id) not in have]
+            new, gone = _plan(conn, docs)
             delete_documents(conn, gone)
             prepared, embedded, cached = prepare(settings, new, progress)
             write(conn, prepared, want, progress)
@@ -141,6 +164,8 @@ def write(conn, prepared: Sequence[Prepared], want: dict, progress: bool = False
     into a live graph row by row)."""
     from tqdm import tqdm
 
+    if not prepared:
+        return
     dim = next((p.chunk_vecs.shape[1] for p in prepared if len(p.chunk_vecs)), None)
     batch: list[Prepared] = []
     size = 0

@@ -20,6 +20,7 @@ QUERY_TIMEOUT_MS is cancelled by the server. Install with `pip install "rag-news
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Sequence
 
@@ -73,7 +74,7 @@ def connect(dsn: str, *, timeout_ms: int | None = QUERY_TIMEOUT_MS):
     try:
         conn = psycopg.connect(dsn, connect_timeout=CONNECT_TIMEOUT_S, options=options, autocommit=True)
     except psycopg.Error as e:
-        reason = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+        reason = " ".join(str(e).split()) or type(e).__name__
         raise StoreUnavailable(f"cannot connect to the database at {describe(dsn)} ({reason}). Check RAG_STORE "
                                "and that the server is running and accepts connections from here.") from e
     try:
@@ -106,8 +107,8 @@ class Database:
     for want of either."""
 
     def __init__(self, dsn: str, *, max_size: int = POOL_MAX):
-        from psycopg_pool import ConnectionPool
         from pgvector.psycopg import register_vector
+        from psycopg_pool import ConnectionPool
 
         self.dsn = dsn
         with connect(dsn, timeout_ms=None) as conn:  # reports an unreachable server in one line
@@ -115,7 +116,7 @@ class Database:
         self.pool = ConnectionPool(
             dsn, min_size=1, max_size=max_size, open=True, timeout=CONNECT_TIMEOUT_S * 2,
             kwargs={"connect_timeout": CONNECT_TIMEOUT_S, "autocommit": True,
-                    "options": f"-c statement_timeout={QUERY_TIMEOUT_MS}"},
+                    "options": f"-c statement_timeout={QUERY_TIMEOUT_MS} -c hnsw.ef_search={EF_SEARCH_MIN}"},
             configure=register_vector, name="rag-store",
         )
 
@@ -149,6 +150,17 @@ def database(dsn: str) -> Database:
         if dsn not in _databases:
             _databases[dsn] = Database(dsn)
         return _databases[dsn]
+
+
+def close_databases() -> None:
+    "Close every pool this process opened (at exit, or before a test drops its database)."
+    with _lock:
+        for db in _databases.values():
+            db.close()
+        _databases.clear()
+
+
+atexit.register(close_databases)
 
 
 def fingerprint(settings: Settings) -> dict:
@@ -265,11 +277,15 @@ class PostgresStore(Store):
         n = max(self.settings.candidates, k)
         params = {"terms": list(terms), "n": n, "n2": 2 * n, "k": k, "rrf": self.settings.rrf_k,
                   "q": None if qvec is None else np.asarray(qvec, dtype=np.float32)}
-        with self.db.connection() as conn, conn.transaction():
-            if mode != "bm25":
-                # HNSW returns at most ef_search rows: it must cover the 2n chunks asked for.
-                conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(max(EF_SEARCH_MIN, 2 * n)),))
-            rows = conn.execute(self._sql[mode], params).fetchall()
+        with self.db.connection() as conn:
+            if mode != "bm25" and 2 * n > EF_SEARCH_MIN:
+                # HNSW returns at most ef_search rows: it must cover the 2n chunks asked for. Pooled
+                # connections start at EF_SEARCH_MIN, so the usual query needs no extra round trips.
+                with conn.transaction():
+                    conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(2 * n),))
+                    rows = conn.execute(self._sql[mode], params).fetchall()
+            else:
+                rows = conn.execute(self._sql[mode], params).fetchall()
         return [Hit(*r[:7], float(r[7]), None if r[8] is None else float(r[8]),
                     None if r[9] is None else float(r[9]), r[10]) for r in rows]
 
