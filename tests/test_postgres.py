@@ -288,3 +288,17 @@ def test_a_database_loaded_with_other_settings_is_refused_until_reloaded(pg_sett
     other = pg_settings.with_(chunk_tokens=pg_settings.chunk_tokens + 20)
     with pytest.raises(RagError, match="rag index --force"):
         PostgresStore.open(other)
+
+
+@pytest.mark.slow
+def test_rag_eval_gives_the_same_numbers_from_both_stores(settings, pg_settings):
+    "The eval harness end to end (retrieval and extractive answers) on each store: same metrics."
+    from rag.evaluation.dataset import load
+    from rag.evaluation.harness import evaluate
+
+    questions = load()
+    snap = evaluate(settings, questions).summary()["metrics"]
+    pg = evaluate(pg_settings, questions).summary()["metrics"]
+    assert abs(snap["recall@5"] - pg["recall@5"]) <= 0.01
+    for name, value in snap.items():
+        assert pg[name] == pytest.approx(value, abs=0.01), name
