@@ -159,13 +159,16 @@ def prepare(settings: Settings, docs: Sequence[Document], progress: bool) -> tup
 
 
 def write(conn, prepared: Sequence[Prepared], want: dict, progress: bool = False) -> None:
-    """Write prepared articles in transactions of about BATCH_CHUNKS chunks, then build the HNSW
-    index if it does not exist yet (after the bulk load: building once is far faster than inserting
-    into a live graph row by row)."""
+    "Write prepared articles, then make sure the HNSW index exists."
+    if prepared:
+        write_batches(conn, prepared, want, progress)
+        ensure_hnsw(conn)
+
+
+def write_batches(conn, prepared: Sequence[Prepared], want: dict, progress: bool = False) -> None:
+    "Write articles in transactions of about BATCH_CHUNKS chunks each."
     from tqdm import tqdm
 
-    if not prepared:
-        return
     dim = next((p.chunk_vecs.shape[1] for p in prepared if len(p.chunk_vecs)), None)
     batch: list[Prepared] = []
     size = 0
@@ -180,13 +183,20 @@ def write(conn, prepared: Sequence[Prepared], want: dict, progress: bool = False
         if batch:
             _write_batch(conn, batch, want, dim)
             bar.update(len(batch))
+
+
+def ensure_hnsw(conn) -> None:
+    """Build the HNSW index over the chunk vectors if it does not exist yet. It is built after the
+    bulk load: building once is several times faster than inserting into a live graph row by row;
+    later loads insert into it."""
     dim = conn.execute("SELECT dim FROM rag_collection").fetchone()[0]
-    if dim is not None:
-        with conn.transaction():
-            conn.execute(f"SET LOCAL maintenance_work_mem = '{_maintenance_mem(conn)}'")
-            conn.execute(f"CREATE INDEX IF NOT EXISTS chunks_embedding ON chunks USING hnsw "
-                         f"((embedding::vector({int(dim)})) vector_ip_ops) "
-                         f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})")
+    if dim is None:
+        return
+    with conn.transaction():
+        conn.execute(f"SET LOCAL maintenance_work_mem = '{_maintenance_mem(conn)}'")
+        conn.execute(f"CREATE INDEX IF NOT EXISTS chunks_embedding ON chunks USING hnsw "
+                     f"((embedding::vector({int(dim)})) vector_ip_ops) "
+                     f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})")
 
 
 def _maintenance_mem(conn) -> str:
