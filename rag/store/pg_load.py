@@ -129,7 +129,7 @@ def sync(settings: Settings, db: Database | None = None, *, sources: Sequence[Pa
 def clear(conn) -> None:
     "Empty the collection (a reload with other embedding settings, or --force)."
     with conn.transaction():
-        conn.execute("TRUNCATE documents, paragraphs, chunks, sentences, terms RESTART IDENTITY")
+        conn.execute("TRUNCATE documents, paragraphs, chunks, chunk_vectors, sentences, terms RESTART IDENTITY")
         conn.execute("DROP INDEX IF EXISTS chunks_embedding")
         conn.execute("UPDATE rag_collection SET fingerprint = NULL, dim = NULL, n_chunks = 0, total_terms = 0, "
                      "generation = generation + 1")
@@ -194,7 +194,7 @@ def ensure_hnsw(conn) -> None:
         return
     with conn.transaction():
         conn.execute(f"SET LOCAL maintenance_work_mem = '{_maintenance_mem(conn)}'")
-        conn.execute(f"CREATE INDEX IF NOT EXISTS chunks_embedding ON chunks USING hnsw "
+        conn.execute(f"CREATE INDEX IF NOT EXISTS chunks_embedding ON chunk_vectors USING hnsw "
                      f"((embedding::vector({int(dim)})) vector_ip_ops) "
                      f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})")
 
@@ -202,7 +202,7 @@ def ensure_hnsw(conn) -> None:
 def _maintenance_mem(conn) -> str:
     """Room for the whole HNSW graph while it is built: once the graph outgrows maintenance_work_mem
     the build slows sharply. About 2 KB per 384-d vector with its links, plus headroom."""
-    n = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    n = conn.execute("SELECT n_chunks FROM rag_collection").fetchone()[0]
     return f"{max(64, int(n * 2.2 / 1024) + 64)}MB"
 
 
@@ -239,17 +239,26 @@ def _write_batch(conn, batch: Sequence[Prepared], want: dict, dim: int | None) -
                         para_of[(doc, para.number)] = pid
                         cp.write_row((pid, doc, para.number, para.start, para.end,
                                       getattr(para, "page", None), para.text(p.doc.text)))
-            with cur.copy("COPY chunks (paragraph, doc, term_ids, term_tfs, length, embedding) "
+            n_chunks = sum(len(p.chunks) for p in batch)
+            chunk_ids = iter(r[0] for r in conn.execute(
+                "SELECT nextval('chunks_id_seq') FROM generate_series(1, %s)", (n_chunks,)))
+            vec_rows = []
+            with cur.copy("COPY chunks (id, paragraph, doc, term_ids, term_tfs, length) "
                           "FROM STDIN WITH (FORMAT BINARY)") as cp:
-                cp.set_types(["int8", "int4", "int4[]", "int4[]", "int4", "vector"])
+                cp.set_types(["int8", "int8", "int4", "int4[]", "int4[]", "int4"])
                 for p in batch:
                     doc = doc_ids[p.doc.doc_id]
                     for c, ts, vec in zip(p.chunks, p.chunk_terms, p.chunk_vecs, strict=True):
                         tf = Counter(ts)
                         df.update(tf.keys())
                         total_terms += len(ts)
-                        cp.write_row((para_of[(doc, c.paragraph)], doc, [ids[t] for t in tf], list(tf.values()),
-                                      len(ts), vec))
+                        cid, pid = next(chunk_ids), para_of[(doc, c.paragraph)]
+                        cp.write_row((cid, pid, doc, [ids[t] for t in tf], list(tf.values()), len(ts)))
+                        vec_rows.append((cid, pid, vec))
+            with cur.copy("COPY chunk_vectors (chunk, paragraph, embedding) FROM STDIN WITH (FORMAT BINARY)") as cp:
+                cp.set_types(["int8", "int8", "vector"])
+                for row in vec_rows:
+                    cp.write_row(row)
             with cur.copy("COPY sentences (paragraph, start_char, end_char, embedding) "
                           "FROM STDIN WITH (FORMAT BINARY)") as cp:
                 cp.set_types(["int8", "int4", "int4", "vector"])
@@ -262,7 +271,7 @@ def _write_batch(conn, batch: Sequence[Prepared], want: dict, dim: int | None) -
                          "WHERE t.id = u.id", ([ids[t] for t in df], list(df.values())))
         conn.execute("UPDATE rag_collection SET n_chunks = n_chunks + %s, total_terms = total_terms + %s, "
                      "generation = generation + 1, fingerprint = %s, dim = coalesce(dim, %s)",
-                     (sum(len(p.chunks) for p in batch), total_terms, _json(want), dim))
+                     (n_chunks, total_terms, _json(want), dim))
 
 
 def delete_documents(conn, ids: Sequence[int]) -> None:

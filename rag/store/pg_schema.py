@@ -5,13 +5,15 @@
                     corpus statistics (chunk count, total terms) and a generation bumped by every write
     documents       one row per article, unique by doc_id and by content hash (sha256)
     paragraphs      the unit of retrieval and citation: offsets into the article, the text, the page
-    chunks          what is searched: a whole paragraph or a window of a long one, with its vector and
-                    its BM25 terms (term ids and their counts, plus its length in terms)
+    chunks          what is searched: a whole paragraph or a window of a long one, with its BM25 terms
+                    (term ids and their counts, plus its length in terms)
+    chunk_vectors   each chunk's vector, apart: BM25 reads thousands of chunk rows per query, and a
+                    384-d vector inline made each row 1.9 KB (a 100k-paragraph query read 90 MB)
     sentences       offsets and vectors, for sentence-level scoring and quotes
     terms           the BM25 vocabulary: term text -> id and document frequency (in chunks)
 
 Vectors are stored without a declared dimension so one schema serves any embedder; the HNSW index
-is built over a cast to the collection's dimension once the first load knows it (after the bulk
+(on chunk_vectors) is built over a cast to the collection's dimension once the first load knows it (after the bulk
 load, which is several times faster than inserting into a live graph).
 
 Never edit a released migration: add a new one. A database newer than this code is refused.
@@ -58,12 +60,16 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         doc integer NOT NULL REFERENCES documents ON DELETE CASCADE,
         term_ids integer[] NOT NULL,
         term_tfs integer[] NOT NULL,
-        length integer NOT NULL,
-        embedding vector NOT NULL
+        length integer NOT NULL
     );
     CREATE INDEX chunks_terms ON chunks USING gin (term_ids);
     CREATE INDEX chunks_paragraph ON chunks (paragraph);
     CREATE INDEX chunks_doc ON chunks (doc);
+    CREATE TABLE chunk_vectors (
+        chunk bigint PRIMARY KEY REFERENCES chunks ON DELETE CASCADE,
+        paragraph bigint NOT NULL,
+        embedding vector NOT NULL
+    );
     CREATE TABLE sentences (
         id bigserial PRIMARY KEY,
         paragraph bigint NOT NULL REFERENCES paragraphs ON DELETE CASCADE,

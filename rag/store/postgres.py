@@ -8,8 +8,8 @@ Retrieval is one SQL statement per query, with the same scores as the snapshot s
 
     dense   HNSW (inner product over normalised vectors) picks the best chunks; a paragraph scores
             the mean of its best chunk's cosine and its best sentence's cosine
-    bm25    a GIN index over each chunk's term ids picks the chunks sharing a query term; each is then
-            scored by exact BM25 (Lucene's formula, k1=1.5, b=0.75, as bm25s) from its stored term
+    bm25    a GIN index over each chunk's term ids picks the chunks sharing one of the query's rarer
+            terms (a bounded candidate set, see _BM25); each is then scored by exact BM25 (Lucene's formula, k1=1.5, b=0.75, as bm25s) from its stored term
             counts and length, with IDF from the `terms` table. Postgres's own ts_rank_cd over an
             any-word query is not BM25 and measured ten times slower with a third of the recall.
     hybrid  reciprocal rank fusion of the two lists, inside the same statement
@@ -37,6 +37,8 @@ QUERY_TIMEOUT_MS = 10_000  # a reader's statement timeout; bulk loads lift it fo
 POOL_MAX = 8  # connections per process: threads answering at once (Gradio's default queue is smaller)
 EF_SEARCH_MIN = 100  # HNSW candidate list; at 100k x 384 ef_search 100 measured recall@10 0.995 in 2.4 ms
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults, so both stores rank alike
+BM25_POSTINGS = 20_000  # candidate terms: the rarest, while their document frequencies add up to less
+BM25_CAP = 50_000  # chunks scored per query at most
 
 
 class StoreUnavailable(RagError):
@@ -178,8 +180,8 @@ def fingerprint(settings: Settings) -> dict:
 
 _DENSE = """
 dc AS MATERIALIZED (
-    SELECT c.id, c.paragraph, -(c.embedding::vector({dim}) <#> %(q)s::vector({dim})) AS sim
-    FROM chunks c ORDER BY c.embedding::vector({dim}) <#> %(q)s::vector({dim}) LIMIT %(n2)s),
+    SELECT v.chunk AS id, v.paragraph, -(v.embedding::vector({dim}) <#> %(q)s::vector({dim})) AS sim
+    FROM chunk_vectors v ORDER BY v.embedding::vector({dim}) <#> %(q)s::vector({dim}) LIMIT %(n2)s),
 dp AS (
     SELECT paragraph, max(sim) AS sim FROM dc GROUP BY paragraph ORDER BY max(sim) DESC LIMIT %(n)s),
 dr AS (
@@ -189,19 +191,27 @@ dr AS (
             dp.sim)) / 2 AS score
         FROM dp) x)"""
 
+# Candidates come from the query's rarest terms, taken while their postings add up to less than
+# %(postings)s, and at most %(cap)s chunks are scored: a chunk holding only the query's most common
+# terms rarely makes the top 2n, and scoring every chunk that shares "year" with the query took 3.4 s
+# at 100k paragraphs. benchmarks/stores.py measures what this costs against exact BM25 (recall@10).
 _BM25 = """
 qt AS (SELECT t.id, t.df FROM unnest(%(terms)s::text[]) AS u(term) JOIN terms t ON t.term = u.term WHERE t.df > 0),
 st AS (SELECT n_chunks::float8 AS n, total_terms::float8 / greatest(n_chunks, 1) AS avgdl FROM rag_collection),
 qw AS (SELECT qt.id, ln(1 + (st.n - qt.df + 0.5) / (qt.df + 0.5)) AS idf FROM qt, st),
+pick AS (
+    SELECT id FROM (SELECT id, sum(df) OVER (ORDER BY df, id) - df AS before FROM (SELECT DISTINCT id, df FROM qt) d) x
+    WHERE before < %(postings)s),
 cand AS MATERIALIZED (
     SELECT c.id, c.paragraph, c.term_ids, c.term_tfs, c.length FROM chunks c
-    WHERE c.term_ids && ARRAY(SELECT id FROM qt)),
+    WHERE c.term_ids && ARRAY(SELECT id FROM pick) LIMIT %(cap)s),
 cs AS (
-    SELECT cand.id, cand.paragraph,
-           sum(qw.idf * u.tf / (u.tf + {k1} * (1 - {b} + {b} * cand.length / st.avgdl))) AS score
-    FROM cand CROSS JOIN LATERAL unnest(cand.term_ids, cand.term_tfs) AS u(id, tf)
-         JOIN qw ON qw.id = u.id CROSS JOIN st
-    GROUP BY cand.id, cand.paragraph ORDER BY score DESC, cand.id LIMIT %(n2)s),
+    SELECT id, paragraph, sum(idf * tf / (tf + {k1} * (1 - {b} + {b} * length / st.avgdl))) AS score
+    FROM (SELECT cand.id, cand.paragraph, cand.length, qw.idf,
+                 cand.term_tfs[array_position(cand.term_ids, qw.id)] AS tf FROM cand CROSS JOIN qw) x
+         CROSS JOIN st
+    WHERE tf IS NOT NULL
+    GROUP BY id, paragraph ORDER BY score DESC, id LIMIT %(n2)s),
 br AS (
     SELECT paragraph, score, row_number() OVER (ORDER BY score DESC, first) AS rank FROM (
         SELECT paragraph, max(score) AS score, min(id) AS first FROM cs GROUP BY paragraph
@@ -276,7 +286,8 @@ class PostgresStore(Store):
             raise ValueError(f"Unknown retriever {mode!r}. Valid retrievers: {', '.join(MODES)}")
         n = max(self.settings.candidates, k)
         params = {"terms": list(terms), "n": n, "n2": 2 * n, "k": k, "rrf": self.settings.rrf_k,
-                  "q": None if qvec is None else np.asarray(qvec, dtype=np.float32)}
+                  "q": None if qvec is None else np.asarray(qvec, dtype=np.float32),
+                  "postings": BM25_POSTINGS, "cap": BM25_CAP}
         with self.db.connection() as conn:
             if mode != "bm25" and 2 * n > EF_SEARCH_MIN:
                 # HNSW returns at most ef_search rows: it must cover the 2n chunks asked for. Pooled
