@@ -10,7 +10,7 @@ distribution query vectors) through its Store.search:
 
     open_s          opening the store (snapshot: load the folder; Postgres: pool + schema check)
     hybrid p50/p95  one store.search(mode="hybrid", k=10), query vector given (embedding excluded)
-    recall@10       overlap of those top 10 paragraphs with the same search done exactly (snapshot:
+    recall@10       overlap of the first 50 queries' top 10 paragraphs with the same search done exactly (snapshot:
                     a flat FAISS index; Postgres: no HNSW and no BM25 candidate budget)
     client RSS      the serving process; the Postgres server's memory is reported as the size of
                     its tables and indexes (what its cache must hold to serve from memory)
@@ -35,6 +35,7 @@ from .common import OUT, emit, load_questions, peak_rss_mb, rss_mb, run_worker, 
 QUERIES = 200
 K = 10
 EXACT = 2**62  # no candidate budget: every chunk sharing a query term is scored
+EXACT_QUERIES = 50  # exact Postgres search takes seconds a query at 100k: recall is measured on the first 50
 
 
 def queries() -> tuple[list[list[str]], np.ndarray]:
@@ -130,8 +131,8 @@ def probe(store_name: str, home: Path, dsn: str) -> dict:
         hits = store.search(ts, v, K, "hybrid")
         times.append(time.perf_counter() - t)
         got.append({h.key for h in hits})
-    exact = _exact_lists(store, store_name, terms_list, qvecs)
-    recall = float(np.mean([len(a & b) / max(len(b), 1) for a, b in zip(got, exact, strict=True)]))
+    exact = _exact_lists(store, store_name, terms_list[:EXACT_QUERIES], qvecs[:EXACT_QUERIES])
+    recall = float(np.mean([len(a & b) / max(len(b), 1) for a, b in zip(got, exact, strict=False)]))
     return {"open_s": round(opened, 3), "rss_after_open_mb": round(after_open), "hybrid": stats_ms(times),
             "recall@10": round(recall, 3), "peak_rss_mb": peak_rss_mb()}
 
@@ -214,7 +215,7 @@ def table(r: dict) -> str:
             rows.append(f"| {name} | error: {x['error']} |||||||")
             continue
         write = f"{x['write_s']} s" + (f" + HNSW {x['hnsw_build_s']} s" if "hnsw_build_s" in x else "")
-        rows.append(f"| {name} | {write} | {x['open_s']} s | {x['hybrid']['p50']} ms | {x['hybrid']['p95']} ms | "
+        rows.append(f"| {name} | {write} | {x['open_s']} s | {x['hybrid']['p50_ms']} ms | {x['hybrid']['p95_ms']} ms | "
                     f"{x['recall@10']} | {x['rss_after_open_mb']} MB | {x['disk_mb']} MB |")
     return "\n".join(rows) + "\n"
 

@@ -37,8 +37,9 @@ QUERY_TIMEOUT_MS = 10_000  # a reader's statement timeout; bulk loads lift it fo
 POOL_MAX = 8  # connections per process: threads answering at once (Gradio's default queue is smaller)
 EF_SEARCH_MIN = 100  # HNSW candidate list; at 100k x 384 ef_search 100 measured recall@10 0.995 in 2.4 ms
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults, so both stores rank alike
-BM25_POSTINGS = 20_000  # candidate terms: the rarest, while their document frequencies add up to less
-BM25_CAP = 50_000  # chunks scored per query at most
+BM25_POSTINGS = 5_000  # candidate terms: the rarest, while their document frequencies add up to less
+BM25_CAP = 10_000  # chunks scored per query at most
+WORK_MEM = "32MB"  # per sort/hash of a query: BM25's candidate rows spilled to disk at the default 4 MB
 
 
 class StoreUnavailable(RagError):
@@ -118,7 +119,8 @@ class Database:
         self.pool = ConnectionPool(
             dsn, min_size=1, max_size=max_size, open=True, timeout=CONNECT_TIMEOUT_S * 2,
             kwargs={"connect_timeout": CONNECT_TIMEOUT_S, "autocommit": True,
-                    "options": f"-c statement_timeout={QUERY_TIMEOUT_MS} -c hnsw.ef_search={EF_SEARCH_MIN}"},
+                    "options": f"-c statement_timeout={QUERY_TIMEOUT_MS} -c hnsw.ef_search={EF_SEARCH_MIN} "
+                               f"-c work_mem={WORK_MEM}"},
             configure=register_vector, name="rag-store",
         )
 
@@ -202,7 +204,7 @@ qw AS (SELECT qt.id, ln(1 + (st.n - qt.df + 0.5) / (qt.df + 0.5)) AS idf FROM qt
 pick AS (
     SELECT id FROM (SELECT id, sum(df) OVER (ORDER BY df, id) - df AS before FROM (SELECT DISTINCT id, df FROM qt) d) x
     WHERE before < %(postings)s),
-cand AS MATERIALIZED (
+cand AS (
     SELECT c.id, c.paragraph, c.term_ids, c.term_tfs, c.length FROM chunks c
     WHERE c.term_ids && ARRAY(SELECT id FROM pick) LIMIT %(cap)s),
 cs AS (
