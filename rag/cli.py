@@ -34,6 +34,13 @@ def cmd_index(args) -> int:
     for p in paths or []:
         if not p.exists():
             raise RagError(f"{p} does not exist")
+    if args.ray:  # embed on Ray first; the build below then finds every vector cached
+        from .cluster import embed_on_ray
+
+        ray = embed_on_ray(settings, paths, None if args.ray == "local" else args.ray)
+        print(f"Ray: embedded {ray.texts} texts of {ray.articles} articles on {ray.actors} actor(s) "
+              f"in {ray.seconds:.1f}s.", file=sys.stderr)
+        args.force = True
     if settings.store:  # RAG_STORE: load the shared database instead of writing a snapshot
         from .store import pg_load
 
@@ -148,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only report whether the index is fresh (exit 1 if not)")
     p.add_argument("--verify", action="store_true", help="check every index file's sha256")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="embed on Ray (pip install 'rag-news[cluster]'): a local instance, or the cluster at "
+                        "ADDRESS (ray://head:10001, or auto inside a Ray job)")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", help="show the paragraphs that best match a query",
