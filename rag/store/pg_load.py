@@ -243,9 +243,10 @@ def _write_batch(conn, batch: Sequence[Prepared], want: dict, dim: int | None) -
             chunk_ids = iter(r[0] for r in conn.execute(
                 "SELECT nextval('chunks_id_seq') FROM generate_series(1, %s)", (n_chunks,)))
             vec_rows = []
-            with cur.copy("COPY chunks (id, paragraph, doc, term_ids, term_tfs, length) "
+            avgdl = _average_length(conn, batch)
+            with cur.copy("COPY chunks (id, paragraph, doc, term_ids, term_tfs, length, bm25) "
                           "FROM STDIN WITH (FORMAT BINARY)") as cp:
-                cp.set_types(["int8", "int8", "int4", "int4[]", "int4[]", "int4"])
+                cp.set_types(["int8", "int8", "int4", "int4[]", "int4[]", "int4", "sparsevec"])
                 for p in batch:
                     doc = doc_ids[p.doc.doc_id]
                     for c, ts, vec in zip(p.chunks, p.chunk_terms, p.chunk_vecs, strict=True):
@@ -253,7 +254,8 @@ def _write_batch(conn, batch: Sequence[Prepared], want: dict, dim: int | None) -
                         df.update(tf.keys())
                         total_terms += len(ts)
                         cid, pid = next(chunk_ids), para_of[(doc, c.paragraph)]
-                        cp.write_row((cid, pid, doc, [ids[t] for t in tf], list(tf.values()), len(ts)))
+                        cp.write_row((cid, pid, doc, [ids[t] for t in tf], list(tf.values()), len(ts),
+                                      bm25_weights({ids[t]: n for t, n in tf.items()}, len(ts), avgdl)))
                         vec_rows.append((cid, pid, vec))
             with cur.copy("COPY chunk_vectors (chunk, paragraph, embedding) FROM STDIN WITH (FORMAT BINARY)") as cp:
                 cp.set_types(["int8", "int8", "vector"])
@@ -272,6 +274,27 @@ def _write_batch(conn, batch: Sequence[Prepared], want: dict, dim: int | None) -
         conn.execute("UPDATE rag_collection SET n_chunks = n_chunks + %s, total_terms = total_terms + %s, "
                      "generation = generation + 1, fingerprint = %s, dim = coalesce(dim, %s)",
                      (n_chunks, total_terms, _json(want), dim))
+
+
+def _average_length(conn, batch: Sequence[Prepared]) -> float:
+    "The collection's average chunk length in terms, counting this batch."
+    n, total = conn.execute("SELECT n_chunks, total_terms FROM rag_collection").fetchone()
+    n += sum(len(p.chunks) for p in batch)
+    total += sum(len(ts) for p in batch for ts in p.chunk_terms)
+    return total / max(n, 1)
+
+
+def bm25_weights(tfs: dict[int, int], length: int, avgdl: float):
+    """A chunk's BM25 term weights, tf / (tf + k1 (1 - b + b len / avgdl)), as a sparse vector over
+    term ids: its inner product with the query's IDFs is the chunk's BM25 score. It ranks the
+    candidates in C; the final scores are recomputed exactly from the term counts and the current
+    average length, so weights written when the collection was smaller only shift the pre-ranking."""
+    from pgvector import SparseVector
+
+    from .postgres import BM25_B, BM25_K1, TERM_SPACE
+
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * length / avgdl)
+    return SparseVector({i - 1: tf / (tf + norm) for i, tf in tfs.items()}, TERM_SPACE)
 
 
 def delete_documents(conn, ids: Sequence[int]) -> None:

@@ -6,7 +6,8 @@
     documents       one row per article, unique by doc_id and by content hash (sha256)
     paragraphs      the unit of retrieval and citation: offsets into the article, the text, the page
     chunks          what is searched: a whole paragraph or a window of a long one, with its BM25 terms
-                    (term ids and their counts, plus its length in terms)
+                    (term ids and their counts, plus its length in terms) and their BM25 term weights
+                    as a sparse vector, weighted with the average length when the chunk was written
     chunk_vectors   each chunk's vector, apart: BM25 reads thousands of chunk rows per query, and a
                     384-d vector inline made each row 1.9 KB (a 100k-paragraph query read 90 MB)
     sentences       offsets and vectors, for sentence-level scoring and quotes
@@ -60,7 +61,8 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         doc integer NOT NULL REFERENCES documents ON DELETE CASCADE,
         term_ids integer[] NOT NULL,
         term_tfs integer[] NOT NULL,
-        length integer NOT NULL
+        length integer NOT NULL,
+        bm25 sparsevec NOT NULL
     );
     CREATE INDEX chunks_terms ON chunks USING gin (term_ids);
     CREATE INDEX chunks_paragraph ON chunks (paragraph);

@@ -37,8 +37,9 @@ QUERY_TIMEOUT_MS = 10_000  # a reader's statement timeout; bulk loads lift it fo
 POOL_MAX = 8  # connections per process: threads answering at once (Gradio's default queue is smaller)
 EF_SEARCH_MIN = 100  # HNSW candidate list; at 100k x 384 ef_search 100 measured recall@10 0.995 in 2.4 ms
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults, so both stores rank alike
-BM25_POSTINGS = 5_000  # candidate terms: the rarest, while their document frequencies add up to less
-BM25_CAP = 10_000  # chunks scored per query at most
+BM25_POSTINGS = 50_000  # candidate terms: the rarest, while their document frequencies add up to less
+BM25_CAP = 1_000  # candidates scored exactly, the best by their stored weights
+TERM_SPACE = 1_000_000_000  # dimensions of the sparse BM25 vectors (term ids): pgvector's maximum
 WORK_MEM = "32MB"  # per sort/hash of a query: BM25's candidate rows spilled to disk at the default 4 MB
 
 
@@ -193,20 +194,26 @@ dr AS (
             dp.sim)) / 2 AS score
         FROM dp) x)"""
 
-# Candidates come from the query's rarest terms, taken while their postings add up to less than
-# %(postings)s, and at most %(cap)s chunks are scored: a chunk holding only the query's most common
-# terms rarely makes the top 2n, and scoring every chunk that shares "year" with the query took 3.4 s
-# at 100k paragraphs. benchmarks/stores.py measures what this costs against exact BM25 (recall@10).
+# Candidates are the chunks holding one of the query's rarer terms (the rarest, while their document
+# frequencies add up to less than %(postings)s): a chunk holding only the query's most common terms
+# rarely makes the top 2n. They are ranked by the inner product of their stored BM25 weights with
+# the query's IDFs (pgvector's sparsevec, in C), and the best %(cap)s are scored exactly from their
+# term counts. Scoring every chunk that shares "year" with a query exactly took 3.4 s at 100k
+# paragraphs; benchmarks/stores.py measures what the budget costs against exact BM25 (recall@10).
 _BM25 = """
 qt AS (SELECT t.id, t.df FROM unnest(%(terms)s::text[]) AS u(term) JOIN terms t ON t.term = u.term WHERE t.df > 0),
 st AS (SELECT n_chunks::float8 AS n, total_terms::float8 / greatest(n_chunks, 1) AS avgdl FROM rag_collection),
 qw AS (SELECT qt.id, ln(1 + (st.n - qt.df + 0.5) / (qt.df + 0.5)) AS idf FROM qt, st),
+qv AS (
+    SELECT ('{{' || string_agg(id::text || ':' || w::text, ',' ORDER BY id) || '}}/{space}')::sparsevec AS v
+    FROM (SELECT id, sum(idf) AS w FROM qw GROUP BY id) x),
 pick AS (
     SELECT id FROM (SELECT id, sum(df) OVER (ORDER BY df, id) - df AS before FROM (SELECT DISTINCT id, df FROM qt) d) x
     WHERE before < %(postings)s),
 cand AS (
     SELECT c.id, c.paragraph, c.term_ids, c.term_tfs, c.length FROM chunks c
-    WHERE c.term_ids && ARRAY(SELECT id FROM pick) LIMIT %(cap)s),
+    WHERE c.term_ids && ARRAY(SELECT id FROM pick)
+    ORDER BY c.bm25 <#> (SELECT v FROM qv), c.id LIMIT %(cap)s),
 cs AS (
     SELECT id, paragraph, sum(idf * tf / (tf + {k1} * (1 - {b} + {b} * length / st.avgdl))) AS score
     FROM (SELECT cand.id, cand.paragraph, cand.length, qw.idf,
@@ -241,7 +248,7 @@ ORDER BY f.score DESC, f.r1 NULLS LAST, f.r2"""
 
 def search_sql(mode: str, dim: int) -> str:
     parts = ([_DENSE.format(dim=int(dim))] if mode != "bm25" else []) + \
-            ([_BM25.format(k1=BM25_K1, b=BM25_B)] if mode != "dense" else [])
+            ([_BM25.format(k1=BM25_K1, b=BM25_B, space=TERM_SPACE)] if mode != "dense" else [])
     return "WITH " + ",".join(parts + [_FUSED[mode]]) + _HIT
 
 
