@@ -1,14 +1,19 @@
 """One settings object. Defaults work offline on a fresh machine; the environment supplies only
 secrets, endpoints and paths:
 
-    RAG_SEEDS          folder(s) of source articles, os.pathsep-separated (default: the repo's seeds/)
-    RAG_HOME           where indexes, caches and uploads live (default: .rag/ in the repo)
+    RAG_SEEDS          folder(s) of source articles, os.pathsep-separated
+                       (default: the checkout's seeds/; none when rag is an installed package)
+    RAG_HOME           where indexes, caches and uploads live
+                       (default: .rag/ in a checkout; $XDG_DATA_HOME/rag-news, i.e. ~/.local/share/rag-news,
+                       when rag is an installed package)
     RAG_EMBEDDER       sentence-transformers model name or path (default: the packaged all-MiniLM-L6-v2)
     RAG_STORE          postgresql://... to serve from a shared Postgres + pgvector database (default: the
                        snapshot folder under RAG_HOME)
     OPENAI_API_KEY     key for the OpenAI-compatible endpoint
     RAG_LLM_BASE_URL   endpoint URL (falls back to OPENAI_BASE_URL)
     RAG_LLM_MODEL      model name served by that endpoint
+
+Importing rag never changes os.environ: the model loaders ask for local files only themselves.
 """
 
 from __future__ import annotations
@@ -21,36 +26,46 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-REPO = Path(__file__).resolve().parent.parent
 PACKAGED_EMBEDDER = "all-MiniLM-L6-v2"
-
-# Nothing may download at run time: every Hugging Face lookup must resolve locally.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+APP_NAME = "rag-news"
 
 
 @cache
 def checkout() -> Path | None:
-    """The source checkout rag runs from (an editable install or PYTHONPATH), or None when rag is an
-    installed package. A checkout is the folder above rag/ holding this project's pyproject.toml;
-    site-packages never does."""
+    """The source checkout rag runs from (an editable install, or the repository on sys.path), or None
+    when rag is an installed package. A checkout is the folder above rag/ holding this project's
+    pyproject.toml; site-packages never holds one."""
+    root = Path(__file__).resolve().parent.parent
     try:
-        text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+        text = (root / "pyproject.toml").read_text(encoding="utf-8")
     except OSError:
         return None
-    return REPO if re.search(r'(?m)^name\s*=\s*"rag-news"\s*$', text) else None
+    return root if re.search(rf'(?m)^name\s*=\s*"{APP_NAME}"\s*$', text) else None
+
+
+def user_data_dir() -> Path:
+    "The per-user data folder (XDG base directories): $XDG_DATA_HOME/rag-news or ~/.local/share/rag-news."
+    base = os.environ.get("XDG_DATA_HOME") or ""
+    # The spec says a relative XDG_DATA_HOME is invalid and must be ignored.
+    root = Path(base) if os.path.isabs(base) else Path.home() / ".local" / "share"
+    return root / APP_NAME
 
 
 def _default_seeds() -> tuple[Path, ...]:
     raw = os.environ.get("RAG_SEEDS")
     if raw:
         return tuple(Path(p).expanduser().resolve() for p in raw.split(os.pathsep) if p)
-    return (REPO / "seeds",)
+    # An installed package has no articles of its own: the user adds theirs (`rag index PATH`, RAG_SEEDS).
+    root = checkout()
+    return (root / "seeds",) if root else ()
 
 
 def _default_home() -> Path:
-    return Path(os.environ.get("RAG_HOME") or REPO / ".rag").expanduser().resolve()
+    raw = os.environ.get("RAG_HOME")
+    if raw:
+        return Path(raw).expanduser().resolve()
+    root = checkout()
+    return root / ".rag" if root else user_data_dir()
 
 
 @dataclass(frozen=True)
@@ -78,7 +93,7 @@ class Settings:
     candidates: int = 50  # per retriever, before fusion
     # Extractive answering: abstain unless the answerability judge (rag/answer/answerability.py) gives
     # the best sentence at least this probability of answering the question.
-    abstain_threshold: float = 0.5
+    abstain_threshold: float = 0.35
     max_answer_sentences: int = 3
     max_question_chars: int = 2000
     max_file_bytes: int = 10 * 1024 * 1024

@@ -208,7 +208,7 @@ def build_index(settings: Settings, paths: Iterable[Path] | None = None, *, prog
         if not docs:
             raise RagError(
                 f"No readable articles in {', '.join(map(str, paths or settings.sources))}. "
-                "Add .txt, .md or .html files there, or point RAG_SEEDS at your articles."
+                "Point RAG_SEEDS at a folder of .txt, .md or .html articles, or index files with `rag index PATH`."
             )
         titles = {d.doc_id: d.title for d in docs}
         chunks = [c for d in docs for c in chunk_document(d, settings.chunk_tokens, settings.token_encoding)]

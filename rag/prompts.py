@@ -1,4 +1,7 @@
-"""Prompt templates: the files in prompts/, rendered strictly.
+"""Prompt templates: the *.txt files of the top-level prompts/ folder, rendered strictly.
+
+They ship inside the package as `rag._prompts` (rag/_prompts links to prompts/) and are read
+with importlib.resources, so an installed wheel finds them exactly as a checkout does.
 
 A template is plain text with `{name}` fields (`{{` and `}}` for literal braces). `render` fills every
 field by keyword and refuses a missing variable, an extra one the template does not use, and any
@@ -18,11 +21,14 @@ from __future__ import annotations
 import re
 import string
 from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 
-from .config import REPO
 from .errors import ConfigError
 
-PROMPTS = REPO / "prompts"
+PACKAGE = "rag._prompts"
+# None: the installed templates. A folder (any Traversable) to read instead, e.g. in a test.
+PROMPTS: Traversable | None = None
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -30,8 +36,22 @@ class PromptError(ConfigError):
     "A prompt template is missing, malformed, or rendered with the wrong variables."
 
 
+def folder() -> Traversable:
+    "Where the templates are read from."
+    if PROMPTS is not None:
+        return PROMPTS
+    try:
+        return resources.files(PACKAGE)
+    except ModuleNotFoundError as e:  # a checkout whose rag/_prompts link did not survive (e.g. no symlinks)
+        raise PromptError(
+            f"The prompt templates ({PACKAGE}) are missing. Reinstall rag-news; in a checkout, rag/_prompts "
+            "must be the symlink to prompts/ (git checkout -- rag/_prompts)."
+        ) from e
+
+
 def available() -> list[str]:
-    return sorted(p.stem for p in PROMPTS.glob("*.txt"))
+    "The names of every template shipped (whatever files prompts/ holds)."
+    return sorted(f.name.removesuffix(".txt") for f in folder().iterdir() if f.name.endswith(".txt"))
 
 
 @cache
@@ -39,11 +59,12 @@ def load(name: str) -> tuple[str, frozenset[str]]:
     "A template's text (without the file's final newline) and its field names; read once."
     if not _NAME.fullmatch(name):
         raise PromptError(f"Invalid prompt name {name!r}: use lowercase letters, digits and _.")
-    path = PROMPTS / f"{name}.txt"
+    path = folder().joinpath(f"{name}.txt")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise PromptError(f"No prompt {name!r}: {path} does not exist. Available: {available()}") from None
+        raise PromptError(f"No prompt {name!r}: {name}.txt is not among the templates. "
+                          f"Available: {available()}") from None
     text = text.removesuffix("\n")
     fields = set()
     try:

@@ -85,7 +85,15 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+def _analyse(text: str) -> list[str]:
+    return _stemmer().stemWords([w for w in words(text) if w not in STOPWORDS and w])
+
+
+_memo = lru_cache(maxsize=16384)(lambda text: tuple(_analyse(text)))
+MEMO_CHARS = 2000  # sentences and questions are memoised; whole articles are not kept alive by the cache
+
+
 def terms(text: str) -> list[str]:
-    "Stemmed content words: stopwords dropped. Used for overlap scores."
-    ws = [w for w in words(text) if w not in STOPWORDS and w]
-    return _stemmer().stemWords(ws)
+    """Stemmed content words, stopwords dropped: the analyzer BM25 indexing and querying share, and
+    what overlap scores count. Short texts are memoised: answering analyses the same sentences again."""
+    return list(_memo(text)) if len(text) <= MEMO_CHARS else _analyse(text)

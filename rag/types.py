@@ -148,6 +148,16 @@ class Sentence:
     end: int
 
 
+@dataclass(frozen=True)
+class ArticleText:
+    "An article's whole text (title and body, lower-cased) with its words and analysed terms, for checks."
+
+    doc_id: str
+    text: str
+    words: frozenset[str]
+    terms: frozenset[str]
+
+
 class Corpus(Protocol):
     """The read-only tables of one collection that answering may use, read by key: a question reads
     only the rows it needs. The snapshot store and database stores implement it."""
@@ -161,6 +171,10 @@ class Corpus(Protocol):
 
     def paragraph(self, doc_id: str, number: int) -> Hit:
         "One whole paragraph as a Hit (score 0)."
+        ...
+
+    def article(self, doc_id: str) -> ArticleText:
+        "The article's whole text, for checking what it mentions (cached: articles are read often)."
         ...
 
     def sentences(self, keys: Sequence[tuple[str, int]]) -> tuple[list[list[Sentence]], np.ndarray]:

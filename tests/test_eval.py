@@ -139,12 +139,12 @@ def _run(records, split="all"):
 def test_score_question_flags():
     ok = _record(_question(), _answer())
     assert ok["pass"] and ok["passed"] == {"abstention": True, "recall@5": True, "key_facts": True,
-                                           "gold_citation": True, "citation_recall": True,
-                                           "citation_precision": True}
+                                           "gold_citation": True, "cited_gold_share": True}
+    assert ok["values"]["selfcheck_support"] == 1.0  # reported, never a pass/fail flag
     assert ok["retrieved"]["bm25"] == ["d1:2"] and ok["gold_passages"] == ["d1:2"]
     abstained = _record(_question(), _answer(abstained=True))
     assert not abstained["pass"] and not abstained["passed"]["key_facts"] and not abstained["passed"]["abstention"]
-    assert "citation_precision" not in abstained["passed"]  # no answer, no citations to judge
+    assert "cited_gold_share" not in abstained["passed"]  # no answer, no citations to judge
     wrong_para = _record(_question(), _answer(text=f"{OTHER} [1]", para=OTHER), ranked=(("d1", 3),))
     assert wrong_para["passed"]["recall@5"] is False and wrong_para["passed"]["gold_citation"] is False
     refused = _record(_question("q2", answerable=False, critical=False), _answer(abstained=True))
@@ -187,37 +187,44 @@ def test_gate_needs_the_runs_split_in_the_baseline():
     assert gate.compare(run, baseline, 0.02).failures == ["the baseline has no numbers for split 'test'"]
 
 
-def test_calibration_chooses_the_separating_threshold():
+def test_calibration_fits_a_judge_that_separates_and_chooses_its_threshold():
+    from rag.answer import answerability
+
+    def row(dense, cover, ruled_out=0.0):
+        return {"bias": 1.0, "focus_missing": 1 - cover, "focus_missing_article": 1 - cover, "cover": cover,
+                "dense": dense, "dense_margin": dense / 4, "ruled_out": ruled_out}
+
     S = calibrate.Sample
-    samples = [S("u1", "calib", False, False, 0.20), S("u2", "calib", False, False, 0.30),
-               S("u3", "calib", False, True, 0.90),  # refused whatever the threshold
-               S("a1", "calib", True, False, 0.50), S("a2", "calib", True, False, 0.62)]
-    t = calibrate.choose(samples)
-    assert 0.30 < t <= 0.50 and t == 0.4
-    r = calibrate.predict(samples, t)
-    assert (r.abstention_accuracy, r.false_abstention, r.balanced) == (1.0, 0.0, 1.0)
-    assert calibrate.predict(samples, 0.55).false_abstention == 0.5
+    samples = [S("u1", "calib", "absent", False, row(0.30, 0.1)), S("u2", "calib", "absent", False, row(0.35, 0.2)),
+               S("u3", "calib", "absent", False, row(0.90, 0.9, ruled_out=1.0)),  # a rule refuses it
+               S("a1", "calib", "fact", True, row(0.70, 0.8)), S("a2", "calib", "fact", True, row(0.65, 0.7))]
+    train = [s for s in samples if not s.features["ruled_out"]]
+    weights = answerability.fit([s.features for s in train], [int(s.answerable) for s in train],
+                                calibrate.balance(train), l2=0.1)
+    assert weights["dense"] > 0 and weights["cover"] > 0
+    t = calibrate.choose(samples, weights)
+    r = calibrate.rates(samples, weights, t)
+    assert (r["abstention_accuracy"], r["false_abstention"]) == (1.0, 0.0)
 
 
 # --- the question set ---------------------------------------------------------------------------
 
 def test_question_set_meets_the_issue(settings):
-    from rag.retrieval import get_retriever
+    from rag.retrieval import open_retriever
 
     qs = dataset.load()
     assert len(qs) >= 60 and sum(not q.answerable for q in qs) >= 0.15 * len(qs)
     assert {q.split for q in qs} == {"calib", "test"}
-    docs = get_retriever(settings).snapshot.docs
+    docs = open_retriever(settings).store.snapshot.docs
     assert {d for q in qs for d in q.doc_ids} == set(docs)  # every article is asked about
     paragraphs = {(d.doc_id, p.number): p.text(d.text) for d in docs.values() for p in d.paragraphs}
     for q in qs:
         for quote in q.gold:  # every gold quote sits in exactly one paragraph of its own articles
             where = [k for k, text in paragraphs.items() if M.contains_any(text, [quote])]
             assert len(where) == 1 and where[0][0] in q.doc_ids, (q.id, quote, where)
+    assert all(q.gold and q.key_facts for q in qs if q.answerable)  # the project's set is fully labelled
     with pytest.raises(ValueError, match="Unknown split"):
         dataset.load("train")
-    with pytest.raises(ValueError, match="question qx: missing or malformed field 'gold'"):
-        dataset.parse({"id": "qx", "question": "?", "answerable": True})
 
 
 def test_committed_baseline_covers_every_question():
@@ -265,7 +272,7 @@ def test_gate_fails_on_a_corpus_missing_an_article(fresh, hybrid_baseline, monke
     assert "Gate FAILED" in out and "\n  - recall@5:" in out
     assert f"missing ['{removed}']" in out
     base = json.loads(hybrid_baseline.read_text())["questions"]
-    lost = [q for q in dataset.load() if q.doc_ids == (removed,) and base[q.id]["pass"]]
+    lost = [q for q in dataset.load() if q.answerable and q.doc_ids == (removed,) and base[q.id]["pass"]]
     assert lost, "the baseline should pass some questions about the removed article"
     for q in lost:  # each shows in the diff, with why
         line = next(x for x in out.splitlines() if x.startswith(f"  ✗ {q.id}"))
@@ -298,12 +305,160 @@ def test_some_retriever_is_weaker_than_hybrid(hybrid_baseline):
 
 
 @pytest.mark.slow
-def test_calibrate_reports_a_threshold_and_changes_nothing(settings, tmp_path, capsys):
-    from rag.config import REPO
+def test_calibrate_fits_the_judge_and_changes_nothing(settings, tmp_path, capsys):
+    from rag.config import checkout
 
-    config = (REPO / "rag" / "config.py").read_text()
+    judge = (checkout() / "rag" / "answer" / "answerability.py").read_text()
     assert main(["eval", "--calibrate", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "Calibrated abstain_threshold = " in out and "test (chosen)" in out
+    assert "WEIGHTS = {" in out and "| fitted | test |" in out and "| fitted | synthetic |" in out
     assert (tmp_path / "calibration.md").exists()
-    assert (REPO / "rag" / "config.py").read_text() == config
+    assert (checkout() / "rag" / "answer" / "answerability.py").read_text() == judge
+
+
+# --- a user's own question set, and the export for LLM judges ----------------------------------
+
+def test_a_minimal_record_needs_only_the_question():
+    q = dataset.parse({"question": "What is the Beijing Protocol?"}, "line 1")
+    assert (q.id, q.answerable, q.gold, q.key_facts, q.split, q.critical, q.reference) == \
+        ("line 1", True, (), (), "test", False, None)
+    q = dataset.parse({"question": "When?", "key_facts": ["Feb 23", ["March 1", "1 March"]]})
+    assert q.key_facts == (("Feb 23",), ("March 1", "1 March"))
+
+
+@pytest.mark.parametrize(("record", "error"), [
+    ({"id": "qx"}, "question qx: missing field 'question'"),
+    ({"question": "  "}, "question must be a non-empty string"),
+    ({"question": "?", "answer": "x"}, r"unknown field\(s\) \['answer'\]"),
+    ({"question": "?", "gold": "a quote"}, "gold must be a list of strings"),
+    ({"question": "?", "key_facts": [[]]}, "a key fact needs at least one alternative"),
+    ({"question": "?", "split": "train"}, "split must be calib or test"),
+    ({"question": "?", "answerable": False, "reference": "x"}, "an unanswerable question has no gold"),
+    (["not", "an", "object"], "expected a JSON object"),
+])
+def test_a_malformed_record_is_an_error_naming_the_question(record, error):
+    with pytest.raises(ValueError, match=error):
+        dataset.parse(record)
+
+
+def test_a_malformed_file_names_the_line(tmp_path):
+    f = tmp_path / "q.jsonl"
+    f.write_text('{"question": "Fine?"}\n\n{"question": "Broken?"\n')
+    with pytest.raises(ValueError, match=r"q.jsonl, line 3: not JSON"):
+        dataset.load(path=f)
+    f.write_text('{"id": "a", "question": "x?"}\n{"id": "a", "question": "y?"}\n')
+    with pytest.raises(ValueError, match=r"duplicate question ids \['a'\]"):
+        dataset.load(path=f)
+    f.write_text("\n")
+    with pytest.raises(ValueError, match="holds no questions"):
+        dataset.load(path=f)
+
+
+def test_an_unlabelled_question_is_scored_only_on_what_applies():
+    q = dataset.Question("u1", "Where was the IACH ceremony held?")  # no gold, no key facts
+    r = _record(q, _answer())
+    assert r["retrieval"] == {} and set(r["passed"]) == {"abstention"}
+    s = scoring.aggregate([r], "hybrid")["metrics"]
+    assert s["recall@5"] is None and s["key_fact_recall"] is None and s["cited_gold_share"] is None
+    assert s["selfcheck_support"] == 1.0
+
+
+def _readme_question_example() -> list[str]:
+    "The 3-line question-set example in the README's 'Evaluate your own questions' section."
+    from rag.config import checkout
+
+    text = (checkout() / "README.md").read_text()
+    section = text[text.index("### Evaluate your own questions"):]
+    block = section[section.index("```jsonl\n") + len("```jsonl\n"):]
+    return block[:block.index("```")].strip().splitlines()
+
+
+# The fields as RAGAS and DeepEval document them (ragas.dataset_schema.SingleTurnSample, loaded by
+# EvaluationDataset.from_jsonl / from_list; deepeval.test_case.LLMTestCase, loaded by
+# EvaluationDataset.add_test_cases_from_json_file), mirrored as pydantic models that ignore extra
+# keys as both originals do. Neither package is a dependency (they pull in LangChain, and a pinned
+# openai 1.x), so the export is checked against these mirrors, without network.
+def _framework_models():
+    from pydantic import BaseModel, ConfigDict, StrictStr
+
+    class SingleTurnSample(BaseModel):
+        model_config = ConfigDict(extra="ignore")
+        user_input: StrictStr | None = None
+        retrieved_contexts: list[StrictStr] | None = None
+        retrieved_context_ids: list[StrictStr | int] | None = None
+        reference_contexts: list[StrictStr] | None = None
+        response: StrictStr | None = None
+        multi_responses: list[StrictStr] | None = None
+        reference: StrictStr | None = None
+        rubric: dict[str, str] | None = None
+
+    class LLMTestCase(BaseModel):
+        model_config = ConfigDict(extra="ignore")
+        input: StrictStr
+        actual_output: StrictStr | None = None
+        expected_output: StrictStr | None = None
+        context: list[StrictStr] | None = None
+        retrieval_context: list[StrictStr] | None = None
+        metadata: dict | None = None
+        name: StrictStr | None = None
+        tags: list[StrictStr] | None = None
+
+    return SingleTurnSample, LLMTestCase
+
+
+@pytest.mark.slow
+def test_eval_runs_a_users_question_set_ungated_and_exports_for_llm_judges(settings, tmp_path, capsys):
+    from rag.evaluation import export
+
+    lines = _readme_question_example()
+    assert len(lines) == 3
+    questions = tmp_path / "mine.jsonl"
+    questions.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "export.jsonl"
+    assert main(["eval", "--questions", str(questions), "--export", str(out), "--out", str(tmp_path / "r")]) == 0
+    console = capsys.readouterr().out
+    assert "no baseline given: nothing gated" in console and "Gate" not in console
+
+    set_ = dataset.load(path=questions)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["name"] for r in rows] == [q.id for q in set_]
+    SingleTurnSample, LLMTestCase = _framework_models()
+    ragas = [SingleTurnSample(**r) for r in rows]  # what EvaluationDataset.from_jsonl does per line
+    deepeval = [LLMTestCase(**r) for r in rows]
+    report = {r["id"]: r for r in json.loads((tmp_path / "r" / "questions.json").read_text())}
+    for q, row, sample, case in zip(set_, rows, ragas, deepeval, strict=True):
+        assert sample.user_input == case.input == q.question
+        assert sample.response == case.actual_output == report[q.id]["answer"]["text"]
+        assert sample.retrieved_contexts == case.retrieval_context and len(sample.retrieved_contexts) >= 1
+        assert sample.retrieved_context_ids == report[q.id]["answer"]["hits"]  # "doc_id:paragraph", in order
+        assert sample.reference == case.expected_output == export.ground_truth(q)
+        assert sample.reference_contexts == case.context == (list(q.gold) or None)
+        cited = row["metadata"]["citations"]
+        assert [(c["doc_id"], c["paragraph"]) for c in cited] == \
+            [(c["doc_id"], c["paragraph"]) for c in report[q.id]["answer"]["citations"]]
+        assert all(c["text"] in sample.retrieved_contexts for c in cited)  # a citation is a paragraph answered from
+    by_id = {q.id: (q, row) for q, row in zip(set_, rows, strict=True)}
+    unanswerable = next(row for q, row in by_id.values() if not q.answerable)
+    assert unanswerable["reference"] == export.CANNOT_ANSWER and unanswerable["context"] is None
+    labelled = next(row for q, row in by_id.values() if q.key_facts)
+    assert labelled["reference"] and labelled["reference_contexts"]
+
+    # A .json export is the array DeepEval's add_test_cases_from_json_file and RAGAS's from_list read.
+    out_json = tmp_path / "export.json"
+    assert main(["eval", "--questions", str(questions), "--export", str(out_json), "--out", str(tmp_path / "r2"),
+                 "-q"]) == 0
+    array = json.loads(out_json.read_text())
+    assert [r["input"] for r in array] == [r["input"] for r in rows]
+    assert [LLMTestCase(**r).actual_output for r in array] == [r["actual_output"] for r in rows]
+
+
+def test_eval_refuses_bad_arguments_before_running(tmp_path, capsys):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"question": "What is the Beijing Protocol?"}\n')
+    assert main(["eval", "--questions", str(tmp_path / "missing.jsonl")]) == 2
+    assert main(["eval", "--questions", str(questions), "--export", str(tmp_path / "out.csv")]) == 2
+    assert main(["eval", "--questions", str(questions), "--update-baseline"]) == 2
+    assert main(["eval", "--questions", str(questions), "--calibrate"]) == 2
+    err = capsys.readouterr().err
+    assert "no such file" in err and "use a .jsonl" in err and "needs --baseline FILE" in err
+    assert "--calibrate needs answerable and unanswerable questions" in err

@@ -158,6 +158,7 @@ def test_corpus_reads_match_the_snapshot_store(both):
     sb, vb = pg.store.sentences(keys)
     assert sa == sb and sa[0] and sa[-1] == []
     assert vb.dtype == np.float32 and np.allclose(va, vb, atol=1e-6)
+    assert pg.store.article(doc.doc_id) == snap.store.article(doc.doc_id)
     words = terms("Beijing Protocol transplant zzyzxnotaword")
     assert pg.store.idf(words) == pytest.approx(snap.store.idf(words), rel=1e-6)
     with pytest.raises(KeyError):

@@ -110,7 +110,7 @@ def test_tiktoken_loads_offline_with_its_hash_check(tmp_path, monkeypatch):
 
 
 def test_top_scored_equals_a_full_sort_of_the_positive_scores():
-    from rag.retrieval import top_scored
+    from rag.store.snapshot import top_scored
 
     rng = np.random.default_rng(0)
     for _ in range(200):

@@ -167,7 +167,8 @@ _TYPES = [
                         r"|\bhow long (?:ago|after|before)\b|\bin what year\b|\bwhat time\b", re.I)),
     ("number", re.compile(rf"\bhow (?:many|much|long|old|often|far|large|big|high|fast)\b|\b(?:what|which)\s+(?:was|is|were|are)?\s*(?:the\s+)?(?:\w+\s+)?(?:{_MEASURES})\b"
                           rf"|\bby how much\b|\bwhat (?:percentage|fraction|proportion|share)\b", re.I)),
-    ("person", re.compile(rf"^(?:who|whom|whose)\b|\b(?:which|what)\s+(?:\w+\s+)?(?:{_PEOPLE})s?\b|\bby whom\b|\bwho\s+(?:was|is|were|are)\b", re.I)),
+    ("person", re.compile(rf"^(?:who|whom)\b|\b(?:which|what)\s+(?:\w+\s+)?(?:{_PEOPLE})s?\b|\bby whom\b|\bwho\s+(?:was|is|were|are)\b"
+                          rf"|^(?:name|identify)\s+(?:the|a|an|all|every)\s+(?:[\w-]+\s+){{0,3}}(?:{_PEOPLE})s?\b", re.I)),
     ("place", re.compile(rf"^where\b|\b(?:which|what|in which|in what)\s+(?:\w+\s+)?(?:{_PLACES})\b", re.I)),
     ("reason", re.compile(r"^why\b|\bfor what reason\b|\bwhat (?:led to|caused|prompted)\b", re.I)),
     ("yesno", re.compile(r"^(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)),
@@ -219,6 +220,7 @@ def noun(question: str) -> str:
 _CAP = re.compile(r"\b[A-Z][\w’'&.\-]*[A-Za-z0-9]|\b[A-Z]\b")
 _NUM = re.compile(r"\b\d+(?:[.,]\d+)*(?:st|nd|rd|th)?\b")
 _QUOTED = re.compile(r"[\"“]([^\"”]{3,60})[\"”]")
+_HONORIFICS = {"prof", "professor", "dr", "mr", "mrs", "ms", "sir", "dame"}
 _QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do", "was",
                    "were", "is", "are", "has", "have", "had", "can", "could", "will", "would", "should", "tell", "give",
                    "list", "name", "summarize", "summarise", "compare", "describe", "explain", "and", "so", "then",
@@ -237,14 +239,22 @@ def specific_terms(question: str) -> tuple[str, ...]:
     words = list(_CAP.finditer(question))
     for m in words:
         w = re.sub(r"['’]s$", "", m.group()).strip(".'’-")
-        if w.lower() in _QUESTION_WORDS or w.lower() in STOPWORDS or len(w) < 2:
+        if w.lower() in _QUESTION_WORDS or w.lower() in STOPWORDS or len(w) < 2 or w.lower() in _HONORIFICS:
             continue
+        starts = m.start() == 0 or question[: m.start()].rstrip().endswith((".", "?", "!", ":"))
+        if starts and not w.isupper() and not re.match(r"\s+[A-Z]", question[m.end() :]):
+            continue  # a capitalised first word is an ordinary word ("Apart from ...", "Across ...")
         if w.lower() in dates.MONTHS or (w.lower().rstrip(".") in {m[:3] for m in dates.MONTHS}
                                           and re.match(r"\.?\s*\d", question[m.end() :])):
             continue  # a month is a date, checked through the period, not as a name
         out.append(w)
     out += [n.rstrip("stndrh") if re.fullmatch(r"\d+(?:st|nd|rd|th)", n) else n for n in _NUM.findall(question)]
+    # a quantity qualifier spelled out ("five-year survival", "two-week course") is as specific as a number
+    out += re.findall(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty)-(?:year|month|week|day|hour)s?\b",
+                      question, re.I)
     out += [q for q in _QUOTED.findall(question) if q not in out]
+    # a day without a year ("the schedule for August 22") names that day as exactly as a name does
+    out += [question[slice(*m.span)] for m in dates.mentions(question) if not m.has_year]
     return tuple(dict.fromkeys(out))
 
 
@@ -252,13 +262,16 @@ def analyse(question: str, injection: str = "") -> Analysis:
     "Everything answering needs to know about a question (already stripped of instructions)."
     kind = kind_of(question)
     period = dates.period(question)
+    specific = specific_terms(question)
+    if kind == "fact" and period and (period.start or period.end) and set(specific) <= set(re.findall(r"\d{4}", question)):
+        kind = "list"  # "What happened in February 2024?": every event of the period, not one
     subject = _subject(question, kind) if kind in ("summary", "collection") else ""
     return Analysis(
         question=question,
         kind=kind,
         answer_type=answer_type(question) if kind in ("fact", "list") else None,
         terms=tuple(terms(question)),
-        specific=specific_terms(question),
+        specific=specific,
         period=period,
         sides=sides(question) if kind == "compare" else (),
         subject=subject,

@@ -19,7 +19,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..text import STOPWORDS
 from ..types import Answer
 from .analysis import specific_terms
 from .sentences import person_names
@@ -27,9 +26,6 @@ from .sentences import person_names
 _PERSONAL = re.compile(r"\b(?:he|him|his|she|her|hers|himself|herself)\b", re.I)
 _THING = re.compile(r"\b(?:it|its|it's|they|them|their|theirs|this|that|these|those|there|then|the same|"
                     r"such|above|former|latter)\b", re.I)
-_SPLIT = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|did|does|do|has|have|had|"
-                    r"will|would|can|could|and|or|but|to|for|from|of|in|on|at|by|with|about|after|before|during|"
-                    r"the|a|an|tell|me|give|list|name)\b|[,;:?!.()]", re.I)
 
 
 @dataclass(frozen=True)
@@ -66,13 +62,14 @@ def turns(history) -> list[Turn]:
 
 
 def _phrases(question: str) -> list[str]:
-    "The question's noun phrases that carry a name: 'CSCO meeting' from 'What was discussed at the CSCO meeting?'."
+    """The names a question gives, kept together as written: 'Jun Ma', 'CSCO' from "Where does Jun Ma
+    work, and what is CSCO?". Names carry a follow-up's subject; the nouns around them vary."""
     names = set(specific_terms(question))
     out = []
-    for chunk in _SPLIT.split(question):
-        chunk = " ".join(w for w in chunk.split() if w.lower() not in STOPWORDS)
-        if chunk and any(n in chunk for n in names):
-            out.append(chunk)
+    for chunk in re.findall(r"[A-Z0-9][\w’'&\-]*(?:\s+[A-Z0-9][\w’'&\-]*)*", question):
+        kept = " ".join(w for w in chunk.split() if re.sub(r"['’]s$", "", w).strip(".'’-") in names)
+        if kept and kept not in out:
+            out.append(kept)
     return out
 
 
@@ -94,7 +91,7 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
 
     >>> h = [Turn("What was discussed at the CSCO meeting?", "..."), Turn("Who chaired it?", "Professor Jun Ma chaired it.")]
     >>> resolve("When was it held?", h)[0]
-    'When was it held? (CSCO meeting)'
+    'When was it held? (CSCO)'
     >>> resolve("Where does he work?", h)[0]
     'Where does he work? (Jun Ma)'
     """
@@ -107,9 +104,10 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
     if _PERSONAL.search(question) and state.person:
         carried.append(state.person)
         focus = state.person_docs
-    if (_THING.search(question) or not specific_terms(question)) and state.topic and state.topic not in carried:
-        if not (carried and state.topic in carried[0]):
-            carried.append(state.topic)
+    # "it"/"there" point at the topic; a question with no name of its own and no "he"/"she" does too
+    leans_on_topic = _THING.search(question) or (not specific_terms(question) and not carried)
+    if leans_on_topic and state.topic and not any(state.topic in c or c in state.topic for c in carried):
+        carried.append(state.topic)
         focus = focus or state.topic_docs
     if not carried:
         return question, ()

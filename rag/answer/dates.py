@@ -9,7 +9,9 @@ publication date, else its first stated year (`resolve`).
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..types import Period
@@ -53,7 +55,8 @@ def _day(y: str, m: int, d: int) -> str:
     return f"{y}-{m:02d}-{min(max(d, 1), _DAYS_IN[m - 1]):02d}"
 
 
-def mentions(text: str) -> list[Mention]:
+@functools.lru_cache(maxsize=8192)
+def mentions(text: str) -> tuple[Mention, ...]:
     """Every date the text states, in order.
 
     >>> [(m.start, m.end) for m in mentions("Held from January 17 to 19, 2025 in Haikou; see 2022-08-17.")]
@@ -71,7 +74,7 @@ def mentions(text: str) -> list[Mention]:
             if got:
                 taken.append(m.span())
                 out.append(Mention(got[0], got[1], m.span(), not got[0].startswith("?")))
-    return sorted(out, key=lambda x: x.span)
+    return tuple(sorted(out, key=lambda x: x.span))
 
 
 def _parse(shape: str, m: re.Match) -> tuple[str, str] | None:
@@ -99,7 +102,7 @@ def _parse(shape: str, m: re.Match) -> tuple[str, str] | None:
     return f"{g[0]}-01-01", f"{g[0]}-12-31"
 
 
-def resolve(found: list[Mention], *context_years: str | None) -> list[Mention]:
+def resolve(found: Sequence[Mention], *context_years: str | None) -> list[Mention]:
     "Give year-less mentions the first year the context offers (paragraph, then article)."
     year = next((y for y in context_years if y), None)
     if year is None:

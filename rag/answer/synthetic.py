@@ -19,7 +19,6 @@ from collections.abc import Sequence
 
 from ..types import Corpus
 from .analysis import specific_terms
-from .answerability import article_text
 
 MAX_VARIANTS = 3
 
@@ -29,7 +28,7 @@ def negatives(question: str, doc_ids: Sequence[str], corpus: Corpus) -> list[str
     own = {d for d in doc_ids if d}
     if not own:
         return []
-    text = "\n".join(article_text(corpus, d) for d in own).lower()
+    text = "\n".join(corpus.article(d).text for d in own)
     others = [d.doc_id for d in corpus.documents() if d.doc_id not in own]
     out = []
     for term in specific_terms(question):

@@ -20,6 +20,7 @@ from pathlib import Path
 from ..answer import answerability, synthetic
 from ..answer.analysis import analyse, split_instructions
 from ..answer.conversation import resolve, turns
+from ..answer.sentences import candidates
 from ..config import Settings
 from ..pipeline import ask
 from ..retrieval import Retriever, open_retriever
@@ -46,8 +47,12 @@ def observe(retriever: Retriever, q: Question, question: str | None = None, hist
     if analysis.kind not in ("fact", "list"):
         return None  # summaries, comparisons and collection questions check their subject instead
     evidence = retriever.evidence(text, query, analysis, max(retriever.settings.k, 8), focus)
-    best = answerability.judged(evidence)
-    return None if best is None else answerability.features(best, analysis, evidence.corpus)[0]
+    ranked = candidates(evidence)
+    best = answerability.judged(evidence, ranked)
+    if best is None:
+        return None
+    verdict = answerability.judge(best, analysis, evidence.corpus, ranked)
+    return verdict.features | {"ruled_out": float(verdict.ruled_out)}
 
 
 def samples(retriever: Retriever, questions: list[Question]) -> list[Sample]:
@@ -78,21 +83,41 @@ def balance(rows: list[Sample]) -> list[float]:
 def rates(rows: list[Sample], weights: dict[str, float], threshold: float) -> dict[str, float | None]:
     "Abstention accuracy on unanswerable and false abstention on answerable, as the judge predicts them."
     def abstains(s: Sample) -> bool:
-        return answerability.probability(s.features, weights) < threshold
+        return bool(s.features["ruled_out"]) or answerability.probability(s.features, weights) < threshold
     no = [abstains(s) for s in rows if not s.answerable and s.features is not None]
     yes = [abstains(s) for s in rows if s.answerable and s.features is not None]
     return {"abstention_accuracy": sum(no) / len(no) if no else None,
             "false_abstention": sum(yes) / len(yes) if yes else None, "questions": len(rows)}
 
 
+FALSE_ABSTENTION_COST = 1.5  # an answerable question refused costs more than an unanswerable one answered
+
+
+def choose(rows: list[Sample], weights: dict[str, float]) -> float:
+    """The probability threshold that maximises abstention accuracy minus 1.5 times the false-abstention
+    rate on these rows: refusing a question the articles answer is the worse mistake for a reader."""
+    def value(t: float) -> float:
+        r = rates(rows, weights, t)
+        return (r["abstention_accuracy"] or 0.0) - FALSE_ABSTENTION_COST * (r["false_abstention"] or 0.0)
+    return max((round(0.2 + 0.05 * i, 2) for i in range(9)), key=value)
+
+
 def main(settings: Settings, out: Path, questions_path: Path | None = None) -> int:
+    questions = load("all", questions_path)
+    calib = [q for q in questions if q.split == "calib"]
+    if len({q.answerable for q in calib}) < 2:
+        raise ValueError("--calibrate needs answerable and unanswerable questions in the calib split "
+                         "(\"split\": \"calib\") to fit the answerability judge on")
     retriever = open_retriever(settings, progress=True)
-    rows = samples(retriever, load("all", questions_path))
-    train = [s for s in rows if s.split in ("calib", "synthetic") and s.features is not None]
+    rows = samples(retriever, questions)
+    # The model decides only what the rules leave open, so it is fitted on those rows.
+    train = [s for s in rows if s.split in ("calib", "synthetic") and s.features is not None
+             and not s.features["ruled_out"]]
     weights = answerability.fit([s.features for s in train], [int(s.answerable) for s in train], balance(train), l2=0.1)
-    t = settings.abstain_threshold
-    report = {"weights": weights, "threshold": t,
-              "current": {sp: rates([s for s in rows if s.split == sp], answerability.WEIGHTS, t)
+    calib = [s for s in rows if s.split == "calib"]
+    t = choose(calib, weights)
+    report = {"weights": weights, "threshold": t, "current_threshold": settings.abstain_threshold,
+              "current": {sp: rates([s for s in rows if s.split == sp], answerability.WEIGHTS, settings.abstain_threshold)
                           for sp in ("calib", "synthetic", "test")},
               "fitted": {sp: rates([s for s in rows if s.split == sp], weights, t) for sp in ("calib", "synthetic", "test")}}
     (out / "calibration.json").write_text(json.dumps(report | {"samples": [s.__dict__ for s in rows]}, indent=1),
@@ -104,8 +129,8 @@ def main(settings: Settings, out: Path, questions_path: Path | None = None) -> i
         for sp, r in report[name].items():
             f = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
             lines.append(f"| {name} | {sp} | {f(r['abstention_accuracy'])} | {f(r['false_abstention'])} | {r['questions']} |")
-    lines += ["", "Fitted weights (paste into rag/answer/answerability.py WEIGHTS to use them):", "",
-              f"WEIGHTS = {json.dumps(weights)}"]
+    lines += ["", f"Fitted weights and threshold (paste into rag/answer/answerability.py WEIGHTS and "
+              f"Settings.abstain_threshold to use them; chosen threshold {t:g}):", "", f"WEIGHTS = {json.dumps(weights)}"]
     (out / "calibration.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     print(f"\nReport: {out}/calibration.md")

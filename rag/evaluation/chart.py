@@ -1,15 +1,23 @@
 """The report's PNG: headline metrics against the baseline and the targets, and retrieval per mode.
-Rendered with matplotlib's Agg back-end (no display needed)."""
+Rendered with matplotlib's Agg back-end (no display needed); matplotlib is the optional [eval] extra."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from .scoring import ANSWER, METRICS, MODES, RETRIEVAL
 
+log = logging.getLogger(__name__)
+
 
 def draw(path: Path, summary: dict, base: dict | None) -> None:
-    import matplotlib
+    "Write the chart, or skip it (saying so) when matplotlib is not installed: it is optional."
+    try:
+        import matplotlib
+    except ImportError:
+        log.info("chart.png skipped: install matplotlib (pip install 'rag-news[eval]') to draw it")
+        return
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

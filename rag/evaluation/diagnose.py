@@ -65,6 +65,8 @@ def _retrieval_cause(r: dict, retriever: str) -> str:
 def _answer_cause(r: dict) -> str:
     if r["answer"]["abstained"]:
         return "abstained"
+    if "gold_citation" not in r["values"]:  # no gold quotes to tell where the answer should come from
+        return "fact missing"
     if not _offered(r):
         return "not offered"
     if not r["values"]["gold_citation"]:
@@ -80,10 +82,10 @@ def causes(metric: str, records: list[dict], retriever: str) -> dict[str, list[s
     "The questions failing a metric, grouped by cause."
     answerable = [r for r in records if r["answerable"]]
     if metric == "recall@5":
-        rows = [(r, _retrieval_cause(r, retriever)) for r in answerable if not r["passed"]["recall@5"]]
+        rows = [(r, _retrieval_cause(r, retriever)) for r in answerable if r["passed"].get("recall@5") is False]
     elif metric in ("key_fact_recall", "gold_citation"):
         flag = "key_facts" if metric == "key_fact_recall" else "gold_citation"
-        rows = [(r, _answer_cause(r)) for r in answerable if not r["passed"][flag]]
+        rows = [(r, _answer_cause(r)) for r in answerable if r["passed"].get(flag) is False]
     elif metric == "abstention_accuracy":
         rows = [(r, _unanswerable_cause(r)) for r in records if not r["answerable"] and not r["passed"]["abstention"]]
     elif metric == "false_abstention":

@@ -88,7 +88,7 @@ def baseline_from(run) -> dict:
         "note": "Written by `rag eval --update-baseline`. `rag eval` fails when a metric drops more than "
                 "the tolerance below these numbers or a critical question that passes here fails.",
         "created": run.started,
-        "backend": "extractive",
+        "backend": run.backend,
         "retriever": run.retriever,
         "k": run.k,
         "abstain_threshold": run.abstain_threshold,
@@ -142,9 +142,10 @@ def compare(run, baseline: dict | None, tolerance: float = DEFAULT_TOLERANCE) ->
     "Gate a run against the baseline. With no baseline, nothing is compared (and nothing fails)."
     verdict = Verdict(tolerance)
     if baseline is None:
-        verdict.notes.append("no baseline to compare with")
+        verdict.notes.append("no baseline given: nothing gated (rag eval --baseline FILE compares with one)")
         return verdict
-    for name, now in (("retriever", run.retriever), ("k", run.k), ("abstain_threshold", run.abstain_threshold)):
+    for name, now in (("backend", run.backend), ("retriever", run.retriever), ("k", run.k),
+                      ("abstain_threshold", run.abstain_threshold)):
         if baseline.get(name) != now:
             verdict.notes.append(f"{name} is {now}; the baseline used {baseline.get(name)}")
     missing = sorted(set(baseline.get("corpus", [])) - set(run.corpus))

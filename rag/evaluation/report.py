@@ -95,13 +95,14 @@ def summary_markdown(run, baseline: dict | None, verdict: Verdict) -> str:
         f"# rag eval — {run.started}",
         "",
         f"- Corpus: {len(run.corpus)} articles ({', '.join(run.corpus)}).",
-        f"- Back-end: extractive (offline); retriever **{run.retriever}**, k={run.k}, "
+        f"- Back-end: {run.backend}; retriever **{run.retriever}**, k={run.k}, "
         f"abstain_threshold={run.abstain_threshold}.",
         f"- Reported numbers: split **{run.split}** — {c['questions']} questions "
         f"({c['answerable']} answerable, {c['unanswerable']} unanswerable, {c['answered']} answered).",
         f"- Calibration: {CALIBRATION}",
-        f"- Gate: **{'PASS' if verdict.ok else 'FAIL'}** against evals/baseline.json"
-        + (f" ({baseline.get('created')}, retriever {baseline.get('retriever')})" if baseline else " (none)")
+        (f"- Gate: **{'PASS' if verdict.ok else 'FAIL'}** against the baseline "
+         f"({baseline.get('created')}, retriever {baseline.get('retriever')})" if baseline else
+         "- Gate: none (no baseline given: nothing was compared)")
         + f"; tolerance **{verdict.tolerance:g}** absolute per metric; critical questions must keep passing; "
           "latency is not gated.",
         "",
@@ -124,7 +125,7 @@ def summary_markdown(run, baseline: dict | None, verdict: Verdict) -> str:
         "| call | p50 ms | p95 ms |",
         "|---|---|---|",
         f"| retrieve ({run.retriever}) | {_f(lat['retrieve_p50_ms'], 1)} | {_f(lat['retrieve_p95_ms'], 1)} |",
-        f"| ask (extractive) | {_f(lat['ask_p50_ms'], 1)} | {_f(lat['ask_p95_ms'], 1)} |",
+        f"| ask ({run.backend}) | {_f(lat['ask_p50_ms'], 1)} | {_f(lat['ask_p95_ms'], 1)} |",
         "",
         "## Gate",
         "",
@@ -168,16 +169,17 @@ def console(run, baseline: dict | None, verdict: Verdict, out: Path) -> str:
     "What `rag eval` prints: the verdict, the per-question diff, the report folder, the README table."
     lines = [f"Report: {out}/summary.md"]
     lines += [f"note: {n}" for n in verdict.notes]
-    if verdict.changes:
-        lines.append(f"Per-question changes vs the baseline ({len(verdict.changes)}):")
-        lines += [c.line() for c in verdict.changes]
-    else:
-        lines.append("Per-question changes vs the baseline: none")
-    if verdict.ok:
-        lines.append(f"Gate PASSED (tolerance {verdict.tolerance:g}).")
-    else:
-        lines.append(f"Gate FAILED (tolerance {verdict.tolerance:g}):")
-        lines += [f"  - {f}" for f in verdict.failures]
-    lines += ["", f"Metrics (split {run.split}, retriever {run.retriever}, extractive back-end):", "",
+    if baseline is not None:  # without one, the notes say nothing was gated
+        if verdict.changes:
+            lines.append(f"Per-question changes vs the baseline ({len(verdict.changes)}):")
+            lines += [c.line() for c in verdict.changes]
+        else:
+            lines.append("Per-question changes vs the baseline: none")
+        if verdict.ok:
+            lines.append(f"Gate PASSED (tolerance {verdict.tolerance:g}).")
+        else:
+            lines.append(f"Gate FAILED (tolerance {verdict.tolerance:g}):")
+            lines += [f"  - {f}" for f in verdict.failures]
+    lines += ["", f"Metrics (split {run.split}, retriever {run.retriever}, {run.backend} back-end):", "",
               readme_table(run.summary()), "", "By question kind:", "", kinds_table(run.summary())]
     return "\n".join(lines)

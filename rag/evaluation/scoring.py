@@ -88,16 +88,19 @@ def score_question(q: Question, gold: m.Gold, ranked: dict[str, list[tuple[str, 
     sources = {c.marker: c.text for c in answer.citations}
     cites = m.citation_score(answer.text, sources) if not answer.abstained else None
     gold_share = (sum(m.contains_any(c.text, q.gold) for c in answer.citations) / len(answer.citations)
-                  if q.answerable and not answer.abstained and answer.citations else None)
+                  if q.answerable and q.gold and not answer.abstained and answer.citations else None)
     values: dict[str, float | None] = {"abstained": float(answer.abstained)}
     passed: dict[str, bool] = {"abstention": answer.abstained != q.answerable}
-    retrieval = {md: retrieval_scores(r, gold) for md, r in ranked.items()} if q.answerable else {}
-    if q.answerable:
+    # A question is scored on what it is labelled with: gold quotes score retrieval and gold citations,
+    # key facts score the answer text (a user's own set may carry either, both or neither).
+    retrieval = {md: retrieval_scores(r, gold) for md, r in ranked.items()} if q.answerable and q.gold else {}
+    if retrieval:
         values |= retrieval[mode]
-        values["key_fact_recall"] = 0.0 if answer.abstained else m.key_fact_recall(answer.text, q.key_facts)
         values["gold_citation"] = float(m.gold_cited(sources.values(), q.gold))
-        passed |= {"recall@5": values["recall@5"] == 1.0, "key_facts": values["key_fact_recall"] == 1.0,
-                   "gold_citation": bool(values["gold_citation"])}
+        passed |= {"recall@5": values["recall@5"] == 1.0, "gold_citation": bool(values["gold_citation"])}
+    if q.answerable and q.key_facts:
+        values["key_fact_recall"] = 0.0 if answer.abstained else m.key_fact_recall(answer.text, q.key_facts)
+        passed["key_facts"] = values["key_fact_recall"] == 1.0
     if gold_share is not None:
         values["cited_gold_share"] = gold_share
         passed["cited_gold_share"] = gold_share > 0
@@ -129,15 +132,16 @@ def aggregate(records: Sequence[dict], mode: str) -> dict:
     """The headline metrics (retrieval for the run's retriever, answers) and retrieval per mode.
 
     Retrieval, key facts, gold citations and false abstention are averaged over answerable
-    questions; citation shares over answers given; abstention accuracy over unanswerable."""
+    questions (retrieval and gold citations over those with gold quotes, key facts over those with
+    key facts); citation shares over answers given; abstention accuracy over unanswerable."""
     answerable = [r for r in records if r["answerable"]]
     answered = [r for r in records if not r["answer"]["abstained"]]
     unanswerable = [r for r in records if not r["answerable"]]
     by_mode = {md: {x.name: m.mean(r["retrieval"][md][x.name] for r in answerable if md in r["retrieval"])
                     for x in RETRIEVAL} for md in MODES}
     values = {x.name: by_mode[mode][x.name] for x in RETRIEVAL} | {
-        "key_fact_recall": m.mean(r["values"]["key_fact_recall"] for r in answerable),
-        "gold_citation": m.mean(r["values"]["gold_citation"] for r in answerable),
+        "key_fact_recall": m.mean(r["values"].get("key_fact_recall") for r in answerable),
+        "gold_citation": m.mean(r["values"].get("gold_citation") for r in answerable),
         "cited_gold_share": m.mean(r["values"].get("cited_gold_share") for r in answered),
         "selfcheck_support": m.mean(r["values"].get("selfcheck_support") for r in answered),
         "abstention_accuracy": m.mean(r["values"]["abstained"] for r in unanswerable),
@@ -156,8 +160,8 @@ def by_kind(records: Sequence[dict]) -> dict[str, dict]:
         yes = [r for r in rs if r["answerable"]]
         no = [r for r in rs if not r["answerable"]]
         out[kind] = {"questions": len(rs),
-                     "key_fact_recall": m.mean(r["values"]["key_fact_recall"] for r in yes),
-                     "gold_citation": m.mean(r["values"]["gold_citation"] for r in yes),
+                     "key_fact_recall": m.mean(r["values"].get("key_fact_recall") for r in yes),
+                     "gold_citation": m.mean(r["values"].get("gold_citation") for r in yes),
                      "abstention_accuracy": m.mean(r["values"]["abstained"] for r in no),
                      "false_abstention": m.mean(r["values"]["abstained"] for r in yes)}
     return out

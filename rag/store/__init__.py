@@ -16,7 +16,7 @@ import numpy as np
 
 from ..config import Settings
 from ..errors import ConfigError
-from ..types import DocInfo, Hit, Sentence
+from ..types import ArticleText, DocInfo, Hit, Sentence
 
 MODES = ("hybrid", "dense", "bm25")
 
@@ -42,6 +42,9 @@ class Store(ABC):
 
     @abstractmethod
     def paragraph(self, doc_id: str, number: int) -> Hit: ...
+
+    @abstractmethod
+    def article(self, doc_id: str) -> ArticleText: ...
 
     @abstractmethod
     def sentences(self, keys: Sequence[tuple[str, int]]) -> tuple[list[list[Sentence]], np.ndarray]: ...

@@ -21,6 +21,7 @@ QUERY_TIMEOUT_MS is cancelled by the server. Install with `pip install "rag-news
 from __future__ import annotations
 
 import atexit
+import functools
 import threading
 from collections.abc import Sequence
 
@@ -28,7 +29,7 @@ import numpy as np
 
 from ..config import Settings
 from ..errors import RagError
-from ..types import DocInfo, Hit, Sentence
+from ..types import ArticleText, DocInfo, Hit, Sentence
 from . import MODES, Store
 from .pg_schema import migrate
 
@@ -265,6 +266,9 @@ class PostgresStore(Store):
         self.generation = generation
         self.query_backend = "onnx-int8" if settings.build_backend == "onnx-int8" else "onnx"
         self._sql = {mode: search_sql(mode, dim) for mode in MODES}
+        # Answering reads a cited article's whole text several times per question; a store instance
+        # stands for one generation of the collection (reopen() makes a new one), so caching is safe.
+        self.article = functools.lru_cache(maxsize=256)(self._article)
 
     @classmethod
     def open(cls, settings: Settings, *, progress: bool = False) -> PostgresStore:
@@ -333,6 +337,21 @@ class PostgresStore(Store):
         if row is None:
             raise KeyError((doc_id, number))
         return Hit(*row[:7], 0.0, page=row[7])
+
+    def article(self, doc_id: str) -> ArticleText:  # replaced per instance by an LRU cache in __init__
+        return self._article(doc_id)
+
+    def _article(self, doc_id: str) -> ArticleText:
+        from ..text import terms, words
+
+        with self.db.connection() as conn:
+            rows = conn.execute(
+                "SELECT d.title, p.text FROM documents d JOIN paragraphs p ON p.doc = d.id WHERE d.doc_id = %s "
+                "ORDER BY p.number", (doc_id,)).fetchall()
+        if not rows:
+            raise KeyError(doc_id)
+        text = "\n".join([rows[0][0]] + [r[1] for r in rows]).lower()
+        return ArticleText(doc_id, text, frozenset(words(text)), frozenset(terms(text)))
 
     def sentences(self, keys: Sequence[tuple[str, int]]) -> tuple[list[list[Sentence]], np.ndarray]:
         out: list[list[Sentence]] = [[] for _ in keys]

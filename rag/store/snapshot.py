@@ -8,6 +8,7 @@ BM25 score the best of its windows. Each retriever proposes `candidates` paragra
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from functools import cached_property
 
@@ -16,7 +17,8 @@ import numpy as np
 from .. import ann
 from ..config import Settings
 from ..index import Snapshot, current_snapshot, ensure_index, load_snapshot
-from ..types import DocInfo, Hit, Sentence
+from ..text import terms, words
+from ..types import ArticleText, DocInfo, Hit, Sentence
 from . import MODES, Store
 
 
@@ -36,6 +38,7 @@ class SnapshotStore(Store):
         self.snapshot = snapshot
         self.settings = settings
         self.chunk_para = [(c.doc_id, c.paragraph) for c in snapshot.chunks]
+        self.article = functools.lru_cache(maxsize=256)(self._article)
         self.vocab = snapshot.bm25.vocab_dict
         # Queries embed with the ONNX copy of the build's model: int8 when the build used int8.
         self.query_backend = "onnx-int8" if snapshot.manifest["settings"]["build_backend"] == "onnx-int8" else "onnx"
@@ -124,6 +127,14 @@ class SnapshotStore(Store):
 
     def paragraph(self, doc_id: str, number: int) -> Hit:
         return self._hit((doc_id, number), 0.0)
+
+    def article(self, doc_id: str) -> ArticleText:  # replaced per instance by an LRU cache in __init__
+        return self._article(doc_id)
+
+    def _article(self, doc_id: str) -> ArticleText:
+        d = self.snapshot.docs[doc_id]
+        text = "\n".join([d.title] + [p.text(d.text) for p in d.paragraphs]).lower()
+        return ArticleText(doc_id, text, frozenset(words(text)), frozenset(terms(text)))
 
     def sentences(self, keys: Sequence[tuple[str, int]]) -> tuple[list[list[Sentence]], np.ndarray]:
         spans = [self.snapshot.para_sentences.get(k, range(0)) for k in keys]

@@ -19,11 +19,15 @@ NAME_JOIN_RATIO = 0.6  # ... or this share, when it names another thing of the k
 
 
 def answer(evidence: Evidence, settings: Settings) -> Reply:
+    if evidence.analysis.period and evidence.analysis.period.order:
+        from .listing import extreme
+
+        return extreme(evidence, settings)
     ranked = candidates(evidence)
     best = judged(evidence, ranked)
     if best is None:
         return abstain(evidence)
-    verdict = judge(best, evidence.analysis, evidence.corpus)
+    verdict = judge(best, evidence.analysis, evidence.corpus, ranked)
     if not verdict.answerable(settings.abstain_threshold):
         return abstain(evidence, (best.hit,), verdict.missing)
     qterms = set(evidence.analysis.terms)

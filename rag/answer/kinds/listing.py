@@ -14,11 +14,20 @@ from ...generation import Reply
 from ...types import Evidence
 from ..answerability import judge, judged
 from ..compose import abstain, repeats, reply
-from ..sentences import Candidate, candidates, in_period, item_dates, named_pattern
+from ..sentences import Candidate, candidates, in_period, item_dates, named_pattern, slot_values
 from .fact import answer as fact_answer
 
-ITEM_RATIO = 0.55  # an item must score at least this share of the best item
+ITEM_RATIO = 0.45  # an item must score at least this share of the best item
 MAX_ITEMS = 8
+
+
+def things(c: Candidate, a) -> set[str]:
+    """What an item names of the kind asked for: the people of a "who" list, the places of a "where"
+    list, the named things of a "which awards" list. Another item from the same article joins only
+    when it names something new."""
+    named = named_pattern(a)
+    found = set(named.findall(c.text)) if named else set()
+    return found | {v for v in slot_values(a.answer_type, c.text) if v.lower() not in a.question.lower()}
 
 
 def when(c: Candidate) -> str:
@@ -34,19 +43,21 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     if best is None:
         return abstain(evidence, evidence.hits[:1])
     pool = [c for c in ranked if c.type_ok and in_period(c, a.period)]
-    verdict = judge(best, a, evidence.corpus)
+    verdict = judge(best, a, evidence.corpus, ranked)
     if not verdict.answerable(settings.abstain_threshold):
         return abstain(evidence, (best.hit,), verdict.missing)
-    named = named_pattern(a)
     items: list[Candidate] = []
     names: set[str] = set()
     docs: set[str] = set()
     truncated = False
+    named = named_pattern(a)
+    # "Which awards ...?": once an item names an award, every item must name another one
+    by_name = bool(named and any(named.search(c.text) for c in pool[:3]))
     for c in pool:
         if c.score < ITEM_RATIO * best.score:
             break
-        new_names = set(named.findall(c.text)) - names if named else set()
-        if c.hit.doc_id in docs and not new_names:
+        new_names = things(c, a) - names
+        if (c.hit.doc_id in docs or by_name) and not new_names:
             continue
         if repeats(c, items):
             continue
@@ -65,3 +76,18 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     caveat = (f"This list may be incomplete: it draws on the {len(evidence.hits)} passages most related to the "
               "question.") if partial else ""
     return reply(((c.hit, c.text) for c in items), caveat=caveat)
+
+
+def extreme(evidence: Evidence, settings: Settings) -> Reply:
+    """"Which event was the earliest?", "the most recent meeting": of the dated items one per
+    article, the one with the extreme date."""
+    a = evidence.analysis
+    ranked = [c for c in candidates(evidence) if item_dates(c)]
+    if not ranked:
+        return abstain(evidence, evidence.hits[:1])
+    best_per_doc: dict[str, Candidate] = {}
+    for c in ranked:
+        if c.score >= ITEM_RATIO * ranked[0].score:
+            best_per_doc.setdefault(c.hit.doc_id, c)
+    pick = sorted(best_per_doc.values(), key=when, reverse=a.period.order == "latest")[0]
+    return reply([(pick.hit, pick.text)])
