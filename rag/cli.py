@@ -112,7 +112,7 @@ def cmd_index(args) -> int:
     if args.ray:  # embed on Ray first; the build below then finds every vector cached
         from .cluster import embed_on_ray
 
-        ray = embed_on_ray(settings, paths, None if args.ray == "local" else args.ray)
+        ray = embed_on_ray(settings, paths, None if args.ray == "local" else args.ray, progress=_progress())
         log.info("Ray: embedded %d texts of %d articles on %d actor(s) in %.1fs.", ray.texts, ray.articles,
                  ray.actors, ray.seconds)
         args.force = True

@@ -88,18 +88,20 @@ def _connect(address: str | None) -> None:
         import ray
     except ImportError as e:
         raise RagError('`rag index --ray` needs Ray: pip install "rag-news[cluster]"') from e
+    quiet = {"log_to_driver": False, "logging_level": logging.WARNING}  # rag's own lines say what happened
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
     if address:
         try:
-            ray.init(address=address, log_to_driver=False)
+            ray.init(address=address, **quiet)
         except (ConnectionError, RuntimeError, ValueError) as e:
             raise RagError(f"cannot reach the Ray cluster at {address} ({e}); check the address "
                            "(ray://head:10001, or auto inside a Ray job)") from e
     else:
-        ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False,
-                 _system_config={"worker_niceness": 0})
+        ray.init(num_cpus=os.cpu_count(), include_dashboard=False, _system_config={"worker_niceness": 0}, **quiet)
 
 
-def embed_on_ray(settings: Settings, paths: Sequence[Path] | None = None, address: str | None = None) -> RayReport:
+def embed_on_ray(settings: Settings, paths: Sequence[Path] | None = None, address: str | None = None,
+                 *, progress: bool = False) -> RayReport:
     """Embed every text of the sources on Ray, write Parquet shards, and merge them into the
     embedding cache so the build that follows embeds nothing."""
     from .documents import iter_article_paths
@@ -117,6 +119,7 @@ def embed_on_ray(settings: Settings, paths: Sequence[Path] | None = None, addres
 
     _connect(address)
     try:
+        ray.data.DataContext.get_current().enable_progress_bars = progress
         slots = max(1, int(ray.cluster_resources().get("CPU", 1) // 1))
         ds = ray.data.from_items([{"path": f} for f in files], override_num_blocks=min(len(files), 4 * slots))
         ds = ds.flat_map(_texts_of, num_cpus=READ_CPUS,

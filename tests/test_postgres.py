@@ -257,7 +257,7 @@ def test_two_processes_answer_from_one_database_and_see_changes_without_restart(
 
 def test_unreachable_database_is_one_line_error(monkeypatch, capsys):
     monkeypatch.setenv("RAG_STORE", "postgresql://rag:secret@127.0.0.1:9/news")
-    assert main(["search", "Beijing Protocol"]) == 2
+    assert main(["search", "Beijing Protocol"]) == 1  # an unreachable endpoint is an error, not usage
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: cannot connect to the database at 127.0.0.1:9/news") and "\n" not in err
     assert "secret" not in err and "RAG_STORE" in err

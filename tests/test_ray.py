@@ -23,7 +23,7 @@ def test_rag_index_ray_matches_the_plain_build(settings, tmp_path, monkeypatch, 
     monkeypatch.setenv("RAG_HOME", str(home))
     monkeypatch.setenv("RAG_SEEDS", str(settings.seeds[0]))
 
-    assert main(["index", "--ray", "-q"]) == 0
+    assert main(["index", "--ray"]) == 0
     captured = capsys.readouterr()
     assert "Ray: embedded 222 texts of 5 articles" in captured.err
     assert "embedded 0 new texts, 222 from cache" in captured.out  # every vector came from the Ray run
@@ -49,6 +49,6 @@ def test_rag_index_ray_matches_the_plain_build(settings, tmp_path, monkeypatch, 
 def test_an_unreachable_ray_cluster_is_one_line_error(settings, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("RAG_HOME", str(tmp_path))
     monkeypatch.setenv("RAG_SEEDS", str(settings.seeds[0]))
-    assert main(["index", "--ray", "ray://127.0.0.1:9", "-q"]) == 2
+    assert main(["index", "--ray", "ray://127.0.0.1:9", "-q"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: cannot reach the Ray cluster at ray://127.0.0.1:9") and "\n" not in err
