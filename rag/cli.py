@@ -115,7 +115,6 @@ def cmd_index(args) -> int:
         ray = embed_on_ray(settings, paths, None if args.ray == "local" else args.ray, progress=_progress())
         log.info("Ray: embedded %d texts of %d articles on %d actor(s) in %.1fs.", ray.texts, ray.articles,
                  ray.actors, ray.seconds)
-        args.force = True
     if settings.store:  # RAG_STORE: load the shared database instead of writing a snapshot
         from .store import pg_load
 

@@ -89,7 +89,6 @@ def _connect(address: str | None) -> None:
     except ImportError as e:
         raise RagError('`rag index --ray` needs Ray: pip install "rag-news[cluster]"') from e
     quiet = {"log_to_driver": False, "logging_level": logging.WARNING}  # rag's own lines say what happened
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
     if address:
         try:
             ray.init(address=address, **quiet)
@@ -120,12 +119,16 @@ def embed_on_ray(settings: Settings, paths: Sequence[Path] | None = None, addres
     _connect(address)
     try:
         ray.data.DataContext.get_current().enable_progress_bars = progress
+        # Ray Data configures its logger when first imported (just above): its per-stage INFO lines
+        # would bury rag's own summary line.
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
         slots = max(1, int(ray.cluster_resources().get("CPU", 1) // 1))
         ds = ray.data.from_items([{"path": f} for f in files], override_num_blocks=min(len(files), 4 * slots))
         ds = ds.flat_map(_texts_of, num_cpus=READ_CPUS,
                          fn_kwargs={"max_bytes": settings.max_file_bytes, "chunk_tokens": settings.chunk_tokens,
                                     "encoding": settings.token_encoding})
-        ds = ds.map_batches(_Embed, batch_size=BATCH, concurrency=slots, num_cpus=ACTOR_CPUS,
+        ds = ds.map_batches(_Embed, batch_size=BATCH, compute=ray.data.ActorPoolStrategy(size=slots),
+                            num_cpus=ACTOR_CPUS,
                             fn_constructor_kwargs={"model": settings.embedder, "backend": settings.build_backend,
                                                    "home": str(settings.home)})
         ds.write_parquet(str(shards))
