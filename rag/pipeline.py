@@ -39,15 +39,16 @@ _lock = threading.Lock()
 _opened: dict[tuple, Retriever] = {}
 
 
-def default_retriever(settings: Settings) -> Retriever:
+def default_retriever(settings: Settings, *, progress: bool = False) -> Retriever:
     """The collection `ask()` answers from when the caller passes no Retriever: opened once per
-    RAG_HOME and collection settings, so a script calling ask() in a loop does not reopen the index.
-    Servers and the evals open their own (`open_retriever`) and pass it."""
+    RAG_HOME and collection settings (and reopened when the collection changed on disk), so a script
+    or a server calling ask() again and again does not reopen the index. The CLI and the evals open
+    their own (`open_retriever`) and pass it."""
     key = (settings.home, settings.sources, settings.embedder, settings.build_backend, settings.chunk_tokens,
            settings.index_type)
     with _lock:
         r = _opened.get(key)
-        r = r.refreshed() if r is not None else open_retriever(settings)
+        r = r.refreshed() if r is not None else open_retriever(settings, progress=progress)
         _opened[key] = r
     return r if r.settings == settings else r.with_settings(settings)
 

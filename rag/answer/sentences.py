@@ -67,7 +67,8 @@ _ACTS = (r"said|says|told|tells|delivered|presented|presents|gave|gives|introduc
 _ROLE_AFTER = re.compile(rf"^(?:’s?|'s?)?\s*(?:,\s*(?:the\s+|a\s+|an\s+)?[a-z]|\s+(?:{_ACTS})\b|\s*\()")
 _BY = re.compile(r"\b(?:by|with)\s+$")  # "contributed by Emily Morehouse", "an interview with Jun Ma"
 _PLACE_BEFORE = re.compile(r"(?:\b(?:in|at|to|from|near|across|throughout|within|visited|toured|reached|"
-                           r"such as|including|like))\s+(?:the\s+)?$")
+                           r"such as|including|like)|\b(?:city|town|province|state|capital|region|county|country) of)"
+                           r"\s+(?:the\s+)?$")
 
 
 def _runs(text: str):

@@ -23,6 +23,7 @@ from ..sentences import Candidate, candidates
 
 PER_SIDE = 2
 SECOND_RATIO = 0.8  # a side's second sentence must score this share of its first
+LEAD_PARAGRAPHS = 3  # with no aspect named, a side is described by its article's opening, where news says what it is
 # The words that make a question a comparison say nothing about either side.
 _COMPARING = set(terms("compare comparison contrast differ different difference differences common similar "
                        "similarities versus each both side"))
@@ -50,6 +51,8 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         view = replace(a, terms=tuple(terms(side.text)) + facets, specific=specific_terms(side.text), kind="fact")
         ranked = [c for c in candidates(evidence, side.hits, view, qvec) if about(c, side)]
         picked: list[Candidate] = []
+        if not facets:  # "Compare A and B": what each is, when and where, as the articles open with it
+            ranked = [c for c in ranked if c.hit.paragraph <= LEAD_PARAGRAPHS] or ranked
         for c in ranked:
             if len(picked) == PER_SIDE or (picked and c.score < SECOND_RATIO * picked[0].score):
                 break

@@ -53,11 +53,17 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     named = named_pattern(a)
     # "Which awards ...?": once an item names an award, every item must name another one
     by_name = bool(named and any(named.search(c.text) for c in pool[:3]))
+    # A list that names nothing in particular ("Which cities hosted the events?") is a list across the
+    # collection: one item per article. One that names its subject ("Which lecturers at the Tianjin
+    # workshop ...?") may take several items from the article about it.
+    per_article = not [t for t in a.specific if not (a.period and t in a.period.text)]
     for c in pool:
         if c.score < ITEM_RATIO * best.score:
             break
         new_names = things(c, a) - names
-        if (c.hit.doc_id in docs or by_name) and not new_names:
+        if c.hit.doc_id in docs and (per_article or not new_names):
+            continue
+        if by_name and not new_names:
             continue
         if repeats(c, items):
             continue
