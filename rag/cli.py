@@ -31,6 +31,7 @@ EPILOG = """environment:
   RAG_HOME          where the index, caches and uploads live
                     (default: .rag/ in a checkout, else ~/.local/share/rag-news or $XDG_DATA_HOME/rag-news)
   RAG_EMBEDDER      sentence-transformers model name or folder (default: packaged all-MiniLM-L6-v2)
+  RAG_STORE         postgresql://... : serve from (and `rag index` into) a shared Postgres + pgvector
   OPENAI_API_KEY, RAG_LLM_BASE_URL (or OPENAI_BASE_URL), RAG_LLM_MODEL
                     enable the LLM back-end; without them answers are extractive and offline
 
@@ -111,6 +112,27 @@ def cmd_index(args) -> int:
     _note_unused_seeds(settings, warn)
     if args.list:
         return _list_collection(settings)
+    if args.ray:  # embed on Ray first; the build below then finds every vector cached
+        from .cluster import embed_on_ray
+
+        paths = [Path(p).expanduser().resolve() for p in args.paths] or None
+        ray = embed_on_ray(settings, paths, None if args.ray == "local" else args.ray, progress=_progress())
+        log.info("Ray: embedded %d texts of %d articles on %d actor(s) in %.1fs.", ray.texts, ray.articles,
+                 ray.actors, ray.seconds)
+    if settings.store:  # RAG_STORE: load the shared database instead of writing a snapshot
+        from .store import pg_load
+
+        paths = [Path(p).expanduser().resolve() for p in args.paths] or None
+        for p in paths or []:
+            if not p.exists():
+                raise ValueError(f"{p} does not exist")
+        if args.check:
+            state = pg_load.status(settings, paths)
+            print(state)
+            return EXIT_OK if state == "fresh" else EXIT_ERROR
+        report = pg_load.sync(settings, sources=paths, force=args.force, progress=_progress(), warn=warn)
+        print(report.line(settings.store))
+        return EXIT_OK
     if args.check:
         status = index_status(settings)
         print(f"{status.state}{': ' + status.reason if status.reason else ''}")
@@ -295,6 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="rebuild even if the index is up to date")
     p.add_argument("--check", action="store_true", help="only report whether the index is fresh (exit 1 if not)")
     p.add_argument("--verify", action="store_true", help="check every index file's and the ONNX model's sha256")
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="embed on Ray (pip install 'rag-news[cluster]'): a local instance, or the cluster at "
+                        "ADDRESS (ray://head:10001, or auto inside a Ray job)")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", parents=common, help="show the paragraphs that best match a query",

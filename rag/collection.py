@@ -87,7 +87,7 @@ def with_added(coll: Collection, paths: Iterable[Path], home: Path) -> tuple[Col
     for raw in paths:
         p = resolve(raw)
         if not p.exists():
-            raise RagError(f"{raw} does not exist")
+            raise ValueError(f"{raw} does not exist")  # a mistyped path: a usage error (exit 2)
         if _inside(p, home) and not _inside(p, Path(coll.uploads)):
             raise RagError(f"{raw} is inside RAG_HOME ({home}); add article folders from outside it")
         if p.is_file() and p.suffix.lower() not in SUFFIXES:

@@ -7,6 +7,8 @@ secrets, endpoints and paths:
                        (default: .rag/ in a checkout; $XDG_DATA_HOME/rag-news, i.e. ~/.local/share/rag-news,
                        when rag is an installed package)
     RAG_EMBEDDER       sentence-transformers model name or path (default: the packaged all-MiniLM-L6-v2)
+    RAG_STORE          postgresql://... to serve from a shared Postgres + pgvector database (default: the
+                       snapshot folder under RAG_HOME)
     OPENAI_API_KEY     key for the OpenAI-compatible endpoint
     RAG_LLM_BASE_URL   endpoint URL (falls back to OPENAI_BASE_URL)
     RAG_LLM_MODEL      model name served by that endpoint
@@ -71,6 +73,9 @@ class Settings:
     seeds: tuple[Path, ...] = field(default_factory=_default_seeds)
     home: Path = field(default_factory=_default_home)
     embedder: str = field(default_factory=lambda: os.environ.get("RAG_EMBEDDER") or PACKAGED_EMBEDDER)
+    # Where the collection is served from: "" = the snapshot under home/index; "postgresql://..." = a
+    # shared Postgres + pgvector database (rag/store/postgres.py). An endpoint, hence the environment.
+    store: str = field(default_factory=lambda: os.environ.get("RAG_STORE") or "", repr=False)
     # "torch" embeds with sentence-transformers; "onnx"/"onnx-int8" with onnxruntime (no torch import).
     build_backend: str = "torch"
     # Windows of a long paragraph, in tiktoken cl100k tokens. MiniLM reads 256 word pieces; the title
@@ -98,11 +103,26 @@ class Settings:
     )
     llm_model: str = field(default_factory=lambda: os.environ.get("RAG_LLM_MODEL") or "")
     llm_api_key: str = field(default_factory=lambda: os.environ.get("OPENAI_API_KEY") or "", repr=False)
-    llm_timeout: float = 60.0  # seconds per attempt
+    # Deadlines, in seconds, sized for a model on a CPU (prompt evaluation at 20-200 tokens/s): from
+    # the request to the first token (retries included), between two tokens, for the whole answer,
+    # and for a turn at a busy endpoint. Keep-alive comments are not progress (rag/llm/stream.py).
     llm_connect_timeout: float = 5.0
-    llm_max_retries: int = 2
-    llm_context_tokens: int = 3000  # budget for the sources block
-    llm_max_tokens: int = 512
+    llm_first_token_timeout: float = 180.0
+    llm_token_gap_timeout: float = 30.0
+    llm_answer_timeout: float = 360.0
+    llm_queue_timeout: float = 360.0
+    llm_max_retries: int = 2  # 429, 5xx, timeouts and connection errors, before the first token
+    # Simultaneous requests to one endpoint; 0: 1 for a local server (llama.cpp and Ollama serve one
+    # at a time; llama-cpp-python cancels a running answer for the next), 4 for a hosted API.
+    llm_concurrency: int = 0
+    # The model's context window in tokens; 0: ask the server (llama.cpp /props, vLLM /v1/models,
+    # Ollama /api/show), else 4096. Prompt + answer must fit it.
+    llm_context_window: int = 0
+    llm_context_tokens: int = 3000  # at most this many tokens of sources (cost and latency cap)
+    llm_token_margin: float = 0.15  # local counts (tiktoken) scaled up by this for the model's tokenizer
+    llm_max_tokens: int = 384  # answer budget: 1-4 sentences need about 150
+    llm_reasoning: bool | None = None  # a reasoning model (thinks first); None: guessed from the model name
+    llm_reasoning_max_tokens: int = 4096  # answer budget of a reasoning model, thinking included
 
     def __post_init__(self):
         # Accept plain strings from callers; paths are always absolute Paths inside.

@@ -13,16 +13,15 @@ never a crash, never an empty answer.
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
 from collections.abc import Iterator
 
 from .answer import conversation
 from .answer.analysis import analyse, not_stated, split_instructions
-from .citations import validate
+from .citations import is_cannot_answer, validate
 from .config import Settings, load_settings
 from .errors import BackendError
-from .generation import CANNOT_ANSWER, Generator, Reply, get_generator
+from .generation import Generator, Reply, get_generator
 from .retrieval import Retriever, check_query, open_retriever
 from .types import Answer, Citation, Evidence, Hit, Status
 
@@ -109,16 +108,6 @@ def _run(gen: Generator, evidence: Evidence, past) -> Iterator[str | Status]:
 
 def _join(*notes: str | None) -> str | None:
     return " ".join(n for n in notes if n) or None
-
-
-_MARKERS = re.compile(r"\[\d[\d,\s\-]*\]")
-
-
-def is_cannot_answer(text: str) -> bool:
-    "The reply *is* the cannot-answer sentence (an echo of the instructions that contain it is not)."
-    def norm(t: str) -> str:
-        return re.sub(r"[^a-z ]", "", _MARKERS.sub("", t).lower()).split("\n")[0].strip()
-    return norm(text) == norm(CANNOT_ANSWER)
 
 
 def _closest(hits: tuple[Hit, ...]) -> tuple[Citation, ...]:

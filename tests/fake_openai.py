@@ -19,8 +19,11 @@ Server (`FakeOpenAI`):
                     set `fake.default = error(500)` for a persistently failing endpoint
     .requests       list of `Received`, one per request, in arrival order (retries included)
     .llm_settings(**overrides)  dict for Settings.with_/load_settings: llm_base_url=.url,
-                    llm_model="test-model", llm_api_key="sk-test-SECRET", llm_timeout=2,
-                    llm_connect_timeout=2, llm_max_retries=2
+                    llm_model="test-model", llm_api_key="sk-test-SECRET", short deadlines (first
+                    token 2 s, token gap 2 s, answer 5 s, queue 5 s), llm_connect_timeout=2,
+                    llm_max_retries=2, llm_context_window=8192 (no discovery requests)
+    .gets           GET paths served as JSON: {"/props": {...}} (e.g. to fake llama.cpp's /props or
+                    vLLM's /v1/models); .posts likewise for other POST paths (Ollama's /api/show)
     Other paths answer 404 (OpenAI-style error body).
 
 Received: .path, .headers (lower-cased names), .json (request body), .messages, .model, .stream,
@@ -28,10 +31,20 @@ Received: .path, .headers (lower-cased names), .json (request body), .messages, 
     .system / .user (content of the first system / last user message).
 
 Replies (module functions):
-    text(content, finish_reason="stop", chunks=None)
+    text(content, finish_reason="stop", chunks=None, reasoning=None, prompt_tokens=None, every=0)
         A normal completion. Served as JSON for stream=False, as SSE deltas for stream=True
         (`chunks`: the exact deltas; default: split after each run of spaces), ending with a chunk
         carrying finish_reason and `data: [DONE]`. finish_reason="length" fakes a truncated answer.
+        `reasoning`: deltas sent first as `reasoning_content` (vLLM's reasoning parser).
+        A usage chunk follows when the request asked for it (stream_options.include_usage);
+        `prompt_tokens` sets its count (default: the messages' cl100k tokens, 4 more per message).
+        `every`: seconds before each content delta (a slow but steady model).
+    empty()         SSE: 200 and an empty body, as llama-cpp-python answers a prompt longer than
+                    its context (the error is only in its log).
+    stream_error(message, *chunks)  SSE: these deltas, then `data: {"error": {...}}` in the stream.
+    trickle(*chunks, every=0.5, pings=True)  SSE: one delta every `every` seconds, forever, with
+                    a keep-alive comment (": ping") between them (until the client goes away).
+    keepalive(seconds=30, every=0.2)  SSE: headers, then only ": ping" comments for `seconds`.
     error(status, message=..., code=None, type=None, body=None, headers=None)
         An HTTP error with OpenAI's body {"error": {"message", "type", "param", "code"}}; `body`
         replaces it (a dict is sent as JSON, e.g. vLLM's unwrapped {"object": "error", ..., "code": 400};
@@ -54,11 +67,14 @@ import json
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from rag.tokens import count_tokens
 
 MODEL = "test-model"
 API_KEY = "sk-test-SECRET"
@@ -66,7 +82,7 @@ API_KEY = "sk-test-SECRET"
 
 @dataclass(frozen=True)
 class Reply:
-    kind: str  # "text", "error", "drop", "stall", "hang"
+    kind: str  # "text", "error", "drop", "stall", "hang", "empty", "stream_error", "trickle", "keepalive"
     content: str = ""
     chunks: tuple[str, ...] | None = None
     finish_reason: str | None = "stop"
@@ -74,10 +90,32 @@ class Reply:
     body: object = None
     headers: dict = field(default_factory=dict)
     seconds: float = 30.0
+    reasoning: tuple[str, ...] = ()
+    prompt_tokens: int | None = None
+    every: float = 0.5
+    pings: bool = True
 
 
-def text(content: str, finish_reason: str = "stop", chunks: list[str] | None = None) -> Reply:
-    return Reply("text", content, tuple(chunks) if chunks is not None else None, finish_reason)
+def text(content: str, finish_reason: str = "stop", chunks: list[str] | None = None,
+         reasoning: list[str] | None = None, prompt_tokens: int | None = None, every: float = 0.0) -> Reply:
+    return Reply("text", content, tuple(chunks) if chunks is not None else None, finish_reason,
+                 reasoning=tuple(reasoning or ()), prompt_tokens=prompt_tokens, every=every)
+
+
+def empty() -> Reply:
+    return Reply("empty", chunks=(), finish_reason=None)
+
+
+def stream_error(message: str, *chunks: str) -> Reply:
+    return Reply("stream_error", message, chunks=chunks, finish_reason=None)
+
+
+def trickle(*chunks: str, every: float = 0.5, pings: bool = True) -> Reply:
+    return Reply("trickle", chunks=chunks, finish_reason=None, every=every, pings=pings)
+
+
+def keepalive(seconds: float = 30.0, every: float = 0.2) -> Reply:
+    return Reply("keepalive", chunks=(), finish_reason=None, seconds=seconds, every=every)
 
 
 def error(
@@ -164,6 +202,10 @@ class FakeOpenAI:
         self.replies: collections.deque[Reply] = collections.deque()
         self.default: Reply = error(500, "fake_openai: no reply queued")
         self.requests: list[Received] = []
+        self.gets: dict[str, object] = {}
+        self.posts: dict[str, object] = {}
+        self.active = 0  # chat requests being served right now
+        self.max_active = 0  # the most served at once
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._ids = itertools.count(1)
@@ -191,9 +233,13 @@ class FakeOpenAI:
             "llm_base_url": self.url,
             "llm_model": MODEL,
             "llm_api_key": API_KEY,
-            "llm_timeout": 2.0,
+            "llm_first_token_timeout": 2.0,
+            "llm_token_gap_timeout": 2.0,
+            "llm_answer_timeout": 5.0,
+            "llm_queue_timeout": 5.0,
             "llm_connect_timeout": 2.0,
             "llm_max_retries": 2,
+            "llm_context_window": 8192,
             **overrides,
         }
 
@@ -221,6 +267,31 @@ def fake_llm() -> Iterator[FakeOpenAI]:
         yield server
 
 
+# -- shared by the loopback and the real-server tests -------------------------------------------
+
+# Prompt text that must never reach the user: fences, a boundary token, the source blocks' labels.
+SHOWN_PROMPT = re.compile(r"<<<|>>>|\b[0-9a-f]{16}\b|^\s*(Article|Date|Paragraph \d+|Question|Sources|Rules):",
+                          re.M | re.I)
+
+
+def check_answer_contract(a, extractive) -> None:
+    """What every answer in the LLM tests must satisfy, from the real server or a replay: `extractive`
+    is the offline answer to the same question. In these tests a model abstention on an answerable
+    question can only be an echo (the replies are known), so it fails too."""
+    assert not SHOWN_PROMPT.search(a.text), a.text  # no prompt, fence or boundary text shown
+    markers = {int(n) for group in re.findall(r"\[(\d+(?:,\s*\d+)*)\]", a.text) for n in group.split(",")}
+    assert markers <= {c.marker for c in a.citations}, (a.text, a.citations)  # every marker resolves
+    assert all(0 <= c.start <= c.end and c.text for c in a.citations)
+    if a.backend == "extractive":  # the model's text was not used: the notice must say why
+        assert a.notice and ("unusable" in a.notice or "could not answer" in a.notice), a.notice
+        assert a.text == extractive.text
+    else:
+        assert a.backend.startswith("openai:") and (a.abstained or a.citations)
+        assert all(s.markers for s in a.sentences)
+    if not extractive.abstained:  # answerable: never "the articles don't say" because of an echo
+        assert not (a.abstained and a.backend != "extractive"), a
+
+
 def _split(content: str) -> tuple[str, ...]:
     return tuple(re.findall(r"\S+\s*|\s+", content))
 
@@ -234,6 +305,11 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self):
+            with fake._lock:
+                fake.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, {}))
+            if self.path in fake.gets:
+                self._send_json(200, fake.gets[self.path])
+                return
             self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found", "code": None}})
 
         def do_POST(self):
@@ -247,9 +323,22 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             if self.path.rstrip("/") != "/v1/chat/completions":
                 with fake._lock:
                     fake.requests.append(received)
+                if self.path in fake.posts:
+                    self._send_json(200, fake.posts[self.path])
+                    return
                 self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
                 return
             reply = fake._next(received)
+            with fake._lock:
+                fake.active += 1
+                fake.max_active = max(fake.max_active, fake.active)
+            try:
+                self._serve(received, reply)
+            finally:
+                with fake._lock:
+                    fake.active -= 1
+
+        def _serve(self, received: Received, reply: Reply):
             if reply.kind == "hang":
                 fake._stop.wait(reply.seconds)
                 self.close_connection = True
@@ -296,14 +385,16 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
             }
 
-        def _chunk(self, cid: str, model: str, delta: dict, finish_reason=None) -> bytes:
+        def _chunk(self, cid: str, model: str, delta: dict | None, finish_reason=None, usage=None) -> bytes:
             obj = {
                 "id": cid,
                 "object": "chat.completion.chunk",
                 "created": 0,
                 "model": model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+                "choices": [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
             }
+            if usage is not None:
+                obj["usage"] = usage
             return f"data: {json.dumps(obj)}\n\n".encode()
 
         def _write_chunk(self, data: bytes):
@@ -320,9 +411,39 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             cid, model = f"chatcmpl-fake-{next(fake._ids)}", received.model or MODEL
             chunks = reply.chunks if reply.chunks is not None else _split(reply.content)
             try:
+                if reply.kind == "empty":
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+                    return
+                if reply.kind == "keepalive":
+                    until = time.monotonic() + reply.seconds
+                    while time.monotonic() < until and not fake._stop.wait(reply.every):
+                        self._write_chunk(b": ping\n\n")
+                    self.close_connection = True
+                    return
                 self._write_chunk(self._chunk(cid, model, {"role": "assistant", "content": ""}))
+                if reply.kind == "trickle":
+                    for piece in itertools.cycle(chunks or ("",)):
+                        if fake._stop.wait(reply.every):
+                            break
+                        if reply.pings:
+                            self._write_chunk(b": ping\n\n")
+                        if piece:
+                            self._write_chunk(self._chunk(cid, model, {"content": piece}))
+                    self.close_connection = True
+                    return
+                for piece in reply.reasoning:
+                    self._write_chunk(self._chunk(cid, model, {"reasoning_content": piece}))
                 for piece in chunks:
+                    if reply.kind == "text" and reply.every:
+                        fake._stop.wait(reply.every)
                     self._write_chunk(self._chunk(cid, model, {"content": piece}))
+                if reply.kind == "stream_error":
+                    err = {"error": {"message": reply.content, "type": "server_error", "code": None}}
+                    self._write_chunk(f"data: {json.dumps(err)}\n\n".encode())
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+                    return
                 if reply.kind == "drop":
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)  # cut mid-body: no terminating chunk
@@ -332,6 +453,11 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                     self.close_connection = True
                     return
                 self._write_chunk(self._chunk(cid, model, {}, reply.finish_reason))
+                if (received.json.get("stream_options") or {}).get("include_usage"):
+                    prompt = reply.prompt_tokens or sum(
+                        count_tokens(str(m.get("content", ""))) + 4 for m in received.messages)
+                    usage = {"prompt_tokens": prompt, "completion_tokens": len(chunks), "total_tokens": prompt + len(chunks)}
+                    self._write_chunk(self._chunk(cid, model, None, usage=usage))
                 self._write_chunk(b"data: [DONE]\n\n")
                 self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()

@@ -189,9 +189,18 @@ def test_llm_answer_is_validated(llm):
 
 def test_llm_unsupported_cited_claim_is_flagged(llm):
     fake, s = llm
+    fake.enqueue(text("The IACH ceremony was held in Paris on October 5, 2023 [1]. It was held in London in 2019 [1]."))
+    a = ask("Where was the IACH award ceremony held?", settings=s)
+    assert a.backend == "openai:test-model" and a.citations and not a.citations[0].supported
+    assert [x.supported for x in a.sentences] == [True, False]  # the UI flags exactly the second
+
+
+def test_llm_reply_with_no_supported_sentence_falls_back(llm):
+    fake, s = llm
     fake.enqueue(text("The IACH ceremony was held in London in 2019 [1]."))
     a = ask("Where was the IACH award ceremony held?", settings=s)
-    assert a.citations and not a.citations[0].supported
+    assert a.backend == "extractive" and "Paris" in a.text and not a.abstained
+    assert "unusable: none of its sentences is supported by the sources" in a.notice
 
 
 def test_llm_reply_without_markers_gets_citations_only_where_supported(llm):
