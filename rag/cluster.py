@@ -150,23 +150,15 @@ def read_shards(shards: Path) -> tuple[list[str], np.ndarray]:
 
 
 def merge_shards(settings: Settings, shards: Path) -> int:
-    """Add a run's vectors to the embedding cache (rag/index.py's format and keys), then drop the
-    shards: the cache is what builds and loads read. Returns the number of texts."""
-    import hashlib
-
+    """Add a run's vectors to the embedding cache (rag.embedding_cache, as one checkpoint file that
+    the next build reads), then drop the shards. Returns the number of texts."""
     from .embedding import model_key
-    from .index import _atomic_savez
+    from .embedding_cache import EmbeddingCache, cache_key
 
     texts, vectors = read_shards(shards)
     tag = f"{model_key(settings.embedder)}-{settings.build_backend}"
-    cache_file = settings.home / "cache" / "embeddings" / f"{tag}.npz"
-    cache: dict[str, np.ndarray] = {}
-    if cache_file.exists():
-        with np.load(cache_file, allow_pickle=False) as z:
-            cache = dict(zip(z["keys"].tolist(), z["vectors"], strict=True))
-    for text, vec in zip(texts, vectors, strict=True):
-        cache[hashlib.sha1(f"{tag}\0{text}".encode()).hexdigest()] = vec
-    if cache:
-        _atomic_savez(cache_file, keys=np.array(list(cache)), vectors=np.stack(list(cache.values())))
+    if texts:
+        cache = EmbeddingCache(settings.home / "cache" / "embeddings", tag)
+        cache.checkpoint([cache_key(tag, t) for t in texts], vectors)
     shutil.rmtree(shards, ignore_errors=True)
     return len(texts)

@@ -75,7 +75,7 @@ class EmbeddingCache:
             tmp.unlink(missing_ok=True)
         legacy = self.dir.parent / f"{self.tag}.npz"  # the single-file cache of earlier versions
         if legacy.exists():
-            os.replace(legacy, self.dir / "journal-legacy.npz")
+            os.replace(legacy, self.dir / f"journal-legacy-{os.urandom(4).hex()}.npz")
         main = self.dir / "vectors.npz"
         if main.exists():
             self._main_vectors = self._read(main, main=True)
