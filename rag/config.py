@@ -7,6 +7,8 @@ secrets, endpoints and paths:
                        (default: .rag/ in a checkout; $XDG_DATA_HOME/rag-news, i.e. ~/.local/share/rag-news,
                        when rag is an installed package)
     RAG_EMBEDDER       sentence-transformers model name or path (default: the packaged all-MiniLM-L6-v2)
+    RAG_STORE          postgresql://... to serve from a shared Postgres + pgvector database (default: the
+                       snapshot folder under RAG_HOME)
     OPENAI_API_KEY     key for the OpenAI-compatible endpoint
     RAG_LLM_BASE_URL   endpoint URL (falls back to OPENAI_BASE_URL)
     RAG_LLM_MODEL      model name served by that endpoint
@@ -71,6 +73,9 @@ class Settings:
     seeds: tuple[Path, ...] = field(default_factory=_default_seeds)
     home: Path = field(default_factory=_default_home)
     embedder: str = field(default_factory=lambda: os.environ.get("RAG_EMBEDDER") or PACKAGED_EMBEDDER)
+    # Where the collection is served from: "" = the snapshot under home/index; "postgresql://..." = a
+    # shared Postgres + pgvector database (rag/store/postgres.py). An endpoint, hence the environment.
+    store: str = field(default_factory=lambda: os.environ.get("RAG_STORE") or "", repr=False)
     # "torch" embeds with sentence-transformers; "onnx"/"onnx-int8" with onnxruntime (no torch import).
     build_backend: str = "torch"
     # Windows of a long paragraph, in tiktoken cl100k tokens. MiniLM reads 256 word pieces; the title

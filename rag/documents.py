@@ -1,34 +1,40 @@
-"""Load articles (.txt, .md, .html) and split them into clean, numbered paragraphs.
+"""Load articles (.txt, .md, .html, .pdf, .docx) and split them into clean, numbered paragraphs.
 
+Plain text and Markdown are split at blank lines; HTML, PDF and Word files are read by
+rag.readers into blocks first (a paragraph, heading, list item, table row or code block each).
 The seed files are raw web captures, so cleaning removes what is not article body, by shape rather
 than by file: breadcrumb lines ("Home» News» ..."), the title and date header, placeholder lines
 ("Article content") and trailing link lists ("Latest News" and what follows). Cleaning never rewrites
-text: every paragraph is a span (start, end) of the decoded source, so a citation can point at the
-exact source characters. Bad files are skipped with a named reason; they never stop the run.
+text: every paragraph is a span (start, end) of Document.text, so a citation points at the exact
+characters of the article. Bad files are skipped with a named reason; they never stop the run.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from .collection import SUFFIXES, Skipped, list_files
+from .dates import header_date, lede_month
 from .errors import DocumentError
+from .readers import Block, Extracted
 from .types import Document, Paragraph
 
-SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+__all__ = ["SUFFIXES", "Skipped", "clean", "decode", "extract", "iter_article_paths", "read_bytes", "read_document",
+           "slug"]
+
 MAX_TITLE_WORDS = 25
 MAX_HEADING_WORDS = 12
+MAX_EXTRACT_TITLE_CHARS = 80
+HEADER_LINES = 4  # the title, date and byline of an article sit in its first few lines
 
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_MONTH_NUM = {m: i for i, m in enumerate(_MONTHS.split("|"), 1)}
-_ISO_DATE = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b")
-_PROSE_DATE = re.compile(
-    rf"\b({_MONTHS})\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:\s*(?:-|–|to)\s*\d{{1,2}}(?:st|nd|rd|th)?)?,?\s+(\d{{4}})\b"
-)
 _CRUMB = re.compile(r"^(home|首页)\s*[»>›/|]|(\s[»›]\s?.*){2,}|»\s*\S.*»", re.IGNORECASE)
+_CRUMB_MAX_CHARS = 300  # breadcrumbs are short; the check is not run over long lines
 _TRAILER = re.compile(
     r"^(latest|related|recent|popular|more|top|recommended)\s+(news|articles|stories|posts|reads|reading)\b",
     re.IGNORECASE,
@@ -36,39 +42,23 @@ _TRAILER = re.compile(
 # Placeholders left where a web capture dropped an image, ad or widget.
 _PLACEHOLDERS = {"article content", "advertisement", "skip to content", "share this article", "share", "print"}
 _LIST_ITEM = re.compile(r"^(\d{1,2}[.)]|[•·▪●◦\-*–])\s")
+_MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(?=\S)")  # "## Section": the marks are not part of the text
+_MD_RULE = re.compile(r"^([=\-*_~#])(\s*\1){2,}$")  # setext underlines and thematic breaks: formatting only
+_ISO_LINE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$")
 _MAGIC = {
-    b"%PDF": "PDF",
     b"\x89PNG": "PNG image",
     b"GIF8": "GIF image",
     b"\xff\xd8\xff": "JPEG image",
-    b"PK\x03\x04": "ZIP archive (or .docx/.xlsx)",
+    b"PK\x03\x04": "ZIP archive",
     b"\x7fELF": "executable",
     b"MZ": "Windows executable",
     b"\x1f\x8b": "gzip archive",
 }
 
 
-@dataclass(frozen=True)
-class Skipped:
-    path: str
-    reason: str
-
-
 def iter_article_paths(roots) -> list[Path]:
-    "Article files under the given files/folders, sorted, hidden files excluded."
-    out = []
-    for root in map(Path, roots):
-        if root.is_file():
-            out.append(root)
-        elif root.is_dir():
-            out.extend(
-                p
-                for p in sorted(root.rglob("*"))
-                if p.is_file()
-                and p.suffix.lower() in SUFFIXES
-                and not any(part.startswith(".") for part in p.relative_to(root).parts)
-            )
-    return out
+    "Article files under the given files/folders, sorted; hidden files and outside symlinks excluded."
+    return list_files(roots).files
 
 
 def decode(data: bytes, name: str = "file") -> str:
@@ -101,28 +91,68 @@ def is_html(path: Path, text: str) -> bool:
     return head.startswith(("<!doctype html", "<html"))
 
 
-def read_document(path: Path, doc_id: str | None = None, max_bytes: int | None = None) -> Document:
-    "Read and clean one article. Raises DocumentError with the file name and reason."
-    path = Path(path)
+def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
+    """A regular file's bytes. The size is checked before anything is read, and no more than the
+    limit is ever read, so a huge (or sparse, or growing) file costs nothing."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise DocumentError(f"{path.name}: not a regular file")
+            if max_bytes is not None and st.st_size > max_bytes:
+                raise DocumentError(f"{path.name}: {st.st_size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
+            data = f.read(max_bytes + 1 if max_bytes is not None else -1)
     except OSError as e:
         raise DocumentError(f"{path.name}: cannot read ({e.strerror})") from e
     if max_bytes is not None and len(data) > max_bytes:
-        raise DocumentError(f"{path.name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit")
-    text = decode(data, path.name)
-    html_title = None
-    if is_html(path, text):
-        from .html import html_to_text
+        raise DocumentError(f"{path.name}: over the {max_bytes / 1e6:.0f} MB limit (it grew while being read)")
+    return data
 
-        html_title, text = html_to_text(text)
-    title, date, paragraphs = clean(text)
+
+def extract(path: Path, data: bytes) -> Extracted | str:
+    "A reader's blocks for a structured format (decided by content, not only the suffix), or plain text."
+    name = path.name
+    suffix = path.suffix.lower()
+    if suffix == ".pdf" and not data.startswith(b"%PDF"):
+        raise DocumentError(f"{name}: not a PDF file (it does not start with %PDF)")
+    if suffix == ".docx" and not data.startswith(b"PK\x03\x04"):
+        raise DocumentError(f"{name}: not a Word .docx file (it is not a ZIP archive)")
+    if data.startswith(b"%PDF"):
+        from .readers.pdf import read_pdf
+
+        return read_pdf(data, name)
+    if data.startswith(b"PK\x03\x04"):
+        from .readers.docx import is_docx, read_docx
+
+        if is_docx(data):
+            return read_docx(data, name)
+        raise DocumentError(f"{name}: binary file (ZIP archive), not an article; .docx is the Word format rag reads")
+    text = decode(data, name)
+    if is_html(path, text):
+        from .readers.html import read_html
+
+        return read_html(text)
+    return text
+
+
+def read_document(path: Path, doc_id: str | None = None, max_bytes: int | None = None,
+                  data: bytes | None = None) -> Document:
+    "Read and clean one article. Raises DocumentError with the file name and reason."
+    path = Path(path)
+    if data is None:
+        data = read_bytes(path, max_bytes)
+    got = extract(path, data)
+    text, blocks = (got, None) if isinstance(got, str) else (got.text, got.blocks)
+    title, date, paragraphs = clean(text, blocks)
     if not paragraphs:
         raise DocumentError(f"{path.name}: no article text found after cleaning")
+    if not isinstance(got, str):
+        title = got.title or title
+        date = got.date or date
     return Document(
         doc_id=doc_id or slug(path.stem),
         path=str(path),
-        title=html_title or title,
+        title=title,
         date=date,
         sha256=hashlib.sha256(data).hexdigest(),
         text=text,
@@ -144,9 +174,12 @@ class _Line:
     text: str  # stripped
     gap_before: bool  # a blank (or dropped) line precedes it
     keep: bool = True
+    kind: str = "text"  # a reader's block kind: "text", "heading", "item" or "code"
+    page: int | None = None
 
 
 def _lines(text: str) -> list[_Line]:
+    "Plain text's lines; a Markdown heading line starts after its '#' marks."
     out, gap = [], False
     for m in re.finditer(r"[^\n]*", text):
         raw = m.group()
@@ -154,11 +187,23 @@ def _lines(text: str) -> list[_Line]:
         if not stripped:
             gap = True
             continue
+        if _MD_RULE.match(stripped):
+            continue  # an underline or a rule: neither text nor a paragraph break of its own
         lead = len(raw) - len(raw.lstrip())
         start = m.start() + lead
-        out.append(_Line(start, start + len(stripped), stripped, gap))
+        kind = "text"
+        if md := _MD_HEADING.match(stripped):
+            start += md.end()
+            stripped = stripped[md.end():].rstrip("# \t") or stripped
+            kind = "heading"
+        out.append(_Line(start, start + len(stripped), stripped, gap, kind=kind))
         gap = False
     return out
+
+
+def _block_lines(text: str, blocks: tuple[Block, ...]) -> list[_Line]:
+    "A reader's blocks as lines: each stands alone, a code block keeps its inner lines."
+    return [_Line(b.start, b.end, text[b.start:b.end].strip(), True, kind=b.kind, page=b.page) for b in blocks]
 
 
 def _norm(s: str) -> str:
@@ -170,82 +215,77 @@ def _is_sentence_end(s: str) -> bool:
 
 
 def _titleish(s: str) -> bool:
-    return len(s.split()) <= MAX_TITLE_WORDS and not _is_sentence_end(s) and not s.endswith(":")
+    short = len(s) <= 40 * MAX_TITLE_WORDS and len(s.split()) <= MAX_TITLE_WORDS  # length first: lines can be MBs
+    return short and not _is_sentence_end(s) and not s.endswith(":")
 
 
-def find_date(text: str) -> str | None:
-    "The first full date the text states, as ISO yyyy-mm-dd."
-    candidates = []
-    m = _ISO_DATE.search(text)
-    if m and 1 <= int(m.group(2)) <= 12 and 1 <= int(m.group(3)) <= 31:
-        candidates.append((m.start(), f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"))
-    m = _PROSE_DATE.search(text)
-    if m:
-        candidates.append((m.start(), f"{int(m.group(3)):04d}-{_MONTH_NUM[m.group(1)]:02d}-{int(m.group(2)):02d}"))
-    return min(candidates)[1] if candidates else None
+def _crumb(line: _Line, anywhere: bool) -> bool:
+    if line.kind == "code" or len(line.text) > _CRUMB_MAX_CHARS:
+        return False
+    return bool(_CRUMB.search(line.text) if anywhere else _CRUMB.match(line.text))
 
 
-def clean(text: str) -> tuple[str, str | None, tuple[Paragraph, ...]]:
-    """Title, date and paragraph spans of an article's text.
+def clean(text: str, blocks: tuple[Block, ...] | None = None) -> tuple[str, str | None, tuple[Paragraph, ...]]:
+    """Title, publication date and paragraph spans of an article's text (split at blank lines, or
+    given as a reader's blocks).
 
     >>> title, date, paras = clean("Home» News» Big news\\n\\nBig news\\n2024-01-02\\n\\nIt happened.\\n")
     >>> title, date, [p.number for p in paras]
     ('Big news', '2024-01-02', [1])
     """
-    lines = _lines(text)
+    lines = _lines(text) if blocks is None else _block_lines(text, blocks)
     title, date = None, None
 
-    # Header: breadcrumbs, then an optional title line and date line.
+    # Header: breadcrumbs, then an optional title line and date line (either order).
     i = 0
-    while i < len(lines) and _CRUMB.search(lines[i].text):
+    while i < len(lines) and _crumb(lines[i], anywhere=True):
         lines[i].keep = False
         i += 1
-    for line in lines[i : i + 4]:
-        if title is None and _titleish(line.text) and not _ISO_DATE.fullmatch(line.text):
+    for line in lines[i : i + HEADER_LINES]:
+        if line.kind == "code":
+            break
+        if title is None and _titleish(line.text) and not _ISO_LINE.match(line.text) and not header_date(line.text):
             title = line.text
             line.keep = False
-        elif date is None and (d := find_date(line.text)) and len(line.text) <= 40:
+        elif date is None and (d := header_date(line.text)):
             date = d
             line.keep = False
         else:
             break
 
     # Placeholders and repeated short lines (widgets) anywhere; the title repeated in the body.
-    counts = Counter(_norm(line.text) for line in lines)
-    for line in lines:
+    # Only short lines can be any of these, so long ones are not normalised at all.
+    short_lines = [line for line in lines if line.kind != "code" and len(line.text) <= _CRUMB_MAX_CHARS]
+    counts = Counter(_norm(line.text) for line in short_lines)
+    for line in short_lines:
         n = _norm(line.text)
         short = len(n.split()) <= 5
-        if (
-            n in _PLACEHOLDERS
-            or (short and counts[n] >= 3)
-            or (title and n == _norm(title))
-            or _CRUMB.match(line.text)
-        ):
+        if n in _PLACEHOLDERS or (short and counts[n] >= 3) or (title and n == _norm(title)) or _crumb(line, False):
             line.keep = False
 
     # Trailer: "Latest News" and everything after it.
     for j, line in enumerate(lines):
-        if line.keep and _TRAILER.match(line.text) and len(line.text.split()) <= 4:
+        if line.keep and line.kind != "code" and _TRAILER.match(line.text) and len(line.text.split()) <= 4:
             for rest in lines[j:]:
                 rest.keep = False
             break
 
-    blocks = _blocks(lines)
-    groups = _merge(blocks)
+    groups = _merge(_blocks(lines))
     paragraphs, seen = [], set()
     for group in groups:
         # Key on the body, not its heading: captures repeat a paragraph under a new heading.
         key = _norm(" ".join(line.text for line in group[-1].lines))
-        if key in seen:
-            continue
-        seen.add(key)
-        start, end = group[0].lines[0].start, group[-1].lines[-1].end
-        paragraphs.append(Paragraph(len(paragraphs) + 1, start, end))
+        if group[-1].lines[0].kind != "code":  # a snippet may recur on purpose; boilerplate is prose
+            if key in seen:
+                continue
+            seen.add(key)
+        first = group[0].lines[0]
+        paragraphs.append(Paragraph(len(paragraphs) + 1, first.start, group[-1].lines[-1].end, first.page))
 
     if title is None:
-        title = _title_from(text, paragraphs)
-    if date is None:
-        date = find_date(text)
+        title = _first_heading(groups) or _title_from(text, paragraphs)
+    if date is None and paragraphs:
+        date = lede_month(_lede(text, groups), text)
     return title, date, tuple(paragraphs)
 
 
@@ -256,16 +296,19 @@ class _Block:
 
     @property
     def heading(self) -> bool:
-        t = self.lines[0].text
-        return len(self.lines) == 1 and len(t.split()) <= MAX_HEADING_WORDS and not _is_sentence_end(t)
+        first = self.lines[0]
+        if first.kind in ("heading", "code", "item"):
+            return first.kind == "heading"
+        return (len(self.lines) == 1 and len(first.text) <= 40 * MAX_HEADING_WORDS
+                and len(first.text.split()) <= MAX_HEADING_WORDS and not _is_sentence_end(first.text))
 
     @property
     def is_list(self) -> bool:
-        return all(_LIST_ITEM.match(line.text) for line in self.lines)
+        return all(line.kind == "item" or (line.kind == "text" and _LIST_ITEM.match(line.text)) for line in self.lines)
 
 
 def _blocks(lines: list[_Line]) -> list[_Block]:
-    "Runs of kept lines, split at blank lines and at dropped lines."
+    "Runs of kept lines, split at blank lines, at dropped lines and around headings and code."
     blocks: list[_Block] = []
     current: list[_Line] = []
     dropped = False
@@ -276,7 +319,7 @@ def _blocks(lines: list[_Line]) -> list[_Block]:
                 current, dropped = [], False
             dropped = True
             continue
-        if line.gap_before and current:
+        if current and (line.gap_before or line.kind in ("heading", "code") or current[-1].kind in ("heading", "code")):
             blocks.append(_Block(current, dropped))
             current, dropped = [], False
         current.append(line)
@@ -308,14 +351,51 @@ def _merge(blocks: list[_Block]) -> list[list[_Block]]:
     return groups
 
 
+def _first_heading(groups: list[list[_Block]]) -> str | None:
+    """The article's title when it opens with a heading: a heading block ahead of all body text.
+    A heading further down names a section, not the article."""
+    if groups and len(groups[0]) > 1 and groups[0][0].heading:
+        t = groups[0][0].lines[0].text
+        if _titleish(t):
+            return t
+    return None
+
+
+def _lede(text: str, groups: list[list[_Block]]) -> str:
+    "The first body paragraph (after any heading), where a news story states when it happened."
+    for group in groups:
+        body = [b for b in group if not b.heading]
+        if body:
+            return text[body[0].lines[0].start : body[0].lines[-1].end]
+    return ""
+
+
+# A date or time phrase opening a sentence ("On February 23rd,", "From January 17 to 19, 2025,"):
+# a headline does not start with one, so the extract drops it.
+_LEADING_WHEN = re.compile(r"^(?:(?:On|From|In|Between|Since)\s+)?[A-Z][a-z]+\.?\s+\d{1,2}(?:st|nd|rd|th)?"
+                           r"(?:\s*(?:-|–|to)\s*\d{1,2})?(?:,?\s+\d{4})?,\s+")
+_PARENTHETICAL = re.compile(r"\s*\([^()]{1,40}\)")
+
+
 def _title_from(text: str, paragraphs: list[Paragraph]) -> str:
+    """A short extract of the first sentence: the title of last resort, for text without a header
+    title or an opening heading. A leading date phrase and short parentheticals ("(IACH)") are
+    dropped; a long sentence is cut at a clause boundary (a comma before a lower-case word, as in
+    "X, hosted by ...", but not the "and" of a list) or else at a word, with an ellipsis."""
     if not paragraphs:
         return "Untitled"
-    from .text import sentence_spans
+    from .text import STOPWORDS, sentence_spans
 
-    first = paragraphs[0].text(text)
+    first = paragraphs[0].text(text)[: 8 * MAX_EXTRACT_TITLE_CHARS]  # a title needs no more
     s, e = sentence_spans(first)[0]
-    sentence = first[s:e].rstrip(".")
-    if len(sentence) <= 90:
+    sentence = _PARENTHETICAL.sub("", _LEADING_WHEN.sub("", first[s:e])).rstrip(".").strip()
+    sentence = sentence[:1].upper() + sentence[1:]
+    if len(sentence) <= MAX_EXTRACT_TITLE_CHARS:
         return sentence
-    return sentence[:90].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    for m in re.finditer(r",\s+(?=[a-z])(?!(?:and|or|nor)\b)", sentence[: MAX_EXTRACT_TITLE_CHARS + 1]):
+        if m.start() >= MAX_EXTRACT_TITLE_CHARS // 2:
+            return sentence[: m.start()]
+    words = sentence[:MAX_EXTRACT_TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:").split(" ")
+    while len(words) > 3 and words[-1].lower() in STOPWORDS:  # not "... honored with the…"
+        words.pop()
+    return " ".join(words) + "…"

@@ -12,10 +12,15 @@ name already in the Hugging Face cache, or a folder.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import logging
+import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +28,9 @@ import numpy as np
 
 from .config import PACKAGED_EMBEDDER
 from .errors import BackendError, ConfigError
+
+log = logging.getLogger(__name__)
+_WORDS = re.compile(r"\S+")
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 
@@ -62,6 +70,18 @@ def model_key(name: str) -> str:
     return f"{path.name[:24]}-{h.hexdigest()[:12]}"
 
 
+def clip(text: str, max_tokens: int) -> str:
+    """The text cut after `max_tokens` whitespace-separated words. Every word is at least one token,
+    so the model, which reads only its first max_tokens tokens, sees exactly what it would have
+    seen; but a 10 MB paragraph is not tokenized in full first (that took 30 s)."""
+    if len(text) < 2 * max_tokens:  # too short to hold that many words
+        return text
+    for i, m in enumerate(_WORDS.finditer(text)):
+        if i == max_tokens:
+            return text[: m.start()]
+    return text
+
+
 class Embedder(ABC):
     "Turns texts into L2-normalised float32 vectors (inner product = cosine)."
 
@@ -72,6 +92,7 @@ class Embedder(ABC):
         self.model = model
         self.path = resolve_model(model)
         self.dim = json.loads((self.path / "config.json").read_text())["hidden_size"]
+        self.max_tokens = _max_seq_length(self.path)
 
     @abstractmethod
     def embed_batch(self, texts: list[str]) -> np.ndarray: ...
@@ -79,6 +100,7 @@ class Embedder(ABC):
     def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         "All texts, in batches; longest first so padding is small. `progress(n)` after each batch."
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        texts = [clip(t, self.max_tokens) for t in texts]
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         for b in range(0, len(order), self.batch_size):
             idx = order[b : b + self.batch_size]
@@ -168,17 +190,70 @@ def onnx_paths(home: Path, model: str) -> tuple[Path, Path]:
 
 
 def ensure_onnx(home: Path, model: str, *, int8: bool = False) -> Path:
-    "Export (once) the ONNX copy of a model, and its int8 variant if asked. Needs the [build] extra."
+    """The ONNX copy of a model (and its int8 variant if asked), exported once and checked on every
+    use against the sha256 recorded at export: a damaged file (one flipped byte gives every query
+    the same wrong neighbours, silently) is exported again. Exporting needs the [build] extra."""
     fp32, q8 = onnx_paths(home, model)
-    if not fp32.exists():
-        from .onnx_export import export_onnx
-
-        export_onnx(resolve_model(model), fp32)
-    if int8 and not q8.exists():
-        from .onnx_export import quantize_int8
-
-        quantize_int8(fp32, q8)
+    for path, make in ((fp32, lambda: _export(model, fp32)), *(((q8, lambda: _quantize(fp32, q8)),) if int8 else ())):
+        if _verified(path):
+            continue
+        with _export_lock(path.parent):  # another process may be writing the same file right now
+            if _verified(path):
+                continue
+            if path.exists():
+                log.warning("The ONNX model %s does not match its recorded checksum; exporting it again", path)
+            make()
+            _record(path)
     return q8 if int8 else fp32
+
+
+def _export(model: str, out: Path) -> None:
+    from .onnx_export import export_onnx
+
+    export_onnx(resolve_model(model), out)
+
+
+def _quantize(fp32: Path, out: Path) -> None:
+    from .onnx_export import quantize_int8
+
+    quantize_int8(fp32, out)
+
+
+def _checksum_file(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _verified(path: Path) -> bool:
+    try:
+        want = json.loads(_checksum_file(path).read_text())
+        return path.stat().st_size == want["size"] and _sha256(path) == want["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _record(path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.sha256.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"sha256": _sha256(path), "size": path.stat().st_size}))
+    os.replace(tmp, _checksum_file(path))
+
+
+@contextmanager
+def _export_lock(folder: Path):
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def get_embedder(model: str, backend: str = "torch", *, home: Path | None = None, threads: int = 1) -> Embedder:

@@ -1,26 +1,38 @@
 """The on-disk index: immutable snapshot folders and an atomic CURRENT pointer.
 
     RAG_HOME/index/CURRENT              name of the snapshot in use (switched with os.replace)
+    RAG_HOME/index/PREVIOUS             the one before it (readers may still hold it)
     RAG_HOME/index/snap-<time>-<id>/    manifest.json, docs.jsonl, chunks.jsonl, dense.faiss,
                                         bm25/, sentences.npy, sentence_vectors.npy
-    RAG_HOME/cache/embeddings/          vectors keyed by sha1(model + back-end + text)
+    RAG_HOME/cache/embeddings/          vectors keyed by sha1(model + back-end + text) (rag.embedding_cache)
+    RAG_HOME/uploads/                   articles added through the web UI
+
+A RAG_HOME holds one collection (rag.collection): its sources are recorded in every manifest, so
+`rag index` refreshes exactly them, `rag index PATH` (add_sources) adds to them, `rag index --remove
+PATH` (remove_sources) takes one away, and a process serving the RAG_HOME only ever sees that
+collection, whoever rebuilt it.
 
 A build writes a new snapshot into a temporary folder, verifies it, renames it into place and only
-then switches CURRENT, so a crash mid-write never leaves a half index in use. The manifest records
-the format version, embedder, chunker settings, a hash per source file and a sha256 per index file;
-a load checks them, so a flipped byte or a changed setting is caught, never served silently.
+then switches CURRENT, so a crash or a full disk mid-write never leaves a half index in use, and
+the snapshot that was serving keeps serving. Snapshot files are read-only and immutable: the
+manifest records the format version, embedder, chunker settings, the collection, a hash per source
+file and a sha256 per index file; a load checks them, so a flipped byte or a changed setting is
+caught, never served silently, and a loaded snapshot notices when its files change under it.
+Leftovers of killed builds are collected by the next build, by what CURRENT and PREVIOUS name.
 No pickle anywhere: JSON, .npy (allow_pickle=False), FAISS and bm25s's own JSON/.npy format.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,21 +40,39 @@ from pathlib import Path
 import numpy as np
 
 from . import ann
-from .chunking import CHUNKER_VERSION, Sentence, chunk_document, embedding_text, split_sentences
+from .chunking import CHUNKER_VERSION, chunk_document, embedding_text, split_sentences
+from .collection import Collection, Skipped, list_files, seeded, with_added, with_removed
 from .config import Settings
-from .documents import Skipped, iter_article_paths, read_document
+from .documents import read_bytes, read_document, slug
 from .errors import DocumentError, IndexCorruptError, RagError
-from .types import Chunk, Document, Paragraph
+from .types import Chunk, Document, Paragraph, Sentence
 
-FORMAT_VERSION = 1
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 2  # 2: paragraphs carry their page; the manifest records the collection
 FULL_VERIFY_MAX_BYTES = 256 * 1024 * 1024  # above this, loads check sizes; `rag index --verify` checks all
-KEEP_SNAPSHOTS = 2
+PART_FILE_AGE = 3600  # seconds after which an upload's unfinished copy is a crashed copy's leftover
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+Warn = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class Status:
     state: str  # "fresh", "missing", "stale" or "corrupt"
     reason: str = ""
+    notes: tuple[Skipped, ...] = ()  # what listing the sources left out (outside links, unreadable folders)
+
+
+@dataclass(frozen=True)
+class Added:
+    "An article a build added, under the name it was given (an upload's original file name)."
+
+    name: str
+    path: str
+    doc_id: str
+    title: str
+    paragraphs: int
 
 
 @dataclass
@@ -56,6 +86,10 @@ class BuildReport:
     cached: int  # texts whose vectors came from the cache
     seconds: float
     skipped: list[Skipped] = field(default_factory=list)
+    sources: tuple[str, ...] = ()  # the collection's sources after the build
+    added: list[Added] = field(default_factory=list)  # articles new in this build
+    removed: list[str] = field(default_factory=list)  # doc ids no longer in the collection
+    notes: list[str] = field(default_factory=list)  # e.g. "PATH is already part of the collection"
 
 
 @dataclass
@@ -71,6 +105,11 @@ class Snapshot:
     sentences: list[Sentence]
     sentence_vectors: np.ndarray
     para_sentences: dict[tuple[str, int], range]
+    file_stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # file -> (size, mtime_ns) at load
+
+
+class EmptyCollectionError(RagError):
+    "A build would leave the collection without a single readable article."
 
 
 def index_dir(settings: Settings) -> Path:
@@ -92,16 +131,19 @@ def fingerprint(settings: Settings) -> dict:
     }
 
 
-# --- status ---------------------------------------------------------------------------------------
+# --- the collection and its status ----------------------------------------------------------------
+
+
+def _pointer(settings: Settings, name: str) -> Path | None:
+    try:
+        value = (index_dir(settings) / name).read_text().strip()
+    except FileNotFoundError:
+        return None
+    return index_dir(settings) / value if value else None
 
 
 def current_snapshot(settings: Settings) -> Path | None:
-    pointer = index_dir(settings) / "CURRENT"
-    try:
-        name = pointer.read_text().strip()
-    except FileNotFoundError:
-        return None
-    return index_dir(settings) / name if name else None
+    return _pointer(settings, "CURRENT")
 
 
 def read_manifest(snapshot: Path) -> dict:
@@ -109,6 +151,22 @@ def read_manifest(snapshot: Path) -> dict:
         return json.loads((snapshot / "manifest.json").read_text())
     except (OSError, ValueError) as e:
         raise IndexCorruptError(f"{snapshot.name}: manifest.json is missing or unreadable ({e})") from e
+
+
+def collection_of(settings: Settings) -> Collection:
+    """The collection recorded in the current snapshot (or, if its manifest is damaged, the one
+    before); a RAG_HOME without one is seeded from settings.seeds (RAG_SEEDS or the default seeds)."""
+    for name in ("CURRENT", "PREVIOUS"):
+        snap = _pointer(settings, name)
+        if snap is None:
+            continue
+        try:
+            manifest = read_manifest(snap)
+        except IndexCorruptError:
+            continue
+        if "collection" in manifest:
+            return Collection.from_json(manifest["collection"], settings.uploads)
+    return seeded(settings.seeds, settings.uploads)
 
 
 def index_status(settings: Settings) -> Status:
@@ -123,18 +181,37 @@ def index_status(settings: Settings) -> Status:
     for key, value in want.items():
         if manifest.get("settings", {}).get(key) != value:
             return Status("stale", f"setting {key!r} changed ({manifest.get('settings', {}).get(key)!r} -> {value!r})")
+    if "collection" not in manifest:
+        return Status("stale", "the index does not record its collection")
+    coll = Collection.from_json(manifest["collection"], settings.uploads)
     known = manifest.get("sources", {})
-    files = {str(p): p for p in iter_article_paths(settings.sources)}
+    listing = list_files(coll.sources, coll.excluded, settings.home)
+    notes = tuple(listing.notes)
+    files = {str(p): p for p in listing.files}
     for path in sorted(set(known) - set(files)):
-        return Status("stale", f"{Path(path).name} was removed")
+        return Status("stale", f"{Path(path).name} is no longer in the collection's sources", notes)
     for path, p in files.items():
         entry = known.get(path)
         if entry is None:
-            return Status("stale", f"{p.name} is new")
+            return Status("stale", f"{p.name} is new", notes)
+        if _changed(p, entry):
+            return Status("stale", f"{p.name} changed", notes)
+    return Status("fresh", "", notes)
+
+
+def _changed(p: Path, entry: dict) -> bool:
+    try:
         st = p.stat()
-        if (st.st_size, st.st_mtime_ns) != (entry["size"], entry["mtime_ns"]) and _sha256(p) != entry["sha256"]:
-            return Status("stale", f"{p.name} changed")
-    return Status("fresh")
+    except OSError:
+        return True
+    if entry.get("unreadable"):
+        return os.access(p, os.R_OK)  # a permission fixed since: read it now
+    if (st.st_size, st.st_mtime_ns) == (entry["size"], entry["mtime_ns"]):
+        return False
+    try:
+        return _sha256(p) != entry["sha256"]
+    except OSError:
+        return True
 
 
 def _sha256(path: Path) -> str:
@@ -152,8 +229,12 @@ def _sha256(path: Path) -> str:
 def _writer_lock(settings: Settings):
     "One writer at a time per RAG_HOME; a second build waits for the first."
     d = index_dir(settings)
-    d.mkdir(parents=True, exist_ok=True)
-    with open(d / ".lock", "w") as lock:
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        lock = open(d / ".lock", "w")  # noqa: SIM115 - closed below, after the unlock
+    except OSError as e:
+        raise _write_error(e, settings) from e
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -161,54 +242,234 @@ def _writer_lock(settings: Settings):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _write_error(e: OSError, settings: Settings) -> RagError:
+    "A one-line, actionable message for a failed write under RAG_HOME."
+    where = e.filename or settings.home
+    # numpy reports a short write without an errno ("384000 requested and 51168 written").
+    short = e.errno is None and "requested and" in str(e)
+    if e.errno in _DISK_FULL or short:
+        return RagError(f"disk full: could not write {where} ({e.strerror or e}). Free some space (or set RAG_HOME to "
+                        "a roomier disk) and run `rag index` again; the previous index is still in use.")
+    return RagError(f"cannot write {where} ({e.strerror}); check that RAG_HOME ({settings.home}) is writable. "
+                    "The previous index is still in use.")
+
+
 def read_corpus(paths: Iterable[Path], max_bytes: int,
-                warn: Callable[[str], None] = print) -> tuple[list[Document], dict, list[Skipped]]:
+                warn: Warn = log.warning) -> tuple[list[Document], dict, list[Skipped]]:
     "Documents, a manifest entry per file, and the files skipped with their reasons."
     docs: list[Document] = []
     sources: dict[str, dict] = {}
     skipped: list[Skipped] = []
     by_hash: dict[str, str] = {}
     ids: set[str] = set()
+
+    def skip(path: Path, entry: dict, reason: str) -> None:
+        entry["skipped"] = reason
+        skipped.append(Skipped(str(path), reason))
+        warn(f"skipped {reason}")
+
     for path in paths:
-        st = path.stat()
-        entry = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
-        try:
-            doc = read_document(path, max_bytes=max_bytes)
-        except DocumentError as e:
-            entry |= {"sha256": _sha256(path), "skipped": str(e)}
-            skipped.append(Skipped(str(path), str(e)))
-            warn(f"skipped {e}")
-        else:
-            entry["sha256"] = doc.sha256
-            if doc.sha256 in by_hash:
-                reason = f"{path.name}: same content as {Path(by_hash[doc.sha256]).name}, indexed once"
-                entry["skipped"] = reason
-                skipped.append(Skipped(str(path), reason))
-                warn(f"skipped {reason}")
-            else:
-                doc_id = doc.doc_id if doc.doc_id not in ids else f"{doc.doc_id}-{doc.sha256[:6]}"
-                if doc_id != doc.doc_id:
-                    doc = Document(doc_id, doc.path, doc.title, doc.date, doc.sha256, doc.text, doc.paragraphs)
-                ids.add(doc_id)
-                by_hash[doc.sha256] = str(path)
-                docs.append(doc)
-                entry["doc_id"] = doc_id
+        entry: dict = {"size": 0, "mtime_ns": 0, "sha256": ""}
         sources[str(path)] = entry
+        try:
+            st = path.stat()
+            entry |= {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+            data = read_bytes(path, max_bytes)
+        except OSError as e:  # vanished between listing and reading
+            entry["unreadable"] = True
+            skip(path, entry, f"{path.name}: cannot read ({e.strerror})")
+            continue
+        except DocumentError as e:
+            entry["unreadable"] = isinstance(e.__cause__, OSError)  # retried once the permission is fixed
+            skip(path, entry, str(e))
+            continue
+        entry["sha256"] = hashlib.sha256(data).hexdigest()
+        try:
+            doc = read_document(path, data=data)
+        except DocumentError as e:
+            skip(path, entry, str(e))
+            continue
+        if doc.sha256 in by_hash:
+            skip(path, entry, f"{path.name}: same content as {Path(by_hash[doc.sha256]).name}, indexed once")
+            continue
+        doc_id = doc.doc_id if doc.doc_id not in ids else f"{doc.doc_id}-{doc.sha256[:6]}"
+        if doc_id != doc.doc_id:
+            doc = Document(doc_id, doc.path, doc.title, doc.date, doc.sha256, doc.text, doc.paragraphs)
+        ids.add(doc_id)
+        by_hash[doc.sha256] = str(path)
+        docs.append(doc)
+        entry |= {"doc_id": doc_id, "title": doc.title}
     return docs, sources, skipped
 
 
-def build_index(settings: Settings, paths: Iterable[Path] | None = None, *, progress: bool = True,
-                warn: Callable[[str], None] = print) -> BuildReport:
-    """Build a new snapshot from `paths` (default: settings.sources) and make it current.
-    Texts whose vectors are cached (same text, same model) are not embedded again."""
+def build_index(settings: Settings, *, progress: bool = True, warn: Warn = log.warning) -> BuildReport:
+    """Refresh the collection's index: re-read its sources and make the new snapshot current.
+    The first build of a RAG_HOME seeds the collection from settings.seeds. Texts whose vectors
+    are cached (same text, same model) are not embedded again."""
     t0 = time.perf_counter()
     with _writer_lock(settings):
-        files = iter_article_paths(paths if paths is not None else settings.sources)
-        docs, sources, skipped = read_corpus(files, settings.max_file_bytes, warn)
+        return _build(settings, collection_of(settings), progress, warn, t0)
+
+
+def add_sources(settings: Settings, paths: Sequence[str | Path], *, copy: bool = False,
+                names: Sequence[str] | None = None, progress: bool = True, warn: Warn = log.warning) -> BuildReport:
+    """Add articles to the collection and rebuild once. The one way in for the CLI and the UI.
+
+    copy=False (`rag index PATH`): each path, a folder or an article file, becomes a source of the
+    collection, refreshed by every later build.
+    copy=True (uploads): each file is checked and copied into RAG_HOME/uploads under a safe unique
+    name; `names` are the files' names as the user knows them (for messages). Files that are not
+    articles, or already in the collection, are skipped with the reason. If the build fails, the
+    copies are removed again, so the collection and its index are unchanged."""
+    t0 = time.perf_counter()
+    with _writer_lock(settings):
+        coll = collection_of(settings)
+        if not copy:
+            coll, notes = with_added(coll, paths, settings.home)
+            report = _build(settings, coll, progress, warn, t0)
+            report.notes += notes
+            return report
+        stored, skipped, named = _store_uploads(settings, paths, names)
+        if not stored:  # nothing new: the collection and its index stay as they are
+            counts = read_manifest(current_snapshot(settings)).get("counts", {}) if current_snapshot(settings) else {}
+            return BuildReport(current_snapshot(settings), counts.get("documents", 0), counts.get("paragraphs", 0),
+                               counts.get("chunks", 0), counts.get("sentences", 0), 0, 0,
+                               time.perf_counter() - t0, skipped, coll.sources)
+        try:
+            report = _build(settings, coll, progress, warn, t0)
+        except BaseException:
+            for p in stored:
+                p.unlink(missing_ok=True)
+            raise
+        refused = {s.path for s in report.skipped}
+        for p in stored:
+            if str(p) in refused:  # e.g. the same text as another upload in this batch
+                p.unlink(missing_ok=True)
+        report.skipped = skipped + [Skipped(named.get(s.path, s.path), s.reason.replace(Path(s.path).name,
+                                                                                         named.get(s.path, s.path)))
+                                    for s in report.skipped if s.path in named]
+        report.added = [Added(named.get(a.path, a.name), a.path, a.doc_id, a.title, a.paragraphs)
+                        for a in report.added if a.path in named]
+        return report
+
+
+def remove_sources(settings: Settings, targets: Sequence[str | Path], *, progress: bool = True,
+                   warn: Warn = log.warning) -> BuildReport:
+    """Take sources out of the collection and rebuild once. A target is a source folder or file, a
+    file or folder inside one, or an article id; an uploaded article's stored copy is deleted."""
+    t0 = time.perf_counter()
+    with _writer_lock(settings):
+        coll = collection_of(settings)
+        ids = _doc_paths(settings)
+        paths = [ids.get(str(t), t) for t in targets]
+        coll, delete = with_removed(coll, paths)
+        try:
+            report = _build(settings, coll, progress, warn, t0)
+        except EmptyCollectionError as e:
+            raise EmptyCollectionError(f"Removing {', '.join(map(str, targets))} would leave the collection without "
+                                       "articles; nothing was changed. Add other articles first.") from e
+        for p in delete:
+            p.unlink(missing_ok=True)
+        return report
+
+
+def _doc_paths(settings: Settings) -> dict[str, str]:
+    "doc_id -> source path of the current snapshot's articles."
+    snap = current_snapshot(settings)
+    try:
+        sources = read_manifest(snap).get("sources", {}) if snap else {}
+    except IndexCorruptError:
+        return {}
+    return {e["doc_id"]: path for path, e in sources.items() if "doc_id" in e}
+
+
+def stored_name(original: str, sha256: str) -> str:
+    """A safe, unique file name for an upload: slugged stem, content hash, lower-case suffix.
+
+    >>> stored_name("../../etc/My Report (final).TXT", "ab" * 32)
+    'My-Report-final-ababababab.txt'
+    """
+    p = Path(original.replace("\\", "/")).name
+    stem, suffix = os.path.splitext(p)
+    return f"{slug(stem)[:60].strip('-.') or 'article'}-{sha256[:10]}{suffix.lower()}"
+
+
+def _store_uploads(settings: Settings, paths: Sequence[str | Path], names: Sequence[str] | None
+                   ) -> tuple[list[Path], list[Skipped], dict[str, str]]:
+    "Check and copy uploaded files into RAG_HOME/uploads: (stored copies, refusals, stored path -> name)."
+    from .collection import SUFFIXES
+
+    uploads = settings.uploads
+    uploads.mkdir(parents=True, exist_ok=True, mode=0o700)
+    indexed = {e.get("sha256"): e.get("title") or Path(p).name for p, e in _current_sources(settings).items()
+               if "doc_id" in e}
+    stored: list[Path] = []
+    skipped: list[Skipped] = []
+    named: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for i, raw in enumerate(paths):
+        path = Path(raw)
+        name = Path(names[i]).name if names else path.name
+        if Path(name).suffix.lower() not in SUFFIXES:
+            skipped.append(Skipped(name, f"{name}: {Path(name).suffix or 'no extension'} files are not articles; "
+                                         f"add {', '.join(sorted(SUFFIXES))}"))
+            continue
+        try:
+            data = read_bytes(path, settings.max_file_bytes)
+            doc = read_document(Path(name), data=data)
+        except DocumentError as e:
+            skipped.append(Skipped(name, str(e).replace(path.name, name, 1)))
+            continue
+        if doc.sha256 in indexed:
+            skipped.append(Skipped(name, f"{name}: already in the collection, as “{indexed[doc.sha256]}”"))
+            continue
+        if doc.sha256 in seen:
+            skipped.append(Skipped(name, f"{name}: same content as {seen[doc.sha256]} in this upload"))
+            continue
+        seen[doc.sha256] = name
+        dest = uploads / stored_name(name, doc.sha256)
+        tmp = uploads / f".{dest.name}.part"
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, dest)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            for p in stored:
+                p.unlink(missing_ok=True)
+            raise _write_error(e, settings) from e
+        stored.append(dest)
+        named[str(dest)] = name
+    return stored, skipped, named
+
+
+def _current_sources(settings: Settings) -> dict:
+    snap = current_snapshot(settings)
+    try:
+        return read_manifest(snap).get("sources", {}) if snap else {}
+    except IndexCorruptError:
+        return {}
+
+
+def _build(settings: Settings, coll: Collection, progress: bool, warn: Warn, t0: float) -> BuildReport:
+    "Build a snapshot of the collection and make it current. The caller holds the writer lock."
+    root = index_dir(settings)
+    try:
+        _collect_garbage(root, settings)
+        coll = Collection(coll.roots, coll.uploads,
+                          tuple(x for x in coll.excluded if Path(x).exists() or Path(coll.uploads) not in Path(x).parents))
+        listing = list_files(coll.sources, coll.excluded, settings.home)
+        for note in listing.notes:
+            warn(f"skipped {note.reason}")
+        before = _current_sources(settings)
+        docs, sources, skipped = read_corpus(listing.files, settings.max_file_bytes, warn)
         if not docs:
-            raise RagError(
-                f"No readable articles in {', '.join(map(str, paths or settings.sources))}. "
-                "Point RAG_SEEDS at a folder of .txt, .md or .html articles, or index files with `rag index PATH`."
+            raise EmptyCollectionError(
+                f"No readable articles in {', '.join(coll.sources)}. Add .txt, .md, .html, .pdf or .docx files "
+                "with `rag index PATH` (or point RAG_SEEDS at your articles before the first build)."
             )
         titles = {d.doc_id: d.title for d in docs}
         chunks = [c for d in docs for c in chunk_document(d, settings.chunk_tokens, settings.token_encoding)]
@@ -216,7 +477,7 @@ def build_index(settings: Settings, paths: Iterable[Path] | None = None, *, prog
         doc_text = {d.doc_id: d.text for d in docs}
         texts = [embedding_text(titles[c.doc_id], c.text) for c in chunks]
         texts += [doc_text[s.doc_id][s.start : s.end] for s in sentences]
-        vectors, embedded = _embed_cached(settings, texts, progress)
+        vectors, embedded = _embed_cached(settings, texts, progress, warn)
         chunk_vecs, sent_vecs = vectors[: len(chunks)], vectors[len(chunks) :]
         manifest = {
             "format": FORMAT_VERSION,
@@ -226,6 +487,7 @@ def build_index(settings: Settings, paths: Iterable[Path] | None = None, *, prog
             "index_type": ann.resolve_type(settings.index_type, len(chunks)),
             "counts": {"documents": len(docs), "paragraphs": sum(len(d.paragraphs) for d in docs),
                        "chunks": len(chunks), "sentences": len(sentences)},
+            "collection": coll.to_json(),
             "sources": sources,
         }
         snap = _write_snapshot(settings, manifest, docs, chunks, chunk_vecs, sentences, sent_vecs)
@@ -233,34 +495,37 @@ def build_index(settings: Settings, paths: Iterable[Path] | None = None, *, prog
             from .embedding import ensure_onnx
 
             ensure_onnx(settings.home, settings.embedder)  # torch is loaded now; queries then need none
+    except OSError as e:
+        raise _write_error(e, settings) from e
+    old_ids = {e["doc_id"] for e in before.values() if "doc_id" in e}
+    added = [Added(Path(d.path).name, d.path, d.doc_id, d.title, len(d.paragraphs)) for d in docs
+             if before.get(d.path, {}).get("sha256") != d.sha256]
     return BuildReport(snap, len(docs), manifest["counts"]["paragraphs"], len(chunks), len(sentences),
-                       embedded, len(texts) - embedded, time.perf_counter() - t0, skipped)
+                       embedded, len(texts) - embedded, time.perf_counter() - t0,
+                       [*listing.notes, *skipped], coll.sources, added, sorted(old_ids - {d.doc_id for d in docs}))
 
 
-def _embed_cached(settings: Settings, texts: list[str], progress: bool) -> tuple[np.ndarray, int]:
+def _embed_cached(settings: Settings, texts: list[str], progress: bool, warn: Warn) -> tuple[np.ndarray, int]:
     from .embedding import get_embedder, model_key
+    from .embedding_cache import CHECKPOINT_TEXTS, EmbeddingCache, cache_key
 
     tag = f"{model_key(settings.embedder)}-{settings.build_backend}"
-    cache_file = settings.home / "cache" / "embeddings" / f"{tag}.npz"
-    cache: dict[str, np.ndarray] = {}
-    if cache_file.exists():
-        try:
-            with np.load(cache_file, allow_pickle=False) as z:
-                cache = dict(zip(z["keys"].tolist(), z["vectors"], strict=True))
-        except (OSError, ValueError, KeyError):
-            cache = {}  # a damaged cache only costs time: everything is embedded again
-    keys = [hashlib.sha1(f"{tag}\0{t}".encode()).hexdigest() for t in texts]
-    todo = sorted({k: i for i, k in reversed(list(enumerate(keys))) if k not in cache}.values())
+    cache = EmbeddingCache(settings.home / "cache" / "embeddings", tag, warn=warn)
+    keys = [cache_key(tag, t) for t in texts]
+    todo = sorted({k: i for i, k in reversed(list(enumerate(keys))) if k not in cache}.values(),
+                  key=lambda i: -len(texts[i]))  # longest first: batches of similar length pad little
     if todo:
         embedder = get_embedder(settings.embedder, settings.build_backend, home=settings.home, threads=2)
         bar = _progress_bar(len(todo), "Embedding", progress)
-        new = embedder.embed([texts[i] for i in todo], progress=bar.update)
-        bar.close()
-        cache.update({keys[i]: v for i, v in zip(todo, new, strict=True)})
-    vectors = np.stack([cache[k] for k in keys]).astype(np.float32)
-    if todo:
-        used = dict.fromkeys(keys)
-        _atomic_savez(cache_file, keys=np.array(list(used)), vectors=np.stack([cache[k] for k in used]))
+        try:
+            for b in range(0, len(todo), CHECKPOINT_TEXTS):
+                part = todo[b : b + CHECKPOINT_TEXTS]
+                vecs = embedder.embed([texts[i] for i in part], progress=bar.update)
+                cache.checkpoint([keys[i] for i in part], vecs)  # a killed build resumes from here
+        finally:
+            bar.close()
+    vectors = cache.get(keys)
+    cache.commit(keys)
     return vectors, len(todo)
 
 
@@ -268,13 +533,6 @@ def _progress_bar(total: int, desc: str, enabled: bool):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="text", disable=not enabled, leave=False)
-
-
-def _atomic_savez(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
 
 
 def _write_snapshot(settings, manifest, docs, chunks, chunk_vecs, sentences, sent_vecs) -> Path:
@@ -291,7 +549,7 @@ def _write_snapshot(settings, manifest, docs, chunks, chunk_vecs, sentences, sen
             for d in docs:
                 f.write(json.dumps({"doc_id": d.doc_id, "path": d.path, "title": d.title, "date": d.date,
                                     "sha256": d.sha256, "text": d.text,
-                                    "paragraphs": [[p.start, p.end] for p in d.paragraphs]},
+                                    "paragraphs": [[p.start, p.end, p.page] for p in d.paragraphs]},
                                    ensure_ascii=False) + "\n")
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
             for c in chunks:
@@ -310,32 +568,41 @@ def _write_snapshot(settings, manifest, docs, chunks, chunk_vecs, sentences, sen
             for p in sorted(tmp.rglob("*")) if p.is_file()
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
-        _fsync_tree(tmp)
+        _seal(tmp)
         final = root / name
         os.replace(tmp, final)
         load_snapshot(final, verify="full")  # never point CURRENT at something that does not load
-        _switch_current(root, name)
+        previous = current_snapshot(settings)
+        if previous is not None:
+            _write_pointer(root, "PREVIOUS", previous.name)
+        _write_pointer(root, "CURRENT", name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _collect_garbage(root, keep=name)
+    _collect_garbage(root, settings)
     return final
 
 
-def _fsync_tree(path: Path) -> None:
+def _seal(path: Path) -> None:
+    "Make every file read-only and durable: a snapshot never changes once written."
     for p in path.rglob("*"):
         if p.is_file():
             with open(p, "rb") as f:
                 os.fsync(f.fileno())
+            p.chmod(0o444)
 
 
-def _switch_current(root: Path, name: str) -> None:
-    tmp = root / f".CURRENT.{os.getpid()}.tmp"
-    with open(tmp, "w") as f:
-        f.write(name + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, root / "CURRENT")
+def _write_pointer(root: Path, pointer: str, name: str) -> None:
+    tmp = root / f".{pointer}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w") as f:
+            f.write(name + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, root / pointer)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     fd = os.open(root, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -343,14 +610,27 @@ def _switch_current(root: Path, name: str) -> None:
         os.close(fd)
 
 
-def _collect_garbage(root: Path, keep: str) -> None:
-    "Keep the current snapshot and the one before it (readers may still hold it); drop leftovers."
-    snaps = sorted((p for p in root.glob("snap-*") if p.is_dir()), key=lambda p: p.name)
-    for old in [p for p in snaps if p.name != keep][: -(KEEP_SNAPSHOTS - 1) or None]:
-        shutil.rmtree(old, ignore_errors=True)
-    for tmp in root.glob(".tmp-snap-*"):
-        if time.time() - tmp.stat().st_mtime > 3600:  # a crashed build's leftovers
-            shutil.rmtree(tmp, ignore_errors=True)
+def _collect_garbage(root: Path, settings: Settings) -> None:
+    """Delete what no reader can be using: every snapshot but the ones CURRENT and PREVIOUS name
+    (a snapshot renamed into place by a build that was killed before the switch was never current
+    and is dropped; the current one is never touched), and temporary files of crashed writers.
+    Callers hold the writer lock, so no other build is writing; an upload's copy in progress is
+    spared until it is PART_FILE_AGE old."""
+    keep = {p.name for p in (current_snapshot(settings), _pointer(settings, "PREVIOUS")) if p is not None}
+    if keep:  # without CURRENT nothing is known to be in use, so no snapshot is judged garbage
+        for p in root.glob("snap-*"):
+            if p.is_dir() and p.name not in keep:
+                shutil.rmtree(p, ignore_errors=True)
+    for p in root.glob(".tmp-snap-*"):
+        shutil.rmtree(p, ignore_errors=True)
+    for p in root.glob(".*.tmp"):
+        p.unlink(missing_ok=True)
+    for p in settings.uploads.glob(".*.part") if settings.uploads.is_dir() else ():
+        try:
+            if time.time() - p.stat().st_mtime > PART_FILE_AGE:
+                p.unlink()
+        except FileNotFoundError:
+            pass
 
 
 # --- load -----------------------------------------------------------------------------------------
@@ -378,13 +658,14 @@ def load_snapshot(path: Path, verify: str = "auto") -> Snapshot:
     manifest = read_manifest(path)
     if manifest.get("format") != FORMAT_VERSION:
         raise IndexCorruptError(f"{path.name}: index format {manifest.get('format')}, expected {FORMAT_VERSION}")
+    stats = _stats(path, manifest)
     verify_files(path, manifest, verify)
     try:
         docs = {}
         with open(path / "docs.jsonl", encoding="utf-8") as f:
             for line in f:
                 d = json.loads(line)
-                paras = tuple(Paragraph(i, s, e) for i, (s, e) in enumerate(d["paragraphs"], 1))
+                paras = tuple(Paragraph(i, s, e, page) for i, (s, e, page) in enumerate(d["paragraphs"], 1))
                 docs[d["doc_id"]] = Document(d["doc_id"], d["path"], d["title"], d["date"], d["sha256"],
                                              d["text"], paras)
         chunks = []
@@ -392,8 +673,8 @@ def load_snapshot(path: Path, verify: str = "auto") -> Snapshot:
             for line in f:
                 cid, doc_id, para, s, e = json.loads(line)
                 chunks.append(Chunk(cid, doc_id, para, s, e, docs[doc_id].text[s:e]))
-        dense = ann.read(path / "dense.faiss")
-        bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True)
+        dense = ann.read(path / "dense.faiss")  # memory-mapped read-only where the index type allows
+        bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True)  # np.load(mmap_mode="r")
         order = list(docs)
         table = np.load(path / "sentences.npy", allow_pickle=False)
         sentences = [Sentence(order[di], int(p), int(s), int(e)) for di, p, s, e in table]
@@ -411,10 +692,29 @@ def load_snapshot(path: Path, verify: str = "auto") -> Snapshot:
             j += 1
         para_sentences[key] = range(i, j)
         i = j
-    return Snapshot(path, manifest, docs, chunks, dense, bm25, sentences, sent_vecs, para_sentences)
+    return Snapshot(path, manifest, docs, chunks, dense, bm25, sentences, sent_vecs, para_sentences, stats)
 
 
-def ensure_index(settings: Settings, *, progress: bool = True, warn: Callable[[str], None] = print) -> Snapshot:
+def _stats(path: Path, manifest: dict) -> dict[str, tuple[int, int]]:
+    out = {}
+    for rel in manifest.get("files", {}):
+        try:
+            st = (path / rel).stat()
+        except OSError:
+            continue
+        out[rel] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def changed_files(snapshot: Snapshot) -> list[str]:
+    """Files of a loaded snapshot that changed (size or mtime) or vanished since it was loaded.
+    Snapshots are immutable: any change means someone wrote into one, and its results can no
+    longer be trusted."""
+    now = _stats(snapshot.path, snapshot.manifest)
+    return sorted(rel for rel, was in snapshot.file_stats.items() if now.get(rel) != was)
+
+
+def ensure_index(settings: Settings, *, progress: bool = True, warn: Warn = log.warning) -> Snapshot:
     "The current snapshot, (re)built first if it is missing, stale or corrupt."
     status = index_status(settings)
     if status.state != "fresh":
@@ -428,3 +728,34 @@ def ensure_index(settings: Settings, *, progress: bool = True, warn: Callable[[s
         warn(f"Rebuilding the index: {e}")
         build_index(settings, progress=progress, warn=warn)
         return load_snapshot(current_snapshot(settings), verify="size")
+
+
+def reload(settings: Settings, loaded: Snapshot | None, *, progress: bool = False,
+           warn: Warn = log.warning) -> Snapshot:
+    """What a long-running process should be serving now: `loaded` while it is still CURRENT and
+    untouched; the new CURRENT snapshot after another process rebuilt the collection; a rebuilt
+    snapshot when files of the loaded one changed on disk (never its silently different results).
+    A snapshot built with other settings (another embedder, chunker or index type) is not loaded
+    over this process's settings: the index is rebuilt for them instead."""
+    snap = current_snapshot(settings)
+    if loaded is not None and snap == loaded.path:
+        changed = changed_files(loaded)
+        if not changed:
+            return loaded
+        warn(f"Snapshot {loaded.path.name} changed on disk ({', '.join(changed[:3])}); snapshots are read-only, "
+             "so it is rebuilt from the sources")
+        with _writer_lock(settings):
+            if current_snapshot(settings) == loaded.path:
+                _build(settings, collection_of(settings), progress, warn, time.perf_counter())
+        return load_snapshot(current_snapshot(settings), verify="size")
+    if snap is not None:
+        try:
+            manifest = read_manifest(snap)
+        except IndexCorruptError:
+            manifest = {}
+        if manifest.get("settings") == fingerprint(settings):
+            try:
+                return load_snapshot(snap, verify="size")
+            except IndexCorruptError as e:
+                warn(f"Rebuilding the index: {e}")
+    return ensure_index(settings, progress=progress, warn=warn)

@@ -16,6 +16,9 @@ _ABBREVIATIONS = {
 _END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
 _LINE = re.compile(r"[^\n]+")
+_NEXT = re.compile(r"\s*(\S)")  # the first character after a candidate sentence end
+_LOOK_BACK = 32  # a run of letters and dots longer than this before a '.' is no abbreviation
+_TAIL = re.compile(rf"(?<![A-Za-z.])[A-Za-z.]{{1,{_LOOK_BACK}}}\Z")
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being
@@ -31,46 +34,52 @@ STOPWORDS = frozenset(
 
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """(start, end) of each sentence, with surrounding whitespace trimmed. Lines are never joined:
-    a heading line or a list item is its own sentence.
+    a heading line or a list item is its own sentence. Linear in len(text): every candidate end is
+    judged by looking only at the word before it and the character after it, so a megabyte line
+    with no sentence end (or a thousand lower-case continuations) costs one pass.
 
     >>> t = "Prof. Huang spoke. He won 2 awards!\\nAugust 18:"
     >>> [t[s:e] for s, e in sentence_spans(t)]
     ['Prof. Huang spoke.', 'He won 2 awards!', 'August 18:']
     """
-    spans = []
+    out = []
     for line in _LINE.finditer(text):
         ls, le = line.span()
         cut = ls
         for m in _END.finditer(text, ls, le):
-            if _is_abbreviation(text, cut, m.start()) or not _next_starts_sentence(text, m.end(), le):
+            if not _next_starts_sentence(text, m.end(), le) or _is_abbreviation(text, m.start()):
                 continue
-            spans.append((cut, m.end()))
+            _trimmed(text, cut, m.end(), offset, out)
             cut = m.end()
-        spans.append((cut, le))
-    out = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s + offset, e + offset))
+        _trimmed(text, cut, le, offset, out)
     return out
 
 
-def _is_abbreviation(text: str, line_start: int, dot: int) -> bool:
+def _trimmed(text: str, s: int, e: int, offset: int, out: list[tuple[int, int]]) -> None:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if e > s:
+        out.append((s + offset, e + offset))
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    "Whether the '.' at `dot` ends an abbreviation or an initial rather than a sentence."
     if text[dot] != ".":
         return False
-    word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[line_start:dot])
-    if not word:
+    # The run of letters and dots right before the dot ("e.g", "Prof", "J"), looked for in a
+    # bounded window so the check costs the same on a megabyte line.
+    m = _TAIL.search(text, max(0, dot - _LOOK_BACK), dot)
+    if not m:
         return False
-    w = word.group(1).lower()
-    return w in _ABBREVIATIONS or len(w) == 1  # an initial, as in "J. Smith"
+    w = m.group().lstrip(".").lower()
+    return bool(w) and (w in _ABBREVIATIONS or len(w) == 1)  # an initial, as in "J. Smith"
 
 
 def _next_starts_sentence(text: str, pos: int, line_end: int) -> bool:
-    rest = text[pos:line_end].lstrip()
-    return not rest or not rest[0].islower()
+    m = _NEXT.match(text, pos, line_end)
+    return m is None or not m.group(1).islower()
 
 
 def words(text: str) -> list[str]:

@@ -260,10 +260,10 @@ def test_stored_name_is_safe_and_unique():
 @pytest.mark.parametrize("name,data,reason", [
     ("empty.txt", b"", "empty file"),
     ("photo.txt", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "binary file (PNG image)"),
-    ("report.md", b"%PDF-1.7\n...", "binary file (PDF)"),
+    ("report.md", b"%PDF-1.7\n...", "not a readable PDF"),
     ("data.html", b"abc\x00def" * 10, "binary file"),
     ("latin1.txt", "Café olé, a long enough sentence.".encode("latin-1"), "not valid UTF-8"),
-    ("notes.pdf", b"Plain text in a pdf-named file.", ".pdf files are not accepted"),
+    ("notes.pdf", b"Plain text in a pdf-named file.", "not a PDF file"),
     ("big.txt", b"A sentence of article text.\n" * 40, "over the"),
 ])
 def test_check_upload_rejects_with_a_reason(tmp_path, name, data, reason):

@@ -1,4 +1,6 @@
+import errno
 import json
+import shutil
 import subprocess
 import sys
 
@@ -49,10 +51,10 @@ def test_crash_mid_write_keeps_the_previous_index(fresh, monkeypatch):
     (fresh.seeds[0] / "extra.txt").write_text("A brand new article about marrow donors. It has two sentences.\n")
 
     def boom(*a, **k):
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device", "dense.faiss")
 
     monkeypatch.setattr(ann, "write", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(RagError, match=r"^disk full: could not write dense.faiss .*previous index is still in use"):
         build_index(fresh, **quiet)
     assert current_snapshot(fresh) == before
     assert load_snapshot(before).manifest["counts"]["documents"] == 5
@@ -137,3 +139,233 @@ def test_index_files_contain_no_pickle(settings):
             assert b"pickle" not in path.read_bytes()[:200]
     manifest = json.loads((snap / "manifest.json").read_text())
     assert not any(name.endswith((".pkl", ".pickle")) for name in manifest["files"])
+
+
+# --- the collection: add, remove, refresh ----------------------------------------------------------
+
+ARTICLE = ("Harbor clinic opens a marrow donor centre\n\nThe Harbor clinic opened a marrow donor centre on "
+           "Tuesday. It will register 400 donors a month.\n")
+
+
+def _other(tmp_path, name="other", text=ARTICLE):
+    d = tmp_path / name
+    d.mkdir()
+    (d / "harbor.txt").write_text(text)
+    return d
+
+
+def _ids(settings):
+    return set(load_snapshot(current_snapshot(settings)).docs)
+
+
+def test_index_path_adds_and_a_refresh_keeps_every_source(fresh, tmp_path):
+    from rag.index import add_sources, collection_of
+
+    build_index(fresh, **quiet)
+    other = _other(tmp_path)
+    report = add_sources(fresh, [other], **quiet)
+    assert report.documents == 6 and [a.doc_id for a in report.added] == ["harbor"]
+    assert collection_of(fresh).roots == (str(fresh.seeds[0]), str(other))
+    assert index_status(fresh).state == "fresh"
+    assert build_index(fresh, **quiet).documents == 6  # `rag index`: every recorded source, not just the seeds
+    # RAG_SEEDS only seeds a new collection: other seeds on this RAG_HOME change nothing.
+    assert build_index(fresh.with_(seeds=(other,)), **quiet).documents == 6
+    assert add_sources(fresh, [other / "harbor.txt"], **quiet).notes == [
+        f"{other / 'harbor.txt'} is already part of the collection (source {other})"]
+
+
+def test_remove_a_source_a_file_or_an_article_id(fresh, tmp_path):
+    from rag.index import EmptyCollectionError, add_sources, remove_sources
+
+    build_index(fresh, **quiet)
+    other = _other(tmp_path)
+    add_sources(fresh, [other], **quiet)
+    report = remove_sources(fresh, [other], **quiet)
+    assert report.removed == ["harbor"] and report.documents == 5
+    one = fresh.seeds[0] / "004_df5a4ce205c5cd94.txt"
+    assert remove_sources(fresh, [one], **quiet).removed == ["004_df5a4ce205c5cd94"]
+    assert index_status(fresh).state == "fresh"  # the excluded file is not "new" to a status check
+    assert add_sources(fresh, [one], **quiet).documents == 5  # adding it back lifts the exclusion
+    assert remove_sources(fresh, ["001_6aa580e427458a29"], **quiet).removed == ["001_6aa580e427458a29"]
+    with pytest.raises(RagError, match="is not a source of this collection"):
+        remove_sources(fresh, [tmp_path / "elsewhere"], **quiet)
+    before = current_snapshot(fresh)
+    with pytest.raises(EmptyCollectionError, match="would leave the collection without articles; nothing was changed"):
+        remove_sources(fresh, [fresh.seeds[0]], **quiet)
+    assert current_snapshot(fresh) == before
+
+
+def test_uploads_are_stored_checked_and_kept_by_every_build(fresh, tmp_path):
+    from rag.index import add_sources, remove_sources
+
+    build_index(fresh, **quiet)
+    up = tmp_path / "incoming"
+    up.mkdir()
+    (up / "tmp123.txt").write_text(ARTICLE)
+    (up / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    (up / "dup.txt").write_bytes((SEEDS / "000_273eb6cdc3dda5a5.txt").read_bytes())
+    report = add_sources(fresh, [up / "tmp123.txt", up / "photo.txt", up / "dup.txt"], copy=True,
+                         names=["Harbor notes.txt", "photo.txt", "dup.txt"], **quiet)
+    assert [(a.name, a.title) for a in report.added] == [("Harbor notes.txt", "Harbor clinic opens a marrow donor centre")]
+    reasons = {s.path: s.reason for s in report.skipped}
+    assert "binary file (PNG image)" in reasons["photo.txt"]
+    assert "already in the collection, as “Academician Huang" in reasons["dup.txt"]
+    stored = [p.name for p in fresh.uploads.iterdir()]
+    assert stored == [report.added[0].path.rsplit("/", 1)[1]] and stored[0].startswith("Harbor-notes-")
+    # `rag index OTHERDIR` and a refresh keep the upload.
+    add_sources(fresh, [_other(tmp_path, "other", ARTICLE.replace("Harbor", "Bay"))], **quiet)
+    assert report.added[0].doc_id in _ids(fresh)
+    build_index(fresh, **quiet)
+    assert report.added[0].doc_id in _ids(fresh)
+    remove_sources(fresh, [report.added[0].doc_id], **quiet)  # deletes the stored copy
+    assert report.added[0].doc_id not in _ids(fresh) and not list(fresh.uploads.iterdir())
+
+
+def test_a_failed_upload_build_leaves_nothing_behind(fresh, tmp_path, monkeypatch):
+    from rag.index import add_sources
+
+    build_index(fresh, **quiet)
+    before = current_snapshot(fresh)
+    (tmp_path / "a.txt").write_text(ARTICLE)
+    monkeypatch.setattr(ann, "write", lambda *a, **k: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left")))
+    with pytest.raises(RagError, match="^disk full"):
+        add_sources(fresh, [tmp_path / "a.txt"], copy=True, **quiet)
+    assert current_snapshot(fresh) == before and not list(fresh.uploads.iterdir())
+
+
+# --- the embedding cache ---------------------------------------------------------------------------
+
+
+def test_cache_keeps_vectors_of_other_builds(fresh, tmp_path):
+    from rag.index import add_sources, remove_sources
+
+    build_index(fresh, **quiet)
+    other = _other(tmp_path)
+    assert add_sources(fresh, [other], **quiet).embedded == 3  # its one chunk and two sentences
+    remove_sources(fresh, [other], **quiet)
+    assert add_sources(fresh, [other], **quiet).embedded == 0  # its vectors outlived its removal
+
+
+def test_cache_is_bounded_and_evicts_the_longest_unused(tmp_path):
+    import numpy as np
+
+    from rag.embedding_cache import EmbeddingCache
+
+    vec = np.ones((1, 4), np.float32)
+    cache = EmbeddingCache(tmp_path, "t", max_bytes=3 * (4 * 4 + 48))
+    for i, k in enumerate([b"a" * 40, b"b" * 40, b"c" * 40]):
+        cache.checkpoint([k], vec * i)
+        cache.used[k] = 1000 + i  # used long ago, a before b before c
+    cache.commit([b"c" * 40])
+    cache.checkpoint([b"d" * 40], vec)
+    cache.commit([b"d" * 40])  # four vectors, room for three: the longest unused ("a") goes
+    again = EmbeddingCache(tmp_path, "t")
+    assert sorted(again.vectors) == [b"b" * 40, b"c" * 40, b"d" * 40]
+    assert not list((tmp_path / "t").glob("journal-*"))
+
+
+def test_damaged_cache_is_named_removed_and_rebuilt(fresh, tmp_path):
+    small = fresh.with_(seeds=(tmp_path / "one",), home=tmp_path / "one-home")
+    small.seeds[0].mkdir()
+    small.home.mkdir()
+    (small.home / "models").symlink_to((fresh.home / "models").resolve())
+    shutil.copy(SEEDS / "004_df5a4ce205c5cd94.txt", small.seeds[0])
+    build_index(small, **quiet)
+    for f in (small.home / "cache" / "embeddings").rglob("*.npz"):
+        f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])  # cut short, as by a crash mid-copy
+    warnings = []
+    report = build_index(small, progress=False, warn=warnings.append)
+    assert report.documents == 1 and report.embedded == report.chunks + report.sentences
+    assert any("embedding cache file" in w and "is damaged (BadZipFile" in w for w in warnings)
+    assert build_index(small, **quiet).embedded == 0  # the rebuilt cache is whole again
+
+
+def test_killed_build_resumes_from_its_last_checkpoint(fresh, tmp_path):
+    "A build killed mid-embedding (no cleanup) keeps the vectors of every finished checkpoint."
+    d = _other(tmp_path, "big", "".join(f"Paragraph {i} about donor {i} and marrow {i * 7}.\n\n" for i in range(120)))
+    code = f"""
+import os
+from rag import embedding_cache
+from rag.config import load_settings
+from rag.index import add_sources, build_index
+embedding_cache.CHECKPOINT_TEXTS = 40
+real = embedding_cache.EmbeddingCache.checkpoint
+calls = []
+def checkpoint(self, keys, vectors):
+    real(self, keys, vectors)
+    calls.append(1)
+    if len(calls) == 3:
+        os._exit(9)  # killed after three checkpoints
+embedding_cache.EmbeddingCache.checkpoint = checkpoint
+s = load_settings(seeds=({str(fresh.seeds[0])!r},), home={str(fresh.home)!r})
+build_index(s, progress=False)
+add_sources(s, [{str(d)!r}], progress=False)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 9, proc.stderr
+    from rag.index import add_sources
+
+    report = add_sources(fresh, [d], **quiet)
+    assert report.embedded == 240 - 120  # 120 of its 240 texts were checkpointed before the kill
+    assert not list((fresh.home / "cache").rglob(".*.tmp"))
+
+
+# --- garbage, immutability, checksums ----------------------------------------------------------------
+
+
+def test_garbage_goes_by_current_and_previous_not_by_name(fresh):
+    build_index(fresh, **quiet)
+    first = current_snapshot(fresh)
+    (fresh.seeds[0] / "extra.txt").write_text(ARTICLE)
+    build_index(fresh, **quiet)
+    current = current_snapshot(fresh)
+    root = current.parent
+    # A build killed after renaming its snapshot into place, before switching CURRENT, leaves a
+    # never-current snapshot whose name sorts after the current one; and a half-written folder.
+    orphan = root / "snap-99991231T235959-ffffff"
+    shutil.copytree(current, orphan)
+    (root / ".tmp-snap-20000101T000000-000000").mkdir()
+    (root / ".CURRENT.123.tmp").write_text("x")
+    (fresh.seeds[0] / "extra.txt").unlink()
+    build_index(fresh, **quiet)
+    names = sorted(p.name for p in root.iterdir() if not p.name.startswith(".lock"))
+    assert names == sorted(["CURRENT", "PREVIOUS", current.name, current_snapshot(fresh).name])
+    assert not orphan.exists() and not first.exists()
+
+
+def test_snapshot_files_are_read_only_and_changes_are_detected(fresh):
+    from rag.index import changed_files, reload
+
+    build_index(fresh, **quiet)
+    snap = load_snapshot(current_snapshot(fresh))
+    vectors = snap.path / "sentence_vectors.npy"
+    assert all(not (p.stat().st_mode & 0o222) for p in snap.path.rglob("*") if p.is_file())
+    assert reload(fresh, snap) is snap
+    vectors.chmod(0o644)
+    data = bytearray(vectors.read_bytes())
+    data[-4:] = b"\x00\x00\x80\x7f"  # same size: only the mtime tells
+    vectors.write_bytes(data)
+    assert changed_files(snap) == ["sentence_vectors.npy"]
+    warnings = []
+    fresh_snap = reload(fresh, snap, warn=warnings.append)
+    assert fresh_snap.path != snap.path and "changed on disk" in warnings[0]
+    assert not changed_files(fresh_snap)
+
+
+def test_onnx_model_is_checksummed_and_re_exported(fresh, settings):
+    import numpy as np
+
+    from rag.embedding import ensure_onnx, get_embedder, onnx_paths
+
+    models = fresh.home / "models"
+    models.unlink()  # a copy of the session's export, not the shared one
+    shutil.copytree(settings.home / "models", models)
+    fp32, _ = onnx_paths(fresh.home, fresh.embedder)
+    before = get_embedder(fresh.embedder, "onnx", home=fresh.home).embed_batch(["marrow donors"])
+    data = bytearray(fp32.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    fp32.write_bytes(data)
+    ensure_onnx(fresh.home, fresh.embedder)  # notices, exports again
+    after = get_embedder(fresh.embedder, "onnx", home=fresh.home).embed_batch(["marrow donors"])
+    assert fp32.read_bytes() != bytes(data)
+    assert float(np.dot(before[0], after[0])) > 0.999

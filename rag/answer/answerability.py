@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from ..text import terms, words
 from ..types import Analysis, Corpus, Evidence
-from .sentences import Candidate, candidates, in_period
+from .sentences import Candidate, asks_future, candidates, in_period
 
 FEATURES = ("bias", "focus_missing", "focus_missing_article", "cover", "dense", "dense_margin")
 # Fitted by `rag eval --calibrate` on the calib split's questions that pass the rules (see judge), with
@@ -133,6 +133,7 @@ def probability(x: dict[str, float], weights: dict[str, float] = WEIGHTS) -> flo
 
 
 CONSIDERED = 5  # candidates whose articles are checked for the question's names
+TYPED_RATIO = 0.5  # a sentence of the asked type is preferred when it scores at least this share of the best
 
 
 def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Candidate | None:
@@ -143,6 +144,12 @@ def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Can
     ranked = candidates(evidence) if ranked is None else ranked
     if evidence.analysis.kind == "list":
         ranked = [c for c in ranked if c.type_ok and in_period(c, evidence.analysis.period)]
+    elif evidence.analysis.answer_type in CHECKED_TYPES or asks_future(evidence.analysis):
+        # "Who chaired it?": a sentence naming a person, if one ranks near the top, over a label that
+        # shares the question's words ("• Former Chair, CSCO") but names no one
+        typed = [c for c in ranked if c.type_ok]
+        if typed and typed[0].score >= TYPED_RATIO * ranked[0].score:
+            ranked = typed
     if not ranked:
         return None
     names = _names(evidence.analysis)
@@ -166,7 +173,7 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     other than Haikou. A sentence hardly similar to the question at all (DENSE_FLOOR) is off topic.
     Otherwise the fitted model weighs how well the sentence matches."""
     x, missing = features(best, analysis, corpus, ranked)
-    slot_missing = analysis.answer_type in CHECKED_TYPES and not best.type_ok
+    slot_missing = (analysis.answer_type in CHECKED_TYPES or asks_future(analysis)) and not best.type_ok
     return Verdict(probability(x), x, missing, slot_missing, best.dense < DENSE_FLOOR)
 
 

@@ -169,6 +169,11 @@ def named_pattern(analysis: Analysis) -> re.Pattern | None:
     return re.compile(rf"(?:[A-Z][\w’'&.-]*\s+){{1,6}}{analysis.noun.capitalize()}\w*\b")
 
 
+def asks_future(analysis: Analysis) -> bool:
+    "A question about what will happen: only a sentence about the future answers it."
+    return bool(_FUTURE_Q.search(analysis.question))
+
+
 def is_heading(sentence: str) -> bool:
     "A label, not a statement: no closing punctuation, short, not a list item."
     return (not sentence.rstrip("\"'”’)").endswith((".", "!", "?")) and len(sentence.split()) < 8
@@ -219,7 +224,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     dense = vectors @ qvec if len(vectors) else np.zeros(0)
     defines = definition_pattern(analysis) if analysis.answer_type == "definition" else None
     named = named_pattern(analysis)
-    future = bool(_FUTURE_Q.search(analysis.question))
+    future = asks_future(analysis)
     top = max((h.score for h in hits), default=1.0) or 1.0
     out: list[Candidate] = []
     at = 0
@@ -236,8 +241,9 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
             own = sum(qweight[t] for t in qterms if t in sterms)
             cover = (own + CONTEXT_WEIGHT * (context - own)) / total
             score = W_DENSE * d + W_COVER * cover + W_PARA * para
-            type_ok = has_slot(analysis, text)
-            if not type_ok or (future and not _FUTURE_S.search(text)):
+            # a question about what will happen is answered only by a sentence about the future
+            type_ok = has_slot(analysis, text) and (not future or bool(_FUTURE_S.search(text)))
+            if not type_ok:
                 score *= TYPE_PENALTY
             found = tuple(dates.resolve(dates.mentions(text), dates.first_year(text), para_year, (hit.date or "")[:4]))
             period_ok = _in_period(found, analysis)

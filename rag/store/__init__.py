@@ -1,6 +1,7 @@
 """Stores: where a collection's paragraphs, vectors and term statistics live, and how they are searched.
 
     snapshot   the default: an immutable folder under RAG_HOME/index (rag/index.py), memory-mapped
+    postgres   a shared Postgres + pgvector database, for many app processes (RAG_STORE=postgresql://...)
 
 A store does one thing for retrieval, `search` (BM25, dense or hybrid over paragraphs), and answers
 the reads answering needs (rag.types.Corpus: documents, paragraphs, sentences with vectors, IDF).
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..config import Settings
+from ..errors import ConfigError
 from ..types import ArticleText, DocInfo, Hit, Sentence
 
 MODES = ("hybrid", "dense", "bm25")
@@ -56,7 +58,15 @@ class Store(ABC):
 
 
 def open_store(settings: Settings, *, progress: bool = False) -> Store:
-    "The store for these settings, opened (and for a snapshot, built first if missing or stale)."
+    """The store for these settings, opened (a snapshot is built first if missing or stale; an empty
+    database is loaded first)."""
+    if settings.store:
+        if not settings.store.startswith(("postgresql://", "postgres://")):
+            raise ConfigError("RAG_STORE must be a postgresql://user:password@host:port/database URL "
+                              "(unset it to use the local snapshot).")
+        from .postgres import PostgresStore
+
+        return PostgresStore.open(settings, progress=progress)
     from .snapshot import SnapshotStore
 
     return SnapshotStore.open(settings, progress=progress)

