@@ -13,7 +13,8 @@ dropped streams and error bodies go through the client's own code paths. Nothing
         assert len(fake.requests) == 2
 
 Server (`FakeOpenAI`):
-    .url            "http://127.0.0.1:<port>/v1", the base_url to give the client
+    .url            "http://127.0.0.1:<port>/fake-<n>/v1", the base_url to give the client (a path of
+                    its own per server, so nothing learned about one endpoint leaks into another test)
     .enqueue(*r)    append replies; each POST /v1/chat/completions takes the next one
     .default        reply served once the queue is empty (default: error(500, "no reply queued"));
                     set `fake.default = error(500)` for a persistently failing endpoint
@@ -77,6 +78,7 @@ import pytest
 from rag.tokens import count_tokens
 
 MODEL = "test-model"
+_instances = itertools.count(1)
 API_KEY = "sk-test-SECRET"
 
 
@@ -210,7 +212,10 @@ class FakeOpenAI:
         self._stop = threading.Event()
         self._ids = itertools.count(1)
         self._server = _Server(("127.0.0.1", 0), _handler_for(self))
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        # A path of its own: what rag.llm learns about an endpoint (context window, queue) is kept per
+        # URL for the process, and a later test's server may get the same port.
+        self.prefix = f"/fake-{next(_instances)}"
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}{self.prefix}/v1"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def start(self) -> FakeOpenAI:
@@ -305,12 +310,13 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self):
+            path = self.path.removeprefix(fake.prefix)
             with fake._lock:
-                fake.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, {}))
-            if self.path in fake.gets:
-                self._send_json(200, fake.gets[self.path])
+                fake.requests.append(Received(path, {k.lower(): v for k, v in self.headers.items()}, {}))
+            if path in fake.gets:
+                self._send_json(200, fake.gets[path])
                 return
-            self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found", "code": None}})
+            self._send_json(404, {"error": {"message": f"no route {path}", "type": "not_found", "code": None}})
 
         def do_POST(self):
             length = int(self.headers.get("content-length") or 0)
@@ -319,14 +325,15 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 body = json.loads(raw or b"{}")
             except ValueError:
                 body = {"_raw": raw.decode("utf-8", "replace")}
-            received = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-            if self.path.rstrip("/") != "/v1/chat/completions":
+            path = self.path.removeprefix(fake.prefix)
+            received = Received(path, {k.lower(): v for k, v in self.headers.items()}, body)
+            if path.rstrip("/") != "/v1/chat/completions":
                 with fake._lock:
                     fake.requests.append(received)
-                if self.path in fake.posts:
-                    self._send_json(200, fake.posts[self.path])
+                if path in fake.posts:
+                    self._send_json(200, fake.posts[path])
                     return
-                self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
+                self._send_json(404, {"error": {"message": f"no route {path}", "type": "not_found"}})
                 return
             reply = fake._next(received)
             with fake._lock:

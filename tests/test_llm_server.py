@@ -207,7 +207,10 @@ def test_two_simultaneous_questions_are_both_answered(llm_settings, settings):
         a = results[i][-1]
         assert isinstance(a, Answer)
         check_answer_contract(a, ask(QUESTIONS[i], settings=settings))
-        assert "interrupted" not in (a.notice or "") and "could not answer" not in (a.notice or "")
+        # not cut off by the other question: the model's answer was used, or judged unusable, but the
+        # endpoint did not fail and no stream was interrupted
+        notice = a.notice or ""
+        assert "interrupted" not in notice and ("could not answer" not in notice or "unusable" in notice), notice
     waited = [x for i in range(2) for x in results[i] if isinstance(x, Status) and x.text.startswith("Waiting")]
     assert waited  # the second one was told it is queued
 
