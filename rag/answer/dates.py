@@ -198,3 +198,14 @@ def human(iso: str | None) -> str:
         return ""
     y, m, d = iso.split("-")
     return f"{MONTHS[int(m) - 1].capitalize()} {int(d)}, {y}"
+
+
+def lead_date(text: str) -> str:
+    """The first full date a text states (an article's lead, when it carries no publication date:
+    news opens with when the event happened), ISO, or ''.
+
+    >>> lead_date("From January 17 to 19, 2025, the conference was held in Haikou.")
+    '2025-01-17'
+    """
+    found = [m for m in mentions(text) if m.has_year]
+    return found[0].start if found else ""

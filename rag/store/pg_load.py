@@ -112,7 +112,7 @@ def sync(settings: Settings, db: Database | None = None, *, sources: Sequence[Pa
                 clear(conn)
             new, gone = _plan(conn, docs)
             delete_documents(conn, gone)
-            prepared, embedded, cached = prepare(settings, new, progress)
+            prepared, embedded, cached = prepare(settings, new, progress, warn)
             write(conn, prepared, want, progress)
             total = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
         finally:
@@ -135,7 +135,8 @@ def clear(conn) -> None:
                      "generation = generation + 1")
 
 
-def prepare(settings: Settings, docs: Sequence[Document], progress: bool) -> tuple[list[Prepared], int, int]:
+def prepare(settings: Settings, docs: Sequence[Document], progress: bool,
+            warn: Callable[[str], None] = log.warning) -> tuple[list[Prepared], int, int]:
     "Chunk, analyse and embed articles as a snapshot build does (the same texts hit the same cache)."
     from ..chunking import chunk_document, embedding_text, split_sentences
     from ..index import _embed_cached
@@ -148,7 +149,7 @@ def prepare(settings: Settings, docs: Sequence[Document], progress: bool) -> tup
     texts = [embedding_text(d.title, c.text) for d, cs in zip(docs, chunks, strict=True) for c in cs]
     n_chunks = len(texts)
     texts += [d.text[s.start : s.end] for d, ss in zip(docs, sentences, strict=True) for s in ss]
-    vectors, embedded = _embed_cached(settings, texts, progress)
+    vectors, embedded = _embed_cached(settings, texts, progress, warn)
     out, c_at, s_at = [], 0, n_chunks
     for d, cs, ss in zip(docs, chunks, sentences, strict=True):
         out.append(Prepared(d, cs, [terms(embedding_text(d.title, c.text)) for c in cs],

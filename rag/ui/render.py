@@ -322,7 +322,11 @@ def collection_summary(docs: Sequence[Document]) -> str:
     """
     if not docs:
         return '<p class="collection">No articles are indexed yet: add some in the Articles tab.</p>'
-    years = sorted({d.date[:4] for d in docs if d.date})
+    from ..answer.dates import lead_date
+
+    # the years the articles cover: their publication dates, else the date their lead states
+    when = [d.date or (lead_date(d.paragraph_text(1)) if d.paragraphs else "") for d in docs]
+    years = sorted({w[:4] for w in when if w})
     span = f", {years[0]}–{years[-1]}" if len(years) > 1 else (f", {years[0]}" if years else "")
     newest = sorted(docs, key=lambda d: d.date or "", reverse=True)
     titles = " · ".join(f"<span>{safe_text(clip(d.title, 90))}</span>" for d in newest[:6])

@@ -42,11 +42,7 @@ def lead(evidence: Evidence, doc_id: str) -> tuple[Hit, str]:
 
 def dated(doc: DocInfo, evidence: Evidence) -> str:
     "An article's date: its publication date, else the first full date of its lead paragraph."
-    if doc.date:
-        return doc.date
-    hit = evidence.corpus.paragraph(doc.doc_id, 1)
-    found = [m for m in dates.mentions(hit.text) if m.has_year]
-    return found[0].start if found else ""
+    return doc.date or dates.lead_date(evidence.corpus.paragraph(doc.doc_id, 1).text)
 
 
 def _record(doc: DocInfo, evidence: Evidence, sentence: tuple[Hit, str] | None = None) -> tuple[Hit, str]:
