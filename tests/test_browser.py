@@ -193,7 +193,7 @@ def test_reading_an_answer(server, browser, traffic, viewport, scheme):
     # 11. The landing page says what the collection covers; the examples and the input are above the fold.
     head = page.locator("#app-head").inner_text()
     # Years of publication: 001-003 state none (only event dates), 000 is from February 2024.
-    assert "6 news articles, 2022–2024" in head
+    assert "6 news articles, 2022–2025" in head
     assert example.bounding_box()["y"] + example.bounding_box()["height"] <= viewport["height"]
     assert page.locator("#question textarea").bounding_box()["y"] < viewport["height"]
     # 9. No autofocus on a phone (a real keyboard would pop up and scroll the page); a wide input.
