@@ -41,7 +41,8 @@ a.cite.bad { color: #b42318 !important; }
 .rag-searched { margin-top: .2rem; }
 .rag-query { font-style: italic; overflow-wrap: anywhere; display: -webkit-box; -webkit-line-clamp: 2;
   -webkit-box-orient: vertical; overflow: hidden; }
-.rag-searched > span { display: flex; gap: .3rem; align-items: baseline; min-width: 0; flex: 1 1 14rem; }
+.rag-searched > span { display: flex; flex-wrap: wrap; gap: .3rem; align-items: baseline; min-width: 0; flex: 1 1 14rem;
+  overflow-wrap: normal; }
 #answering { font-size: .8rem; color: var(--body-text-color-subdued); margin: .3rem 0 0; }
 .rag-notice, .src-notice { color: #93370d; }
 .dark .rag-notice, .dark .src-notice { color: #fec84b; }
