@@ -112,7 +112,9 @@ def retrieve(query: str, k: int | None = None, *, mode: str | None = None, setti
     >>> retrieve("Beijing Protocol", k=1)[0].doc_id  # doctest: +SKIP
     '000_273eb6cdc3dda5a5'
     """
+    from .pipeline import default_retriever  # the collection ask() uses: opened once, not per call
+
     settings = settings or (retriever.settings if retriever else load_settings())
     query = check_query(query, settings)
-    retriever = retriever or open_retriever(settings)
+    retriever = retriever or default_retriever(settings)
     return retriever.search(query, k or settings.k, mode or settings.retriever)
