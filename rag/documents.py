@@ -59,6 +59,15 @@ _MAGIC = {
 }
 
 
+def sha256_file(path: Path) -> str:
+    "The sha256 of a file's bytes, read in 1 MB blocks (snapshot files and models can be large)."
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def iter_article_paths(roots) -> list[Path]:
     "Article files under the given files/folders, sorted; hidden files and outside symlinks excluded."
     return list_files(roots).files

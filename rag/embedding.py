@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import PACKAGED_EMBEDDER
+from .documents import sha256_file
 from .errors import BackendError, ConfigError
 
 log = logging.getLogger(__name__)
@@ -223,25 +224,17 @@ def _checksum_file(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _verified(path: Path) -> bool:
     try:
         want = json.loads(_checksum_file(path).read_text())
-        return path.stat().st_size == want["size"] and _sha256(path) == want["sha256"]
+        return path.stat().st_size == want["size"] and sha256_file(path) == want["sha256"]
     except (OSError, ValueError, KeyError, TypeError):
         return False
 
 
 def _record(path: Path) -> None:
     tmp = path.with_name(f".{path.name}.sha256.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"sha256": _sha256(path), "size": path.stat().st_size}))
+    tmp.write_text(json.dumps({"sha256": sha256_file(path), "size": path.stat().st_size}))
     os.replace(tmp, _checksum_file(path))
 
 

@@ -43,7 +43,7 @@ from . import ann
 from .chunking import CHUNKER_VERSION, chunk_document, embedding_text, split_sentences
 from .collection import Collection, Skipped, list_files, seeded, with_added, with_removed
 from .config import Settings
-from .documents import READER_VERSION, read_bytes, read_document, slug
+from .documents import READER_VERSION, read_bytes, read_document, sha256_file, slug
 from .errors import DocumentError, IndexCorruptError, RagError
 from .types import Chunk, Document, Paragraph, Sentence
 
@@ -210,17 +210,9 @@ def _changed(p: Path, entry: dict) -> bool:
     if (st.st_size, st.st_mtime_ns) == (entry["size"], entry["mtime_ns"]):
         return False
     try:
-        return _sha256(p) != entry["sha256"]
+        return sha256_file(p) != entry["sha256"]
     except OSError:
         return True
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # --- build ----------------------------------------------------------------------------------------
@@ -565,7 +557,7 @@ def _write_snapshot(settings, manifest, docs, chunks, chunk_vecs, sentences, sen
         np.save(tmp / "sentences.npy", table.reshape(-1, 4), allow_pickle=False)
         np.save(tmp / "sentence_vectors.npy", sent_vecs.astype(np.float32), allow_pickle=False)
         manifest["files"] = {
-            p.relative_to(tmp).as_posix(): {"sha256": _sha256(p), "size": p.stat().st_size}
+            p.relative_to(tmp).as_posix(): {"sha256": sha256_file(p), "size": p.stat().st_size}
             for p in sorted(tmp.rglob("*")) if p.is_file()
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
@@ -649,7 +641,7 @@ def verify_files(snapshot: Path, manifest: dict, mode: str = "auto") -> None:
         p = snapshot / rel
         if not p.is_file():
             raise IndexCorruptError(f"{snapshot.name}: {rel} is missing")
-        if p.stat().st_size != want["size"] or (full and _sha256(p) != want["sha256"]):
+        if p.stat().st_size != want["size"] or (full and sha256_file(p) != want["sha256"]):
             raise IndexCorruptError(f"{snapshot.name}: {rel} does not match its checksum")
 
 

@@ -9,8 +9,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..documents import SUFFIXES, read_document, slug
+from ..documents import SUFFIXES, read_document
 from ..errors import DocumentError
+from ..index import stored_name
 from ..types import Document
 from .safe import guard, safe_text
 
@@ -23,17 +24,6 @@ class UploadResult:
     ok: bool
     message: str
     stored: str | None = None  # the stored file's name under RAG_HOME/uploads
-
-
-def stored_name(original: str, sha256: str) -> str:
-    """A safe, unique file name for an upload: slugged stem, content hash, lower-case suffix.
-
-    >>> stored_name("../../etc/My Report (final).TXT", "ab" * 32)
-    'My-Report-final-ababababab.txt'
-    """
-    p = Path(original.replace("\\", "/")).name
-    stem, suffix = os.path.splitext(p)
-    return f"{slug(stem)[:60].strip('-.') or 'article'}-{sha256[:10]}{suffix.lower()}"
 
 
 def check_upload(path: Path, max_bytes: int, name: str | None = None) -> Document:
