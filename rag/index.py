@@ -2,8 +2,9 @@
 
     RAG_HOME/index/CURRENT              name of the snapshot in use (switched with os.replace)
     RAG_HOME/index/PREVIOUS             the one before it (readers may still hold it)
-    RAG_HOME/index/snap-<time>-<id>/    manifest.json, docs.jsonl, chunks.jsonl, dense.faiss,
-                                        bm25/, sentences.npy, sentence_vectors.npy
+    RAG_HOME/index/snap-<time>-<id>/    manifest.json; the tables (rag.tables: text.bin, docs.jsonl,
+                                        docs/paragraphs/sentences/chunks.npy ...); dense.faiss, bm25/,
+                                        sentence_vectors.npy
     RAG_HOME/cache/embeddings/          vectors keyed by sha1(model + back-end + text) (rag.embedding_cache)
     RAG_HOME/uploads/                   articles added through the web UI
 
@@ -16,8 +17,10 @@ A build writes a new snapshot into a temporary folder, verifies it, renames it i
 then switches CURRENT, so a crash or a full disk mid-write never leaves a half index in use, and
 the snapshot that was serving keeps serving. Snapshot files are read-only and immutable: the
 manifest records the format version, embedder, chunker settings, the collection, a hash per source
-file and a sha256 per index file; a load checks them, so a flipped byte or a changed setting is
-caught, never served silently, and a loaded snapshot notices when its files change under it.
+file and a sha256, size and mtime per index file. A load checks them (verify_files: hashes for a
+small index, sizes and mtimes for a large one, so a million paragraphs still open at once), so a
+flipped byte or a changed setting is caught, never served silently; every file is memory-mapped
+read-only, and a serving process notices when a file changes under it (changed_files, reload).
 Leftovers of killed builds are collected by the next build, by what CURRENT and PREVIOUS name.
 No pickle anywhere: JSON, .npy (allow_pickle=False), FAISS and bm25s's own JSON/.npy format.
 """
@@ -45,12 +48,15 @@ from .collection import Collection, Skipped, list_files, seeded, with_added, wit
 from .config import Settings
 from .documents import READER_VERSION, read_bytes, read_document, sha256_file, slug
 from .errors import DocumentError, IndexCorruptError, RagError
-from .types import Chunk, Document, Paragraph, Sentence
+from .tables import Documents, Tables, write_tables
+from .types import Document
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: paragraphs carry their page; the manifest records the collection
-FULL_VERIFY_MAX_BYTES = 256 * 1024 * 1024  # above this, loads check sizes; `rag index --verify` checks all
+# 2: paragraphs carry their page; the manifest records the collection. 3: numpy tables over one
+# memory-mapped text file (rag.tables) instead of JSON lines; the manifest records each file's mtime.
+FORMAT_VERSION = 3
+FULL_VERIFY_MAX_BYTES = 64 * 1024 * 1024  # up to this, every open hashes every file (verify_files)
 PART_FILE_AGE = 3600  # seconds after which an upload's unfinished copy is a crashed copy's leftover
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
@@ -94,18 +100,26 @@ class BuildReport:
 
 @dataclass
 class Snapshot:
-    "A loaded, read-only index. Safe to share between threads."
+    """A loaded, read-only index: its tables, vectors and BM25 index memory-mapped (rag.tables).
+    Safe to share between threads."""
 
     path: Path
     manifest: dict
-    docs: dict[str, Document]
-    chunks: list[Chunk]
+    tables: Tables
     dense: object  # faiss index over chunk vectors
     bm25: object  # bm25s.BM25 over chunk terms
-    sentences: list[Sentence]
     sentence_vectors: np.ndarray
-    para_sentences: dict[tuple[str, int], range]
-    file_stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # file -> (size, mtime_ns) at load
+    file_stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # file -> (size, mtime_ns, inode)
+
+    @property
+    def docs(self) -> Documents:
+        "The articles by doc_id; each Document is read when it is looked up."
+        return Documents(self.tables)
+
+    @property
+    def chunks(self) -> np.ndarray:
+        "The chunk table (rag.tables: paragraph row, window, char start/end), in vector order."
+        return self.tables.chunks
 
 
 class EmptyCollectionError(RagError):
@@ -538,30 +552,19 @@ def _write_snapshot(settings, manifest, docs, chunks, chunk_vecs, sentences, sen
     tmp = root / f".tmp-{name}"
     tmp.mkdir(parents=True)
     try:
-        with open(tmp / "docs.jsonl", "w", encoding="utf-8") as f:
-            for d in docs:
-                f.write(json.dumps({"doc_id": d.doc_id, "path": d.path, "title": d.title, "date": d.date,
-                                    "sha256": d.sha256, "text": d.text,
-                                    "paragraphs": [[p.start, p.end, p.page] for p in d.paragraphs]},
-                                   ensure_ascii=False) + "\n")
-        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
-            for c in chunks:
-                f.write(json.dumps([c.chunk_id, c.doc_id, c.paragraph, c.start, c.end]) + "\n")
+        write_tables(tmp, docs, chunks, sentences)
         ann.write(ann.build(chunk_vecs, settings.index_type), tmp / "dense.faiss")
         titles = {d.doc_id: d.title for d in docs}
         retriever = bm25s.BM25()
         retriever.index([terms(embedding_text(titles[c.doc_id], c.text)) for c in chunks], show_progress=False)
         retriever.save(str(tmp / "bm25"))
-        doc_index = {d.doc_id: i for i, d in enumerate(docs)}
-        table = np.array([[doc_index[s.doc_id], s.paragraph, s.start, s.end] for s in sentences], dtype=np.int64)
-        np.save(tmp / "sentences.npy", table.reshape(-1, 4), allow_pickle=False)
         np.save(tmp / "sentence_vectors.npy", sent_vecs.astype(np.float32), allow_pickle=False)
+        _seal(tmp)  # before the stats are taken: sealing changes no mtime, but nothing may write after it
         manifest["files"] = {
-            p.relative_to(tmp).as_posix(): {"sha256": sha256_file(p), "size": p.stat().st_size}
-            for p in sorted(tmp.rglob("*")) if p.is_file()
+            p.relative_to(tmp).as_posix(): {"sha256": sha256_file(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+            for p in sorted(tmp.rglob("*")) if p.is_file() and (st := p.stat())
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
-        _seal(tmp)
+        _write_sealed(tmp / "manifest.json", json.dumps(manifest, indent=1))
         final = root / name
         os.replace(tmp, final)
         load_snapshot(final, verify="full")  # never point CURRENT at something that does not load
@@ -583,6 +586,14 @@ def _seal(path: Path) -> None:
             with open(p, "rb") as f:
                 os.fsync(f.fileno())
             p.chmod(0o444)
+
+
+def _write_sealed(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    path.chmod(0o444)
 
 
 def _write_pointer(root: Path, pointer: str, name: str) -> None:
@@ -630,8 +641,20 @@ def _collect_garbage(root: Path, settings: Settings) -> None:
 
 
 def verify_files(snapshot: Path, manifest: dict, mode: str = "auto") -> None:
-    """Check every index file against the manifest. mode: "full" (sha256), "size", or "auto" (full
-    below FULL_VERIFY_MAX_BYTES, so a multi-GB index still opens at once)."""
+    """Check every index file against the manifest.
+
+    mode "full": sha256 of every file (the build, before CURRENT points at a snapshot, and `rag index
+    --verify`). mode "stat": size and mtime as the build recorded them; a file whose mtime differs
+    (copied without keeping times, or written into) is hashed, and fails only if its content changed.
+    mode "auto" (every open): "full" up to FULL_VERIFY_MAX_BYTES, "stat" above.
+
+    Why not hash at every open: sha256 reads every byte (about 1.5 GB/s here), so a 1M-paragraph
+    snapshot (5 GB) would take seconds to open and pull all of it into the page cache, the very cost
+    memory-mapping avoids. Snapshots are sealed read-only and immutable by contract, and the build
+    verified every hash before switching CURRENT; what can still happen to a sealed file is a write
+    into it (which moves its mtime), a truncation (size) or a deletion, and the stat check catches
+    all three in microseconds. What it cannot catch is silent bit rot or a writer that restores the
+    mtime: `rag index --verify` hashes everything, and small collections are hashed at every open."""
     files = manifest.get("files")
     if not files:
         raise IndexCorruptError(f"{snapshot.name}: manifest lists no files")
@@ -639,63 +662,48 @@ def verify_files(snapshot: Path, manifest: dict, mode: str = "auto") -> None:
     full = mode == "full" or (mode == "auto" and total <= FULL_VERIFY_MAX_BYTES)
     for rel, want in files.items():
         p = snapshot / rel
-        if not p.is_file():
-            raise IndexCorruptError(f"{snapshot.name}: {rel} is missing")
-        if p.stat().st_size != want["size"] or (full and sha256_file(p) != want["sha256"]):
+        try:
+            st = p.stat()
+        except OSError:
+            raise IndexCorruptError(f"{snapshot.name}: {rel} is missing") from None
+        suspect = full or st.st_mtime_ns != want.get("mtime_ns")
+        if st.st_size != want["size"] or (suspect and sha256_file(p) != want["sha256"]):
             raise IndexCorruptError(f"{snapshot.name}: {rel} does not match its checksum")
 
 
 def load_snapshot(path: Path, verify: str = "auto") -> Snapshot:
+    """Open a snapshot: its files are checked (verify_files) and memory-mapped read-only, nothing is
+    parsed per row, so a million paragraphs open in a fraction of a second."""
     import bm25s
 
     manifest = read_manifest(path)
     if manifest.get("format") != FORMAT_VERSION:
-        raise IndexCorruptError(f"{path.name}: index format {manifest.get('format')}, expected {FORMAT_VERSION}")
-    stats = _stats(path, manifest)
+        raise IndexCorruptError(f"{path.name}: index format {manifest.get('format')}, expected {FORMAT_VERSION}; "
+                                "rebuild with `rag index`")
+    stats = _stats(path, manifest)  # before the checks: a change made after them is still seen
     verify_files(path, manifest, verify)
     try:
-        docs = {}
-        with open(path / "docs.jsonl", encoding="utf-8") as f:
-            for line in f:
-                d = json.loads(line)
-                paras = tuple(Paragraph(i, s, e, page) for i, (s, e, page) in enumerate(d["paragraphs"], 1))
-                docs[d["doc_id"]] = Document(d["doc_id"], d["path"], d["title"], d["date"], d["sha256"],
-                                             d["text"], paras)
-        chunks = []
-        with open(path / "chunks.jsonl", encoding="utf-8") as f:
-            for line in f:
-                cid, doc_id, para, s, e = json.loads(line)
-                chunks.append(Chunk(cid, doc_id, para, s, e, docs[doc_id].text[s:e]))
+        tables = Tables(path)
         dense = ann.read(path / "dense.faiss")  # memory-mapped read-only where the index type allows
         bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True)  # np.load(mmap_mode="r")
-        order = list(docs)
-        table = np.load(path / "sentences.npy", allow_pickle=False)
-        sentences = [Sentence(order[di], int(p), int(s), int(e)) for di, p, s, e in table]
         sent_vecs = np.load(path / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
     except (OSError, ValueError, KeyError, IndexError) as e:
         raise IndexCorruptError(f"{path.name}: index files are unreadable ({e}); rebuild with `rag index`") from e
-    if dense.ntotal != len(chunks) or len(sent_vecs) != len(sentences):
-        raise IndexCorruptError(f"{path.name}: vector counts do not match the chunk and sentence tables")
-    para_sentences: dict[tuple[str, int], range] = {}
-    i = 0
-    while i < len(sentences):
-        j = i
-        key = (sentences[i].doc_id, sentences[i].paragraph)
-        while j < len(sentences) and (sentences[j].doc_id, sentences[j].paragraph) == key:
-            j += 1
-        para_sentences[key] = range(i, j)
-        i = j
-    return Snapshot(path, manifest, docs, chunks, dense, bm25, sentences, sent_vecs, para_sentences, stats)
+    counts = manifest.get("counts", {})
+    if (dense.ntotal, len(sent_vecs)) != (len(tables.chunks), len(tables.sentences)) or \
+            (len(tables.docs), len(tables.paragraphs)) != (counts.get("documents"), counts.get("paragraphs")):
+        raise IndexCorruptError(f"{path.name}: the vector, chunk, sentence and paragraph counts do not match")
+    return Snapshot(path, manifest, tables, dense, bm25, sent_vecs, stats)
 
 
-def _stats(path: Path, manifest: dict) -> dict[str, tuple[int, int]]:
+def _stats(path: Path, manifest: dict) -> dict[str, tuple[int, int, int]]:
     out = {}
     for rel in manifest.get("files", {}):
         try:
             st = (path / rel).stat()
         except OSError:
             continue
-        out[rel] = (st.st_size, st.st_mtime_ns)
+        out[rel] = (st.st_size, st.st_mtime_ns, st.st_ino)
     return out
 
 
@@ -714,13 +722,13 @@ def ensure_index(settings: Settings, *, progress: bool = True, warn: Warn = log.
         if status.state != "missing":
             warn(f"Rebuilding the index: {status.reason}")
         build_index(settings, progress=progress, warn=warn)
-        return load_snapshot(current_snapshot(settings), verify="size")
+        return load_snapshot(current_snapshot(settings), verify="stat")
     try:
         return load_snapshot(current_snapshot(settings))
     except IndexCorruptError as e:
         warn(f"Rebuilding the index: {e}")
         build_index(settings, progress=progress, warn=warn)
-        return load_snapshot(current_snapshot(settings), verify="size")
+        return load_snapshot(current_snapshot(settings), verify="stat")
 
 
 def reload(settings: Settings, loaded: Snapshot | None, *, progress: bool = False,
@@ -740,7 +748,7 @@ def reload(settings: Settings, loaded: Snapshot | None, *, progress: bool = Fals
         with _writer_lock(settings):
             if current_snapshot(settings) == loaded.path:
                 _build(settings, collection_of(settings), progress, warn, time.perf_counter())
-        return load_snapshot(current_snapshot(settings), verify="size")
+        return load_snapshot(current_snapshot(settings), verify="stat")
     if snap is not None:
         try:
             manifest = read_manifest(snap)
@@ -748,7 +756,7 @@ def reload(settings: Settings, loaded: Snapshot | None, *, progress: bool = Fals
             manifest = {}
         if manifest.get("settings") == fingerprint(settings):
             try:
-                return load_snapshot(snap, verify="size")
+                return load_snapshot(snap, verify="stat")
             except IndexCorruptError as e:
                 warn(f"Rebuilding the index: {e}")
     return ensure_index(settings, progress=progress, warn=warn)

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from rag import ann
+from rag import ann, tables
 from rag.errors import IndexCorruptError, RagError
 from rag.index import build_index, current_snapshot, ensure_index, index_status, load_snapshot
 
@@ -21,7 +21,7 @@ def test_fresh_index_is_fresh_and_loads(settings):
     assert snap.manifest["counts"]["documents"] == 5
     assert snap.manifest["settings"]["embedder"] == "all-MiniLM-L6-v2"
     assert snap.manifest["dim"] == 384
-    assert set(snap.manifest["files"]) >= {"dense.faiss", "docs.jsonl", "chunks.jsonl", "sentence_vectors.npy"}
+    assert set(snap.manifest["files"]) >= {"dense.faiss", "sentence_vectors.npy", *tables.FILES}
     for entry in snap.manifest["sources"].values():
         assert len(entry["sha256"]) == 64
 
@@ -69,7 +69,7 @@ def test_kill_mid_write_in_a_subprocess_keeps_current(fresh):
     (fresh.seeds[0] / "extra.txt").write_text("Another article. About cord blood banks.\n")
     code = f"""
 import os
-from rag import ann
+from rag import ann, tables
 from rag.config import load_settings
 from rag.index import build_index
 def die(*a, **k): os._exit(9)

@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import ann
 from ..config import Settings
-from ..index import Snapshot, current_snapshot, ensure_index, load_snapshot
+from ..index import Snapshot, changed_files, current_snapshot, ensure_index, reload
+from ..tables import C_PARA, P_DOC, P_END, P_PAGE, P_START, S_END, S_PARA, S_START
 from ..text import terms, words
 from ..types import ArticleText, DocInfo, Hit, Sentence
 from . import MODES, Store
@@ -32,12 +33,16 @@ def top_scored(scores: np.ndarray, m: int) -> np.ndarray:
 
 
 class SnapshotStore(Store):
+    """Searches and reads a memory-mapped snapshot. Paragraphs are handled by their row in the
+    paragraph table (rag.tables) until the final hits, which alone become records."""
+
     name = "snapshot"
 
     def __init__(self, snapshot: Snapshot, settings: Settings):
         self.snapshot = snapshot
         self.settings = settings
-        self.chunk_para = [(c.doc_id, c.paragraph) for c in snapshot.chunks]
+        self.tables = snapshot.tables
+        self.chunk_para = snapshot.chunks[:, C_PARA]  # the paragraph row of each chunk (= FAISS/BM25 id)
         self.article = functools.lru_cache(maxsize=256)(self._article)
         self.vocab = snapshot.bm25.vocab_dict
         # Queries embed with the ONNX copy of the build's model: int8 when the build used int8.
@@ -48,12 +53,14 @@ class SnapshotStore(Store):
         return cls(ensure_index(settings, progress=progress), settings)
 
     def changed(self) -> bool:
+        """CURRENT names another snapshot (a rebuild or an upload), or a file of this one changed on
+        disk (snapshots are immutable: its results could no longer be trusted). A few stat calls."""
         snap = current_snapshot(self.settings)
-        return snap is not None and snap != self.snapshot.path
+        return (snap is not None and snap != self.snapshot.path) or bool(changed_files(self.snapshot))
 
     def reopen(self) -> SnapshotStore:
-        "The collection as CURRENT now points at it (checked by size: the build verified it in full)."
-        return SnapshotStore(load_snapshot(current_snapshot(self.settings), verify="size"), self.settings)
+        "The collection as it is now (rag.index.reload: the new CURRENT, or a rebuild of a changed snapshot)."
+        return SnapshotStore(reload(self.settings, self.snapshot), self.settings)
 
     # -- search ----------------------------------------------------------------------------------
 
@@ -70,77 +77,94 @@ class SnapshotStore(Store):
         else:
             fused = {}
             for ranked in (dense, sparse):
-                for rank, key in enumerate(ranked, 1):
-                    fused[key] = fused.get(key, 0.0) + 1.0 / (self.settings.rrf_k + rank)
+                for rank, row in enumerate(ranked, 1):
+                    fused[row] = fused.get(row, 0.0) + 1.0 / (self.settings.rrf_k + rank)
         top = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
-        return [self._hit(key, score, dense.get(key), sparse.get(key)) for key, score in top]
+        return [self._hit(row, score, dense.get(row), sparse.get(row)) for row, score in top]
 
-    def _dense(self, qvec: np.ndarray, n: int) -> dict[tuple[str, int], float]:
-        """Top-n paragraphs by FAISS over title-prefixed chunks, re-scored by the mean of the chunk
+    def _dense(self, qvec: np.ndarray, n: int) -> dict[int, float]:
+        """Top-n paragraph rows by FAISS over title-prefixed chunks, re-scored by the mean of the chunk
         cosine and the paragraph's best sentence cosine. The title gives context, the sentence
         gives precision: on the eval set this lifted dense recall@1 from 0.34 to 0.59."""
         scores, ids = ann.search(self.snapshot.dense, qvec, n * 2)
-        chunk: dict[tuple[str, int], float] = {}
-        for s, i in zip(scores.tolist(), ids.tolist(), strict=True):
-            chunk.setdefault(self.chunk_para[i], s)
-        keys = list(chunk)[:n]
-        if not keys:
+        chunk: dict[int, float] = {}
+        for s, row in zip(scores.tolist(), self.chunk_para[ids].tolist(), strict=True):
+            chunk.setdefault(row, s)
+        rows = list(chunk)[:n]
+        if not rows:
             return {}
-        spans = [self.snapshot.para_sentences[k] for k in keys]
-        rows = np.concatenate([np.arange(r.start, r.stop) for r in spans])
-        sims = np.asarray(self.snapshot.sentence_vectors[rows]) @ qvec
+        spans = [self.tables.sentence_rows(r) for r in rows]
+        sims = self._sentence_vectors(spans) @ qvec
         out, at = {}, 0
-        for key, r in zip(keys, spans, strict=True):
-            best = float(sims[at : at + len(r)].max()) if len(r) else chunk[key]
-            out[key] = (chunk[key] + best) / 2
+        for row, r in zip(rows, spans, strict=True):
+            best = float(sims[at : at + len(r)].max()) if len(r) else chunk[row]
+            out[row] = (chunk[row] + best) / 2
             at += len(r)
         return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
-    def _bm25(self, terms: Sequence[str], n: int) -> dict[tuple[str, int], float]:
+    def _bm25(self, terms: Sequence[str], n: int) -> dict[int, float]:
         tokens = [t for t in terms if t in self.vocab]
         if not tokens:
             return {}
         scores = self.snapshot.bm25.get_scores(tokens)
-        best: dict[tuple[str, int], float] = {}
-        for i in top_scored(scores, n * 2).tolist():
-            best.setdefault(self.chunk_para[i], float(scores[i]))
+        best: dict[int, float] = {}
+        ids = top_scored(scores, n * 2)
+        for row, score in zip(self.chunk_para[ids].tolist(), scores[ids].tolist(), strict=True):
+            best.setdefault(row, score)
         return dict(list(best.items())[:n])
 
-    def _hit(self, key, score, dense_score=None, bm25_score=None) -> Hit:
-        doc = self.snapshot.docs[key[0]]
-        para = doc.paragraphs[key[1] - 1]
-        return Hit(doc.doc_id, doc.title, doc.date, para.number, para.start, para.end, para.text(doc.text),
-                   float(score), dense_score, bm25_score, para.page)
+    def _sentence_vectors(self, spans: Sequence[range]) -> np.ndarray:
+        "The vectors of these sentence rows, stacked (only they are read from the memory map)."
+        rows = np.concatenate([np.arange(r.start, r.stop) for r in spans]) if spans else np.zeros(0, np.int64)
+        return np.asarray(self.snapshot.sentence_vectors[rows])
+
+    def _hit(self, row: int, score, dense_score=None, bm25_score=None) -> Hit:
+        doc, start, end, page = self.tables.paragraphs[row, [P_DOC, P_START, P_END, P_PAGE]].tolist()
+        meta = self.tables.meta(doc)
+        return Hit(meta["doc_id"], meta["title"], meta["date"], self.tables.para_number(row), start, end,
+                   self.tables.para_text(row), float(score), dense_score, bm25_score, None if page < 0 else page)
 
     # -- Corpus ----------------------------------------------------------------------------------
 
     @cached_property
     def _documents(self) -> tuple[DocInfo, ...]:
-        return tuple(DocInfo(d.doc_id, d.title, d.date, len(d.paragraphs)) for d in self.snapshot.docs.values())
+        return tuple(self._doc_info(i) for i in range(len(self.tables.docs)))
+
+    def _doc_info(self, doc: int) -> DocInfo:
+        meta = self.tables.meta(doc)
+        return DocInfo(meta["doc_id"], meta["title"], meta["date"], len(self.tables.para_rows(doc)))
 
     def documents(self) -> Sequence[DocInfo]:
         return self._documents
 
     def document(self, doc_id: str) -> DocInfo:
-        d = self.snapshot.docs[doc_id]
-        return DocInfo(d.doc_id, d.title, d.date, len(d.paragraphs))
+        return self._doc_info(self.tables.doc_row(doc_id))
 
     def paragraph(self, doc_id: str, number: int) -> Hit:
-        return self._hit((doc_id, number), 0.0)
+        return self._hit(self.tables.para_row(doc_id, number), 0.0)
 
     def article(self, doc_id: str) -> ArticleText:  # replaced per instance by an LRU cache in __init__
         return self._article(doc_id)
 
     def _article(self, doc_id: str) -> ArticleText:
-        d = self.snapshot.docs[doc_id]
-        text = "\n".join([d.title] + [p.text(d.text) for p in d.paragraphs]).lower()
+        doc = self.tables.doc_row(doc_id)
+        parts = [self.tables.meta(doc)["title"]] + [self.tables.para_text(r) for r in self.tables.para_rows(doc)]
+        text = "\n".join(parts).lower()
         return ArticleText(doc_id, text, frozenset(words(text)), frozenset(terms(text)))
 
     def sentences(self, keys: Sequence[tuple[str, int]]) -> tuple[list[list[Sentence]], np.ndarray]:
-        spans = [self.snapshot.para_sentences.get(k, range(0)) for k in keys]
-        rows = [i for r in spans for i in r]
-        vectors = np.asarray(self.snapshot.sentence_vectors[rows]) if rows else np.zeros((0, 0), np.float32)
-        return [[self.snapshot.sentences[i] for i in r] for r in spans], vectors
+        spans = []
+        for doc_id, number in keys:
+            try:
+                spans.append(self.tables.sentence_rows(self.tables.para_row(doc_id, number)))
+            except (KeyError, IndexError):  # no such paragraph: no sentences, as for one without any
+                spans.append(range(0))
+        vectors = self._sentence_vectors(spans) if any(spans) else np.zeros((0, 0), np.float32)
+        table = self.tables.sentences
+        out = []
+        for (doc_id, _), r in zip(keys, spans, strict=True):
+            out.append([Sentence(doc_id, p, s, e) for p, s, e in table[r.start : r.stop, [S_PARA, S_START, S_END]].tolist()])
+        return out, vectors
 
     @cached_property
     def _idf(self) -> np.ndarray:
