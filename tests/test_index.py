@@ -369,3 +369,168 @@ def test_onnx_model_is_checksummed_and_re_exported(fresh, settings):
     after = get_embedder(fresh.embedder, "onnx", home=fresh.home).embed_batch(["marrow donors"])
     assert fp32.read_bytes() != bytes(data)
     assert float(np.dot(before[0], after[0])) > 0.999
+
+
+# --- the snapshot's tables (rag.tables): memory-mapped, read by row -----------------------------------
+
+
+def test_snapshot_answers_as_the_articles_it_was_built_from(settings):
+    "What the tables give back equals the records the build made (char offsets over non-ASCII text too)."
+    from rag.chunking import chunk_document, split_sentences
+    from rag.index import read_corpus
+    from rag.store.snapshot import SnapshotStore
+
+    snap = load_snapshot(current_snapshot(settings))
+    store = SnapshotStore(snap, settings)
+    docs, _, _ = read_corpus(sorted(SEEDS.glob("*.txt")), settings.max_file_bytes)
+    assert [d.doc_id for d in docs] == list(snap.docs) == [d.doc_id for d in store.documents()]
+    assert any(len(d.text.encode()) != len(d.text) for d in docs)  # multi-byte characters: bytes != chars
+    chunks = [c for d in docs for c in chunk_document(d, settings.chunk_tokens, settings.token_encoding)]
+    assert [[c.start, c.end] for c in chunks] == snap.chunks[:, [tables.C_START, tables.C_END]].tolist()
+    for d in docs:
+        assert snap.docs[d.doc_id] == d  # every field: path, title, date, sha256, text, paragraphs
+        assert store.document(d.doc_id).paragraphs == len(d.paragraphs)
+        keys = [(d.doc_id, p.number) for p in d.paragraphs]
+        hits = [store.paragraph(*k) for k in keys]
+        assert [(h.start, h.end, h.text, h.page) for h in hits] == [(p.start, p.end, p.text(d.text), p.page)
+                                                                   for p in d.paragraphs]
+        sentences, vectors = store.sentences(keys)
+        assert [s for ss in sentences for s in ss] == split_sentences(d) and len(vectors) == len(split_sentences(d))
+        assert store.article(d.doc_id).text == "\n".join([d.title] + [p.text(d.text) for p in d.paragraphs]).lower()
+    with pytest.raises(KeyError):
+        store.paragraph("no-such-article", 1)
+    with pytest.raises(IndexError):
+        store.paragraph(docs[0].doc_id, len(docs[0].paragraphs) + 1)
+    assert "no-such-article" not in snap.docs and docs[0].doc_id in snap.docs
+
+
+def _synthetic_snapshot(settings, articles: int, per: int = 20):
+    "A snapshot of generated articles written by rag.index, with random unit vectors in place of embeddings."
+    import hashlib
+
+    import numpy as np
+
+    from rag import index
+    from rag.chunking import split_sentences
+    from rag.types import Chunk, Document, Paragraph
+
+    docs, chunks, sentences = [], [], []
+    for a in range(articles):
+        title = f"Report {a} — naïve café"
+        text, paras = title, []
+        for p in range(1, per + 1):
+            text += "\n\n"
+            start = len(text)
+            text += f"Clinic {a} opened ward {p} in Zürich. It treats {p * 7} patients a week."
+            paras.append(Paragraph(p, start, len(text)))
+        doc = Document(f"a{a:05d}", f"/synthetic/a{a:05d}.txt", title, None, hashlib.sha256(text.encode()).hexdigest(),
+                       text, tuple(paras))
+        docs.append(doc)
+        chunks += [Chunk(f"{doc.doc_id}:{q.number}", doc.doc_id, q.number, q.start, q.end, q.text(text)) for q in paras]
+        sentences += split_sentences(doc)
+    rng = np.random.default_rng(0)
+
+    def unit(n):
+        v = rng.standard_normal((n, 384), dtype=np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    manifest = {"format": index.FORMAT_VERSION, "created_at": "", "settings": index.fingerprint(settings), "dim": 384,
+                "index_type": "flat", "counts": {"documents": len(docs), "paragraphs": len(chunks),
+                                                 "chunks": len(chunks), "sentences": len(sentences)}, "sources": {}}
+    return index._write_snapshot(settings, manifest, docs, chunks, unit(len(chunks)), sentences, unit(len(sentences))), docs
+
+
+def test_opening_makes_no_python_object_per_row(fresh):
+    import gc
+    import mmap
+
+    import numpy as np
+
+    from rag.store.snapshot import SnapshotStore
+
+    path, docs = _synthetic_snapshot(fresh, articles=200)  # 4,000 paragraphs, 8,000 sentences
+    load_snapshot(path)  # imports and first-use caches out of the way
+    gc.collect()
+    before = len(gc.get_objects())
+    snap = load_snapshot(path)
+    store = SnapshotStore(snap, fresh)
+    made = len(gc.get_objects()) - before
+    assert made < 400, f"{made} objects made to open 4,000 paragraphs"
+    t = snap.tables
+    for table in (t.docs, t.paragraphs, t.sentences, t.chunks, snap.sentence_vectors):
+        assert isinstance(table, np.memmap) and not table.flags.writeable  # mapped read-only
+    assert isinstance(t.text, mmap.mmap)
+    with pytest.raises(TypeError):
+        t.text[0:1] = b"x"  # the text file is mapped read-only too
+    # Answering reads rows by key: the last article's last paragraph, with its multi-byte characters.
+    last = docs[-1]
+    hit = store.paragraph(last.doc_id, 20)
+    assert hit.text == last.paragraph_text(20) and (hit.start, hit.end) == (last.paragraphs[-1].start,
+                                                                            last.paragraphs[-1].end)
+    assert snap.docs[last.doc_id] == last and store.document(last.doc_id).title == last.title
+
+
+def test_a_large_snapshot_opens_on_sizes_and_mtimes(fresh, monkeypatch):
+    "Above FULL_VERIFY_MAX_BYTES an open checks sizes and mtimes; a file whose mtime moved is hashed."
+    import os
+
+    from rag import index
+
+    build_index(fresh, **quiet)
+    snap = current_snapshot(fresh)
+    monkeypatch.setattr(index, "FULL_VERIFY_MAX_BYTES", 0)
+    text = snap / "text.bin"
+    os.utime(text, ns=(1, 1))  # copied without keeping times: the content is still the same
+    load_snapshot(snap)
+    data = bytearray(text.read_bytes())
+    data[10] ^= 0x20
+    text.chmod(0o644)
+    text.write_bytes(data)
+    with pytest.raises(IndexCorruptError, match="text.bin does not match"):
+        load_snapshot(snap)
+
+
+def test_a_file_changed_under_a_running_store_is_seen_on_reload(fresh):
+    "Issue 11.10: a serving process notices a snapshot file written under it and serves a rebuilt one."
+    import logging
+
+    from rag.retrieval import open_retriever
+
+    build_index(fresh, **quiet)
+    retriever = open_retriever(fresh)
+    store = retriever.store
+    before = [h.key for h in retriever.search("Beijing Protocol", 5)]
+    assert not store.changed() and retriever.refreshed() is retriever
+    target = store.snapshot.path / "paragraphs.npy"
+    target.chmod(0o644)
+    with open(target, "r+b") as f:  # in place and the same size: the mapped table changes under the reader
+        f.seek(-8, 2)
+        f.write((10**12).to_bytes(8, "little"))
+    assert store.changed()
+    seen = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logging.getLogger("rag.index").addHandler(handler)
+    try:
+        again = retriever.refreshed()
+    finally:
+        logging.getLogger("rag.index").removeHandler(handler)
+    assert again is not retriever and again.store.snapshot.path != store.snapshot.path
+    assert any("changed on disk (paragraphs.npy)" in m for m in seen)
+    assert not again.store.changed() and [h.key for h in again.search("Beijing Protocol", 5)] == before
+
+
+def test_an_old_format_snapshot_is_rebuilt(fresh):
+    build_index(fresh, **quiet)
+    old = current_snapshot(fresh)
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["format"] = manifest["settings"]["format"] = 2  # as a build before rag.tables wrote it
+    (old / "manifest.json").chmod(0o644)
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    assert index_status(fresh).state == "stale" and "'format' changed (2 -> 3)" in index_status(fresh).reason
+    with pytest.raises(IndexCorruptError, match="index format 2, expected 3; rebuild"):
+        load_snapshot(old)
+    warnings = []
+    snap = ensure_index(fresh, progress=False, warn=warnings.append)
+    assert snap.path != old and snap.manifest["format"] == 3 and len(snap.docs) == 5
+    assert warnings == ["Rebuilding the index: setting 'format' changed (2 -> 3)"]
