@@ -291,12 +291,12 @@ def stores(sc: dict) -> list[str]:
     rows = []
     for n, x in sorted((sc.get("stores") or {}).items(), key=lambda kv: int(kv[0])):
         if "error" in x:
-            rows.append([f"{int(n):,}", "both", x["error"], "", "", "", "", "", "", ""])
+            rows.append([f"{int(n):,}", "both", x["error"], "", "", "", "", "", ""])
             continue
         for name in ("snapshot", "postgres"):
             y = x.get(name, {})
             if "error" in y:
-                rows.append([f"{int(n):,}", name, y["error"], "", "", "", "", "", "", ""])
+                rows.append([f"{int(n):,}", name, y["error"], "", "", "", "", "", ""])
                 continue
             write = f"{y.get('write_s', '-')} s" + (f" + HNSW {y['hnsw_build_s']} s" if "hnsw_build_s" in y else "")
             rows.append([f"{int(n):,}", name, write, f"{y.get('open_s', '-')} s", _ms(y.get("hybrid")),
