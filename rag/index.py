@@ -48,7 +48,7 @@ from .collection import Collection, Skipped, list_files, seeded, with_added, wit
 from .config import Settings
 from .documents import READER_VERSION, read_bytes, read_document, sha256_file, slug
 from .errors import DocumentError, IndexCorruptError, RagError
-from .tables import Documents, Tables, write_tables
+from .tables import Documents, Tables, map_array, write_tables
 from .types import Document
 
 log = logging.getLogger(__name__)
@@ -686,7 +686,7 @@ def load_snapshot(path: Path, verify: str = "auto") -> Snapshot:
         tables = Tables(path)
         dense = ann.read(path / "dense.faiss")  # memory-mapped read-only where the index type allows
         bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True)  # np.load(mmap_mode="r")
-        sent_vecs = np.load(path / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
+        sent_vecs = map_array(path / "sentence_vectors.npy")  # read a few rows per question
     except (OSError, ValueError, KeyError, IndexError) as e:
         raise IndexCorruptError(f"{path.name}: index files are unreadable ({e}); rebuild with `rag index`") from e
     counts = manifest.get("counts", {})
