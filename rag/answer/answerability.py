@@ -108,7 +108,7 @@ def features(best: Candidate, analysis: Analysis, corpus: Corpus,
     hit = best.hit
     article = corpus.article(hit.doc_id)
     paragraph = f"{hit.title}\n{hit.text}"
-    names = _names(analysis)
+    names = question_names(analysis)
     gone = _missing(names, article.text, article.words)
     qterms = [t for t in dict.fromkeys(analysis.terms) if t not in {x.lower() for x in names}]
     idf = corpus.idf(qterms)
@@ -152,7 +152,7 @@ def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Can
             ranked = typed
     if not ranked:
         return None
-    names = _names(evidence.analysis)
+    names = question_names(evidence.analysis)
     if names:
         for c in ranked[:CONSIDERED]:
             article = evidence.corpus.article(c.hit.doc_id)
@@ -161,7 +161,7 @@ def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Can
     return ranked[0]
 
 
-def _names(analysis: Analysis) -> list[str]:
+def question_names(analysis: Analysis) -> list[str]:
     return [n for n in analysis.specific if not re.fullmatch(r"\d{1,2}", n)]  # a day of a month is no name
 
 
@@ -205,7 +205,7 @@ def covers_subject(evidence: Evidence, doc_id: str) -> bool:
     Its names must appear in the article, or without names, most of the subject's words."""
     a = evidence.analysis
     article = evidence.corpus.article(doc_id)
-    names = _names(a)
+    names = question_names(a)
     if names:
         gone = _missing(names, article.text, article.words)
         return len(gone) < len(names) / 2 or names[0] not in gone

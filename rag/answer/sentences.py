@@ -50,7 +50,8 @@ _NOT_PERSON = re.compile(r"\b(?:University|Hospital|Institute|Institution|Societ
                          r"Medicine|Science|Sciences|Research|Clinical|International|National|Chinese|American|"
                          r"European|Asian|Global|World|General|Disease|Diseases|Syndrome|Syndromes|Therapy|Cancer)\b")
 _HONORIFIC = r"(?:Prof\.?|Professor|Dr\.?|Mr\.?|Mrs\.?|Ms\.?|Sir|Dame|President|Director|Chair(?:man|woman)?|Dean|Minister|Secretary)"
-_TITLED = re.compile(rf"\b{_HONORIFIC}\s+([A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+){{0,2}})")
+# "Dr.. Dina Garniasih": scraped news doubles a title's full stop now and then
+_TITLED = re.compile(rf"\b{_HONORIFIC}\.?\s+([A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+){{0,2}})")
 # A run of capitalised words, joined by the small words names and organisations contain.
 _CAPRUN = re.compile(r"[A-Z][\w’'\-]*\.?(?:\s+(?:(?:&|of|and|the|for|de|van|von|da|di|le|la)\s+)*[A-Z][\w’'\-]*\.?)*")
 _FUTURE_Q = re.compile(r"\b(?:will|next|upcoming|future|plan(?:s|ned)? to|going to)\b", re.I)
