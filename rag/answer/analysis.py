@@ -196,7 +196,7 @@ def answer_type(question: str) -> str | None:
         return "expansion"  # "What does CSCO stand for?": the sentence that spells it out, "... (CSCO)"
     for name, rx in _TYPES:
         if rx.search(q):
-            if name == "person" and re.match(r"^who\s+(?:is|was|are|were)\s+[A-Z]", q) and _DEFINITION.match(q):
+            if name == "person" and re.match(r"^(?i:who\s+(?:is|was|are|were))\s+[A-Z]", q) and _DEFINITION.match(q):
                 return "definition"  # "Who is Jun Ma?" wants a description, not a name
             return name
     if _DEFINITION.match(q) and not re.search(r"\b(?:the|a|an)\s+\w+\s+(?:of|for|in|at|that|who|which)\b", q):
@@ -285,11 +285,12 @@ def analyse(question: str, injection: str = "") -> Analysis:
 # expansion). Matching them against sentences finds sentences about "recent years" or "standing".
 _ORDER_WORDS = frozenset(terms("recent recently latest newest earliest oldest first last"))
 _EXPANSION_WORDS = frozenset(terms("abbreviation acronym stand stands short full form name"))
+_ALWAYS_FORM = frozenset(terms("else"))  # "What else ...?" asks for more, about nothing called "else"
 
 
 def _content_terms(question: str, period: Period | None) -> tuple[str, ...]:
     found = terms(question)
-    drop = set()
+    drop = set(_ALWAYS_FORM)
     if period and period.order:
         drop |= _ORDER_WORDS
     if _EXPANSION.search(question):

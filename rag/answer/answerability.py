@@ -51,13 +51,16 @@ class Verdict:
     missing: tuple[str, ...]  # names of the question the evidence's article lacks
     slot_missing: bool  # the sentence lacks a value of the (checkable) type asked for
     off_topic: bool  # the sentence is not about the question at all
+    anchored: bool = False  # the conversation points at it ("And what happened next?")
 
     @property
     def ruled_out(self) -> bool:
-        return bool(self.missing) or self.slot_missing or self.off_topic
+        return bool(self.missing) or self.slot_missing or (self.off_topic and not self.anchored)
 
     def answerable(self, threshold: float = THRESHOLD) -> bool:
-        return not self.ruled_out and self.probability >= threshold
+        # A sentence the conversation points at is the answer by position: "What did they do that
+        # afternoon?" shares few words with the afternoon it asks about, so similarity cannot judge it.
+        return not self.ruled_out and (self.anchored or self.probability >= threshold)
 
 
 def present(term: str, haystack: str, vocabulary: set[str]) -> bool:
@@ -174,7 +177,7 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     Otherwise the fitted model weighs how well the sentence matches."""
     x, missing = features(best, analysis, corpus, ranked)
     slot_missing = (analysis.answer_type in CHECKED_TYPES or asks_future(analysis)) and not best.type_ok
-    return Verdict(probability(x), x, missing, slot_missing, best.dense < DENSE_FLOOR)
+    return Verdict(probability(x), x, missing, slot_missing, best.dense < DENSE_FLOOR, best.anchored)
 
 
 def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], weights: Sequence[float] | None = None,

@@ -43,7 +43,8 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     best = judged(evidence, ranked)
     if best is None:
         return abstain(evidence, evidence.hits[:1])
-    pool = [c for c in ranked if c.type_ok and in_period(c, a.period)]
+    # a follow-up the conversation anchors ("What did they discuss after that?") lists from there only
+    pool = [c for c in ranked if c.type_ok and in_period(c, a.period) and (c.anchored or not best.anchored)]
     verdict = judge(best, a, evidence.corpus, ranked)
     if not verdict.answerable(settings.abstain_threshold):
         return abstain(evidence, (best.hit,), verdict.missing)
