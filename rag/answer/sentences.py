@@ -148,7 +148,20 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
         return True  # "which <noun>" names too many kinds of thing to check; a named one scores a bonus instead
     asked = analysis.question.lower()
     where = bool(re.match(r"\s*(?:and\s+)?where\b", asked))  # names no kind of place: any will do
-    return any(v.lower() not in asked for v in slot_values(kind, sentence, where))
+    values = slot_values(kind, sentence, where)
+    if kind == "date" and _YEAR_Q.search(asked):
+        # "In what year ...?" is not answered by "August 22": the sentence must state a year itself
+        values = [v for v in values if re.search(r"\b\d{4}\b", v)]
+    if kind == "place" and (m := _BUILT_PLACE.search(asked)) and not re.search(rf"\b{m.group(1)[:4]}", sentence, re.I):
+        return False  # "Which hotel hosted it?": a sentence that names a city but no hotel does not say
+    return any(v.lower() not in asked for v in values)
+
+
+_YEAR_Q = re.compile(r"\b(?:what|which)\s+year\b|\byear\s+(?:was|were|did|does)\b", re.I)
+# Places a name after "in" does not identify by itself: a hotel, venue or building is called one
+# ("the Hilton Hotel", "the venue"), where a city or country is just named ("held in Paris").
+_BUILT_PLACE = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(hotel|venue|building|site|hall|stadium|campus|room|"
+                          r"auditorium|theat(?:er|re)|restaurant|airport|station|facility|hospital)s?\b", re.I)
 
 
 def definition_pattern(analysis: Analysis) -> re.Pattern | None:
