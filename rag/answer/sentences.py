@@ -193,10 +193,15 @@ def asks_future(analysis: Analysis) -> bool:
     return bool(_FUTURE_Q.search(analysis.question))
 
 
+def is_list_item(sentence: str) -> bool:
+    "A numbered or bulleted line: '1. Insufficient ...', '• Chair, ...'."
+    return bool(_LIST_ITEM.match(sentence))
+
+
 def is_heading(sentence: str) -> bool:
     "A label, not a statement: no closing punctuation, short, not a list item."
     return (not sentence.rstrip("\"'”’)").endswith((".", "!", "?")) and len(sentence.split()) < 8
-            and not _LIST_ITEM.match(sentence))
+            and not is_list_item(sentence))
 
 
 @dataclass(frozen=True)
@@ -255,11 +260,17 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
         context = sum(qweight[t] for t in qterms if t in context_terms)
         para = max(hit.score, 0.0) / top
         para_year = dates.first_year(hit.text)
+        intro: frozenset[str] = frozenset()
         for j, (s, text) in enumerate(zip(sents, ts, strict=True)):
             d = float(dense[at + j])
+            # "However, challenges remain: 1. Insufficient drugs ... 2. ...": an item says what it is
+            # an instance of only through the sentence introducing the list, so it shares its words
+            item = is_list_item(text)
+            if not item:
+                intro = pool[at + j] if text.rstrip().endswith(":") else frozenset()
             if is_heading(text):
                 continue
-            sterms = pool[at + j]
+            sterms = pool[at + j] | intro if item else pool[at + j]
             own = sum(qweight[t] for t in qterms if t in sterms)
             cover = (own + CONTEXT_WEIGHT * (context - own)) / total
             score = W_DENSE * d + W_COVER * cover + W_PARA * para
