@@ -156,8 +156,7 @@ def latency(r: dict) -> list[str]:
     floor = _get(lat, "floor", "p50_ms")
     rows = []
     for name, label in (("floor", "floor: bare ONNX forward pass, 1 thread"), ("retrieve", "`retrieve` (hybrid)"),
-                        ("retrieve_dense", "`retrieve` (dense only)"), ("ask", "`ask` (extractive)"),
-                        ("retrieve_repeat", "`retrieve`, repeated question (cached query vector)")):
+                        ("retrieve_dense", "`retrieve` (dense only)"), ("ask", "`ask` (extractive)")):
         row = lat.get(name)
         ratio = f"{row['p50_ms'] / floor:.2f}" if floor and row and "p50_ms" in row else "-"
         rows.append([label, _ms(row), _ms(row, "p95_ms") if row and "error" not in row else "-", ratio])

@@ -46,7 +46,7 @@ SYNTHETIC_TARGET = 100_000
 def notes(rounds: int) -> list[str]:
     return [
         f"Floor, retrieve and ask take turns on each question ({rounds} pass(es) over the 104 eval questions). "
-        "Each timed retrieve/ask is a new question: the retriever's query-vector cache is emptied first. "
+        "Every timed retrieve/ask embeds its question (rag keeps no query-vector cache). "
         "recall@5 counts a paragraph as relevant when it holds a gold quote verbatim (answerable questions).",
         "Cold starts: a new process each run, the index built and the OS file cache warm; median of the runs "
         "after one untimed run. `rag ask` exits after printing the answer; the app is timed until GET / "
