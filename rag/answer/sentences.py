@@ -29,6 +29,10 @@ from ..types import Analysis, Corpus, Evidence, Hit, Sentence
 from . import dates
 
 W_DENSE, W_COVER, W_PARA = 0.5, 0.5, 0.1
+# A question naming someone or something is about the sentences that name it: the share of the
+# question's names a sentence states itself ("Dr. Jing Zhao spoke ... What was the topic?" is answered
+# by the sentence naming Jing Zhao, not by one naming another Zhao)
+W_NAMES = 0.15
 CONTEXT_WEIGHT = 0.5  # a question term found elsewhere in the paragraph (or the title) counts this much
 TYPE_PENALTY = 0.6  # score factor when the sentence lacks the kind of answer asked for
 PERIOD_PENALTY = 0.5  # ... or states only dates outside the question's period
@@ -66,7 +70,10 @@ _ACTS = (r"said|says|told|tells|delivered|presented|presents|gave|gives|introduc
          r"reported|emphasi[sz]ed|explained|spoke|speaks|chaired|chairs|hosted|hosts|signed|received|receives|won|"
          r"wins|led|leads|founded|serves|served|stated|added|announced|highlighted|discussed|described|welcomed|"
          r"attended|joined|visited|warned|argued|believes|believed|thanked|opened|closed|addressed|is|was|has|had")
-_ROLE_AFTER = re.compile(rf"^(?:’s?|'s?)?\s*(?:,\s*(?:the\s+|a\s+|an\s+)?[a-z]|\s+(?:{_ACTS})\b|\s*\()")
+# ... or a title after the comma, capitalised as titles are ("Zhao Weihua, Party secretary", ", Vice President
+# of"), told from a place's region ("San Antonio, Texas, the") by the lower-case word that follows it
+_ROLE_AFTER = re.compile(rf"^(?:’s?|'s?)?\s*(?:,\s*(?:the\s+|a\s+|an\s+)?[a-z]|,\s*(?:[A-Z][a-z]+\s+){{1,2}}(?!and\b|or\b)[a-z]"
+                         rf"|\s+(?:{_ACTS})\b|\s*\()")
 _BY = re.compile(r"\b(?:by|with)\s+$")  # "contributed by Emily Morehouse", "an interview with Jun Ma"
 _PLACE_BEFORE = re.compile(r"(?:\b(?:in|at|to|from|near|across|throughout|within|visited|toured|reached|"
                            r"such as|including|like)|\b(?:city|town|province|state|capital|region|county|country) of)"
@@ -252,6 +259,10 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     future = asks_future(analysis)
     top = max((h.score for h in hits), default=1.0) or 1.0
     said = _plain(evidence.context.said)
+    lowered = [t.lower() for ts in texts for t in ts]
+    # a name most candidates state ("Huang" in questions about Huang) tells them apart no better than the topic
+    qnames = {n: math.log((len(lowered) + 1) / (sum(n in t for t in lowered) + 0.5)) / math.log((len(lowered) + 1) / 0.5)
+              for n in (x.lower() for x in analysis.specific if not x.isdigit())}
     near = set(evidence.context.near)
     out: list[Candidate] = []
     at = 0
@@ -274,6 +285,9 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
             own = sum(qweight[t] for t in qterms if t in sterms)
             cover = (own + CONTEXT_WEIGHT * (context - own)) / total
             score = W_DENSE * d + W_COVER * cover + W_PARA * para
+            if qnames:
+                low = lowered[at + j]
+                score += W_NAMES * sum(w for n, w in qnames.items() if n in low) / len(qnames)
             # a question about what will happen is answered only by a sentence about the future
             type_ok = has_slot(analysis, text) and (not future or bool(_FUTURE_S.search(text)))
             if not type_ok:
