@@ -72,10 +72,10 @@ def present(term: str, haystack: str, vocabulary: set[str]) -> bool:
     if len(t) < 5 or not t.isalpha():
         return False
     budget = 1 if len(t) < 8 else 2
-    return any(abs(len(w) - len(t)) <= budget and _within(t, w, budget) for w in vocabulary)
+    return any(abs(len(w) - len(t)) <= budget and within(t, w, budget) for w in vocabulary)
 
 
-def _within(a: str, b: str, budget: int) -> bool:
+def within(a: str, b: str, budget: int) -> bool:
     """Edit distance of a and b is at most budget, a swap of two neighbouring letters counting as one
     edit, as typing makes it ("Pyhton"): optimal string alignment, by rows."""
     before, prev = None, list(range(len(b) + 1))
