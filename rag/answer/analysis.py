@@ -252,7 +252,14 @@ def specific_terms(question: str) -> tuple[str, ...]:
                                           and re.match(r"\.?\s*\d", question[m.end() :])):
             continue  # a month is a date, checked through the period, not as a name
         out.append(w)
-    out += [n.rstrip("stndrh") if re.fullmatch(r"\d+(?:st|nd|rd|th)", n) else n for n in _NUM.findall(question)]
+    # "the 7th symposium" is not the 8th: an ordinal outside a date is kept as written; one in a date
+    # ("February 23rd") is the day, checked through the period
+    in_dates = [m.span for m in dates.mentions(question)]
+    for m in _NUM.finditer(question):
+        n = m.group()
+        if re.fullmatch(r"\d+(?:st|nd|rd|th)", n) and any(a <= m.start() < b for a, b in in_dates):
+            n = n.rstrip("stndrh")
+        out.append(n)
     # a quantity qualifier spelled out ("five-year survival", "two-week course") is as specific as a number
     out += re.findall(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty)-(?:year|month|week|day|hour)s?\b",
                       question, re.I)

@@ -42,7 +42,14 @@ SAID_PENALTY = 0.4  # "What else ...?": score factor of a sentence the last answ
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
                  r"thousand|million|billion|dozen|half|double|twofold|threefold|fourfold|tenfold|twentyfold|"
                  r"several|dozens|hundreds|thousands")
-_COUNT = re.compile(rf"\d+(?:[.,]\d+)*(?:\s*(?:%|percent|per cent))?|\b(?:{_NUMBER_WORDS})\b", re.I)
+# a count or measure, not an ordinal ("the 8th symposium" says nothing about how many)
+_COUNT = re.compile(rf"\d+(?:[.,]\d+)*(?!\d|st\b|nd\b|rd\b|th\b)(?:\s*(?:%|percent|per cent))?|\b(?:{_NUMBER_WORDS})\b", re.I)
+# "What was the budget?" is answered by an amount of money, not by the number of trainees
+# (lower case: "the Spanish Organ Donation Foundation" names no sum)
+_MONEY_Q = re.compile(r"\b(?:budget|cost|costs|price|fee|fees|salary|funding|revenue|spending|spent|paid|pay|"
+                      r"how much money|worth|investment|invested)\b")
+_MONEY = re.compile(r"[$€£¥]|\b(?:dollars?|euros?|pounds?|yuan|rmb|cny|usd|eur|gbp|yen|rupees?|francs?|"
+                    r"(?:thousand|million|billion|trillion)\b)", re.I)
 # Words that head an organisation, event or thing rather than a person: "Peking University" is no
 # one's name. General English, so it holds on any corpus of news.
 _NOT_PERSON = re.compile(r"\b(?:University|Hospital|Institute|Institution|Society|Center|Centre|Academy|Committee|"
@@ -148,6 +155,8 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
     answer to "Which hotel in Haikou hosted it?" must name something other than Haikou; one to "How
     old is Jun Ma?" must state a number. Questions of no particular type always pass."""
     kind = analysis.answer_type
+    if not names_kind(analysis, sentence):
+        return False
     if kind == "expansion":
         abbr = re.escape(analysis.noun)
         return bool(re.search(rf"\(\s*{abbr}\s*\)|\b{abbr}\s*\(", sentence))
@@ -156,19 +165,31 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
     asked = analysis.question.lower()
     where = bool(re.match(r"\s*(?:and\s+)?where\b", asked))  # names no kind of place: any will do
     values = slot_values(kind, sentence, where)
+    if kind == "number" and _MONEY_Q.search(asked) and not _MONEY.search(sentence):
+        return False
     if kind == "date" and _YEAR_Q.search(asked):
         # "In what year ...?" is not answered by "August 22": the sentence must state a year itself
         values = [v for v in values if re.search(r"\b\d{4}\b", v)]
-    if kind == "place" and (m := _BUILT_PLACE.search(asked)) and not re.search(rf"\b{m.group(1)[:4]}", sentence, re.I):
-        return False  # "Which hotel hosted it?": a sentence that names a city but no hotel does not say
     return any(v.lower() not in asked for v in values)
+
+
+def names_kind(analysis: Analysis, sentence: str) -> bool:
+    """A question asking which hotel, university or hospital is answered by a sentence naming one, and
+    English names those by their kind ("Peking University", "the Hilton Hotel"): a sentence that names
+    a city but no hotel, or a person but no university, does not say. True for other questions."""
+    m = _BUILT_PLACE.search(analysis.question)
+    return not m or bool(re.search(rf"\b{m.group(1)[:4]}", sentence, re.I))
 
 
 _YEAR_Q = re.compile(r"\b(?:what|which)\s+year\b|\byear\s+(?:was|were|did|does)\b", re.I)
 # Places a name after "in" does not identify by itself: a hotel, venue or building is called one
 # ("the Hilton Hotel", "the venue"), where a city or country is just named ("held in Paris").
 _BUILT_PLACE = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(hotel|venue|building|site|hall|stadium|campus|room|"
-                          r"auditorium|theat(?:er|re)|restaurant|airport|station|facility|hospital)s?\b", re.I)
+                          r"auditorium|theat(?:er|re)|restaurant|airport|station|facility|hospital|university|"
+                          r"college|school|museum)s?\b"
+                          # the head noun, not a modifier ("which hospital centres" asks for centres)
+                          r"(?=\s*[?,.;]|\s*$|\s+(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could|in|at|"
+                          r"of|for|on|to|by|with|from|that|where|or|and|hosted|held|houses?)\b)", re.I)
 
 
 def definition_pattern(analysis: Analysis) -> re.Pattern | None:
@@ -193,6 +214,17 @@ def named_pattern(analysis: Analysis) -> re.Pattern | None:
     if not analysis.noun or analysis.answer_type == "expansion":
         return None
     return re.compile(rf"(?:[A-Z][\w’'&.-]*\s+){{1,6}}{analysis.noun.capitalize()}\w*\b")
+
+
+CHECKED_TYPES = ("date", "number", "person", "place", "expansion")
+
+
+def checkable(analysis: Analysis) -> bool:
+    """Can a sentence be checked for what the question asks? Answer types a sentence can be checked
+    for reliably (a date, a number, a person's name, a place, the expansion of an abbreviation), a
+    question about the future, a question asking which hotel or university. Other "which <noun>"
+    questions name too many kinds of thing to check."""
+    return analysis.answer_type in CHECKED_TYPES or asks_future(analysis) or bool(_BUILT_PLACE.search(analysis.question))
 
 
 def asks_future(analysis: Analysis) -> bool:

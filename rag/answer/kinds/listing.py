@@ -13,9 +13,9 @@ from ...config import Settings
 from ...generation import Reply
 from ...text import terms
 from ...types import Evidence, Hit
-from ..answerability import CHECKED_TYPES, judge, judged, question_names
+from ..answerability import judge, judged, question_names
 from ..compose import abstain, repeats, reply, with_items
-from ..sentences import Candidate, candidates, in_period, item_dates, named_pattern, slot_values
+from ..sentences import Candidate, candidates, checkable, in_period, item_dates, named_pattern, slot_values
 from .fact import answer as fact_answer
 
 ITEM_RATIO = 0.45  # an item must score at least this share of the best item
@@ -84,7 +84,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     # "Which awards ...?": once an item names an award, every item must name another one
     by_name = bool(named and any(named.search(c.text) for c in pool[:3]))
     per_article = across_collection(a)
-    typed = a.answer_type in CHECKED_TYPES
+    typed = checkable(a)
     for c in pool:
         # an article's lead stating a value of the type asked ("held in Changsha" for "Which cities
         # hosted the events?") is its item however few of the question's generic words it shares
