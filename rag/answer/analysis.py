@@ -232,9 +232,10 @@ _QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "wh
                    "show", "find", "provide", "outline", "state", "identify", "check", "yes", "no", "hi"}
 
 
-def specific_terms(question: str) -> tuple[str, ...]:
+def specific_terms(question: str, phrase: bool = False) -> tuple[str, ...]:
     """Names, acronyms, numbers and quoted phrases: what the evidence must mention to be about the
-    same thing. Capitalised words count except question words and the first word of the question.
+    same thing. Capitalised words count except question words and the first word of the question
+    (unless the text is a `phrase`, such as a side of a comparison: "Changsha symposium").
 
     >>> specific_terms("Which honour did the CIBMTR give Huang Xiaojun in 2019?")
     ('CIBMTR', 'Huang', 'Xiaojun', '2019')
@@ -246,7 +247,7 @@ def specific_terms(question: str) -> tuple[str, ...]:
         if w.lower() in _QUESTION_WORDS or w.lower() in STOPWORDS or len(w) < 2 or w.lower() in _HONORIFICS:
             continue
         starts = m.start() == 0 or question[: m.start()].rstrip().endswith((".", "?", "!", ":"))
-        if starts and not w.isupper() and not re.match(r"\s+[A-Z]", question[m.end() :]):
+        if starts and not phrase and not w.isupper() and not re.match(r"\s+[A-Z]", question[m.end() :]):
             continue  # a capitalised first word is an ordinary word ("Apart from ...", "Across ...")
         if w.lower() in dates.MONTHS or (w.lower().rstrip(".") in {m[:3] for m in dates.MONTHS}
                                           and re.match(r"\.?\s*\d", question[m.end() :])):
