@@ -70,7 +70,8 @@ def split_instructions(message: str) -> tuple[str, str]:
 
 # -- kinds -----------------------------------------------------------------------------------------
 
-_DOCS = r"(?:articles?|documents?|stories|story|news (?:items?|pieces?|reports?|stories)|pieces?|reports?|texts?|sources|collection|corpus|files?|papers?|items)"
+_DOCS = (r"(?:(?:news\s+)?(?:articles?|documents?|stories|story|pieces?|reports?|items?)|news (?:items?|pieces?|reports?|stories)|"
+         r"texts?|sources|collection|corpus|files?|papers?)")
 _COLLECTION = re.compile(
     rf"\b(?:what|which)\s+(?:{_DOCS})\s+(?:do|did|does)\s+(?:you|we)\s+have"  # what articles do you have
     rf"|\b(?:what|which)\s+(?:{_DOCS})\s+(?:are|is)\s+(?:there|indexed|available|in (?:the|your|this) collection)"
@@ -78,6 +79,7 @@ _COLLECTION = re.compile(
     rf"|\bhow many\s+(?:of\s+(?:the|your|these)\s+)?{_DOCS}"
     rf"|\bwhich\s+(?:one\s+)?(?:of\s+(?:the|your|these)\s+)?{_DOCS}\b"
     rf"|\bwhich\s+(?:article|document|story|report|piece|news item)\b"
+    rf"|\bwhich\s+(?:is|was)\s+the\s+(?:\w+\s+)?(?:article|document|story|report|piece|news item)\b"  # ... the newest article
     rf"|\b(?:list|show|name|give me|tell me)\s+(?:me\s+)?(?:a\s+(?:list|rundown|summary|overview)\s+of\s+)?(?:all\s+)?(?:the\s+|your\s+|these\s+)?{_DOCS}\b"
     rf"|\b(?:what|which)\s+(?:are|is)\s+(?:the|these|your|all the)\s+{_DOCS}\s+about\b"
     rf"|\bwhat(?:'s| is| was)\s+the\s+(?:{_DOCS})\s+(?:about|on|covering|regarding)\s+.+\babout\b"
@@ -270,13 +272,20 @@ def specific_terms(question: str, phrase: bool = False) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def period_terms(period: Period | None, question: str) -> set[str]:
+    "The question's specific terms that state its period ('2024', 'August 26'): checked as dates, not names."
+    if period is None or not (period.start or period.end):
+        return set()
+    return {period.text, *re.findall(r"\d{4}", period.text), *specific_terms(period.text, phrase=True)}
+
+
 def analyse(question: str, injection: str = "") -> Analysis:
     "Everything answering needs to know about a question (already stripped of instructions)."
     kind = kind_of(question)
     period = dates.period(question)
     specific = specific_terms(question)
-    if kind == "fact" and period and (period.start or period.end) and set(specific) <= set(re.findall(r"\d{4}", question)):
-        kind = "list"  # "What happened in February 2024?": every event of the period, not one
+    if kind == "fact" and period and (period.start or period.end) and set(specific) <= period_terms(period, question):
+        kind = "list"  # "What happened in February 2024?", "... on August 26?": every event of the period, not one
     subject = _subject(question, kind) if kind in ("summary", "collection") else ""
     return Analysis(
         question=question,

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from ..text import terms, words
 from ..types import Analysis, Corpus, Evidence
+from .analysis import period_terms
 from .sentences import Candidate, candidates, checkable, in_period
 
 FEATURES = ("bias", "focus_missing", "focus_missing_article", "cover", "dense", "dense_margin")
@@ -163,7 +164,11 @@ def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Can
 
 
 def question_names(analysis: Analysis) -> list[str]:
-    return [n for n in analysis.specific if not re.fullmatch(r"\d{1,2}", n)]  # a day of a month is no name
+    """The question's names an answer's article must hold: not a day of a month, nor the terms that
+    state its period ("before 2024" is about articles that need not say 2024; the period is checked
+    against the answer's dates instead, see judge)."""
+    dated = period_terms(analysis.period, analysis.question)
+    return [n for n in analysis.specific if not re.fullmatch(r"\d{1,2}", n) and n not in dated]
 
 
 def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[Candidate] = ()) -> Verdict:
@@ -174,7 +179,9 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     other than Haikou. A sentence hardly similar to the question at all (DENSE_FLOOR) is off topic.
     Otherwise the fitted model weighs how well the sentence matches."""
     x, missing = features(best, analysis, corpus, ranked)
-    slot_missing = checkable(analysis) and not best.type_ok
+    # "What did the CIBMTR give him in 2019?" is not answered by a sentence about 2024
+    slot_missing = checkable(analysis) and not best.type_ok \
+        or bool(analysis.period and (analysis.period.start or analysis.period.end)) and not in_period(best, analysis.period)
     # a long sentence that states every word of the question is about it, however low its cosine
     off_topic = best.dense < DENSE_FLOOR and best.cover < OFF_TOPIC_COVER
     return Verdict(probability(x), x, missing, slot_missing, off_topic, best.anchored)

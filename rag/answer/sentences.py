@@ -256,6 +256,7 @@ class Candidate:
     type_ok: bool  # it states a value of the asked-for type that the question does not (has_slot)
     period_ok: bool
     anchored: bool  # where the conversation points: "what came next" is in or after the last answer's paragraphs
+    year: str | None  # the year its year-less dates are in (paragraph, article or publication)
     dates: tuple[dates.Mention, ...]  # the dates the sentence states, years resolved
     vec: np.ndarray  # the sentence's vector
 
@@ -302,7 +303,9 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
         context_terms = set(terms(hit.text)) | set(terms(hit.title))
         context = sum(qweight[t] for t in qterms if t in context_terms)
         para = max(hit.score, 0.0) / top
-        para_year = dates.first_year(hit.text)
+        # the year a year-less date ("August 26: ...", "On February 23rd") is in: its paragraph's first
+        # year, else its article's (a schedule states the year once, in the lead), else publication's
+        year = dates.first_year(hit.text) or dates.first_year(corpus.article(hit.doc_id).text) or (hit.date or "")[:4] or None
         intro: frozenset[str] = frozenset()
         for j, (s, text) in enumerate(zip(sents, ts, strict=True)):
             d = float(dense[at + j])
@@ -324,7 +327,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
             type_ok = has_slot(analysis, text) and (not future or bool(_FUTURE_S.search(text)))
             if not type_ok:
                 score *= TYPE_PENALTY
-            found = tuple(dates.resolve(dates.mentions(text), dates.first_year(text), para_year, (hit.date or "")[:4]))
+            found = tuple(dates.resolve(dates.mentions(text), dates.first_year(text), year))
             period_ok = _in_period(found, analysis)
             if not period_ok:
                 score *= PERIOD_PENALTY
@@ -335,7 +338,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
             if said and _plain(text) in said:  # a sentence the last answer gave
                 score *= SAID_PENALTY
             out.append(Candidate(score, hit, s, text, sterms, d, own / total, context / total, type_ok, period_ok,
-                                 hit.key in near, found, vectors[at + j]))
+                                 hit.key in near, year, found, vectors[at + j]))
         at += len(sents)
     return sorted(out, key=lambda c: -c.score)
 
@@ -357,10 +360,27 @@ def in_period(c: Candidate, period) -> bool:
     paragraph does ("Which events took place in 2025?")."""
     if period is None or (period.start is None and period.end is None):
         return True
-    return any(dates.overlaps(m, period) for m in item_dates(c))
+    return any(dates.overlaps(m, period) for m in precise(item_dates(c)))
+
+
+def precise(found: Sequence[dates.Mention]) -> list[dates.Mention]:
+    """The dates to place an item by: a bare year ("the 2025 CSCO Conference") only when nothing more
+    precise is stated ("From January 17 to 19, 2025, the 2025 CSCO Conference" is in January)."""
+    exact = [m for m in found if not (m.start.endswith("-01-01") and m.end.endswith("-12-31"))]
+    return exact or list(found)
+
+
+def period_fit(c: Candidate, period) -> tuple[bool, int]:
+    """How exactly an item is dated in a period, best first: by its own sentence rather than its
+    paragraph, and by the narrowest date ("August 26" before "August 15 to 29" for "on August 26")."""
+    own = [m for m in precise(c.dates) if dates.overlaps(m, period)]
+    widths = [dates.days(m) for m in own] or [dates.days(m) for m in precise(item_dates(c)) if dates.overlaps(m, period)]
+    return (not own, min(widths, default=10**6))
 
 
 def item_dates(c: Candidate) -> tuple[dates.Mention, ...]:
-    "The dates a sentence states, else those of its paragraph."
-    return c.dates or tuple(dates.resolve(dates.mentions(c.hit.text), dates.first_year(c.hit.text),
-                                          (c.hit.date or "")[:4]))
+    "The dates a sentence states, else those of its paragraph, else its article's publication date."
+    found = c.dates or tuple(dates.resolve(dates.mentions(c.hit.text), c.year))
+    if not found and c.hit.date and re.fullmatch(r"\d{4}-\d\d-\d\d", c.hit.date):
+        found = (dates.Mention(c.hit.date, c.hit.date, (0, 0), True),)
+    return found

@@ -95,7 +95,12 @@ def _article(evidence: Evidence, doc_id: str) -> Reply:
     centroid /= np.linalg.norm(centroid) or 1.0
     position = 1.0 - np.arange(len(rows)) / len(rows)
     info = np.array([informative(r[1]) for r in rows])
-    scores = W_CENTRAL * (v @ centroid) + W_RELEVANT * (v @ evidence.qvec) + W_POSITION * position + W_INFO * info
+    # relevance as answering scores it (similarity, the question's words and names), so "Sum up what
+    # Jun Ma said about where the field should go" leans to those sentences of the article
+    scored = {(c.hit.key, c.sentence.start): c.score for c in candidates(evidence, hits)}
+    relevant = np.array([scored.get((r[0].key, r[2]), 0.0) for r in rows])
+    relevant /= relevant.max() or 1.0
+    scores = W_CENTRAL * (v @ centroid) + W_RELEVANT * relevant + W_POSITION * position + W_INFO * info
     # the lead states what happened, when and where: every news summary starts from it
     picked = sorted({0, *mmr(scores, v, size(len(rows)))})[: max(size(len(rows)), 1)]
     return reply((rows[i][0], rows[i][1]) for i in picked)
