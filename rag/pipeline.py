@@ -75,7 +75,7 @@ def ask_stream(question: str, history=None, *, backend: str | None = None, k: in
             query = gen.rewrite(text, [(t.question, t.answer) for t in past])
     analysis = analyse(query, injection)
     route = gen if analysis.kind in gen.kinds else get_generator("extractive", settings)
-    pool = max(k or settings.k, route.pool.get(analysis.kind, 0))
+    pool = _pool(route, analysis.kind, k, settings)
     evidence = retriever.evidence(text, query, analysis, pool, focus)
     notice = IGNORED if injection else None
     reply = None
@@ -89,8 +89,17 @@ def ask_stream(question: str, history=None, *, backend: str | None = None, k: in
             raise
         notice = _join(notice, f"The language model could not answer ({e}). Showing the offline answer instead.")
         route = get_generator("extractive", settings)
+        # The offline answer is the one the extractive back-end gives: from the paragraphs it retrieves
+        # for this kind of question (often more than the model was offered), not the model's share.
+        if _pool(route, analysis.kind, k, settings) != pool:
+            evidence = retriever.evidence(text, query, analysis, _pool(route, analysis.kind, k, settings), focus)
         reply = yield from _run(route, evidence, past)
     yield finish(message, evidence, reply, route, notice)
+
+
+def _pool(gen: Generator, kind: str, k: int | None, settings: Settings) -> int:
+    "How many paragraphs to retrieve for a back-end: k, or more where its strategy for the kind needs them."
+    return max(k or settings.k, gen.pool.get(kind, 0))
 
 
 def _run(gen: Generator, evidence: Evidence, past) -> Iterator[str | Status]:

@@ -282,6 +282,22 @@ def test_persistent_500_is_a_backend_error_fast(fake):
     assert_clean(e)
 
 
+@pytest.mark.parametrize("question", [
+    "How long was the training course for the overseas participants?",  # the answer ranks below k
+    "According to Jun Ma, what obstacles still hold back blood cancer care in China?",
+    "Which international hematology societies does CSCO want closer ties with?",  # a list
+])
+def test_the_fallback_is_the_extractive_answer_from_its_own_evidence(fake, settings, question):
+    """When the model fails, the offline answer is the one the extractive back-end gives, from the
+    paragraphs it retrieves for the kind of question (more than the k the model is offered)."""
+    fake.default = error(500, "down")
+    a = ask(question, settings=settings.with_(**fake.llm_settings(llm_max_retries=0)), backend="openai")
+    e = ask(question, settings=settings, backend="extractive")
+    assert a.backend == "extractive" and "could not answer" in a.notice
+    assert (a.text, a.citations, a.abstained) == (e.text, e.citations, e.abstained)
+    assert len(a.hits) == len(e.hits) > settings.k
+
+
 def test_insufficient_quota_fails_after_one_call(fake):
     fake.default = error(429, "You exceeded your current quota, please check your plan and billing details.",
                              code="insufficient_quota", type="insufficient_quota")
