@@ -69,14 +69,14 @@ def ask_stream(question: str, history=None, *, backend: str | None = None, k: in
     if not text:
         yield Answer(message, REFUSE, (), True, gen.name, kind="fact")
         return
-    query, focus = conversation.resolve(text, past)
+    query, context = conversation.context(text, past)
     if query != text and gen.rewrites:
         with contextlib.suppress(BackendError):  # a model rewrites a follow-up better; if it cannot, carried words stand
             query = gen.rewrite(text, [(t.question, t.answer) for t in past])
     analysis = analyse(query, injection)
     route = gen if analysis.kind in gen.kinds else get_generator("extractive", settings)
     pool = _pool(route, analysis.kind, k, settings)
-    evidence = retriever.evidence(text, query, analysis, pool, focus)
+    evidence = retriever.evidence(text, query, analysis, pool, context)
     notice = IGNORED if injection else None
     reply = None
     try:
@@ -92,7 +92,7 @@ def ask_stream(question: str, history=None, *, backend: str | None = None, k: in
         # The offline answer is the one the extractive back-end gives: from the paragraphs it retrieves
         # for this kind of question (often more than the model was offered), not the model's share.
         if _pool(route, analysis.kind, k, settings) != pool:
-            evidence = retriever.evidence(text, query, analysis, _pool(route, analysis.kind, k, settings), focus)
+            evidence = retriever.evidence(text, query, analysis, _pool(route, analysis.kind, k, settings), context)
         reply = yield from _run(route, evidence, past)
     yield finish(message, evidence, reply, route, notice)
 

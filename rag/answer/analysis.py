@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from ..text import STOPWORDS, terms
-from ..types import Analysis
+from ..types import Analysis, Period
 from . import dates
 
 # -- instructions addressed to the assistant -------------------------------------------------------
@@ -196,7 +196,7 @@ def answer_type(question: str) -> str | None:
         return "expansion"  # "What does CSCO stand for?": the sentence that spells it out, "... (CSCO)"
     for name, rx in _TYPES:
         if rx.search(q):
-            if name == "person" and re.match(r"^who\s+(?:is|was|are|were)\s+[A-Z]", q) and _DEFINITION.match(q):
+            if name == "person" and re.match(r"^(?i:who\s+(?:is|was|are|were))\s+[A-Z]", q) and _DEFINITION.match(q):
                 return "definition"  # "Who is Jun Ma?" wants a description, not a name
             return name
     if _DEFINITION.match(q) and not re.search(r"\b(?:the|a|an)\s+\w+\s+(?:of|for|in|at|that|who|which)\b", q):
@@ -270,7 +270,7 @@ def analyse(question: str, injection: str = "") -> Analysis:
         question=question,
         kind=kind,
         answer_type=answer_type(question) if kind in ("fact", "list") else None,
-        terms=tuple(terms(question)),
+        terms=_content_terms(question, period),
         specific=specific,
         period=period,
         sides=sides(question) if kind == "compare" else (),
@@ -278,6 +278,25 @@ def analyse(question: str, injection: str = "") -> Analysis:
         noun=noun(question),
         injection=injection,
     )
+
+
+# Words that say what shape of answer a question wants, not what it is about: "the most recent",
+# "the earliest" (ordered by date, rag/answer/dates.py), "what does X stand for" (an abbreviation's
+# expansion). Matching them against sentences finds sentences about "recent years" or "standing".
+_ORDER_WORDS = frozenset(terms("recent recently latest newest earliest oldest first last"))
+_EXPANSION_WORDS = frozenset(terms("abbreviation acronym stand stands short full form name"))
+_ALWAYS_FORM = frozenset(terms("else"))  # "What else ...?" asks for more, about nothing called "else"
+
+
+def _content_terms(question: str, period: Period | None) -> tuple[str, ...]:
+    found = terms(question)
+    drop = set(_ALWAYS_FORM)
+    if period and period.order:
+        drop |= _ORDER_WORDS
+    if _EXPANSION.search(question):
+        drop |= _EXPANSION_WORDS
+    kept = tuple(t for t in found if t not in drop)
+    return kept or tuple(found)
 
 
 _ABOUT = re.compile(r"\b(?:about|on|regarding|covering|concerning|deals with|dealing with)\s+(?:the\s+)?(.+?)\s*(?:\babout\b)?[?.!]*\s*$", re.I)

@@ -51,13 +51,16 @@ class Verdict:
     missing: tuple[str, ...]  # names of the question the evidence's article lacks
     slot_missing: bool  # the sentence lacks a value of the (checkable) type asked for
     off_topic: bool  # the sentence is not about the question at all
+    anchored: bool = False  # the conversation points at it ("And what happened next?")
 
     @property
     def ruled_out(self) -> bool:
-        return bool(self.missing) or self.slot_missing or self.off_topic
+        return bool(self.missing) or self.slot_missing or (self.off_topic and not self.anchored)
 
     def answerable(self, threshold: float = THRESHOLD) -> bool:
-        return not self.ruled_out and self.probability >= threshold
+        # A sentence the conversation points at is the answer by position: "What did they do that
+        # afternoon?" shares few words with the afternoon it asks about, so similarity cannot judge it.
+        return not self.ruled_out and (self.anchored or self.probability >= threshold)
 
 
 def present(term: str, haystack: str, vocabulary: set[str]) -> bool:
@@ -108,7 +111,7 @@ def features(best: Candidate, analysis: Analysis, corpus: Corpus,
     hit = best.hit
     article = corpus.article(hit.doc_id)
     paragraph = f"{hit.title}\n{hit.text}"
-    names = _names(analysis)
+    names = question_names(analysis)
     gone = _missing(names, article.text, article.words)
     qterms = [t for t in dict.fromkeys(analysis.terms) if t not in {x.lower() for x in names}]
     idf = corpus.idf(qterms)
@@ -152,7 +155,7 @@ def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Can
             ranked = typed
     if not ranked:
         return None
-    names = _names(evidence.analysis)
+    names = question_names(evidence.analysis)
     if names:
         for c in ranked[:CONSIDERED]:
             article = evidence.corpus.article(c.hit.doc_id)
@@ -161,7 +164,7 @@ def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Can
     return ranked[0]
 
 
-def _names(analysis: Analysis) -> list[str]:
+def question_names(analysis: Analysis) -> list[str]:
     return [n for n in analysis.specific if not re.fullmatch(r"\d{1,2}", n)]  # a day of a month is no name
 
 
@@ -174,7 +177,7 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     Otherwise the fitted model weighs how well the sentence matches."""
     x, missing = features(best, analysis, corpus, ranked)
     slot_missing = (analysis.answer_type in CHECKED_TYPES or asks_future(analysis)) and not best.type_ok
-    return Verdict(probability(x), x, missing, slot_missing, best.dense < DENSE_FLOOR)
+    return Verdict(probability(x), x, missing, slot_missing, best.dense < DENSE_FLOOR, best.anchored)
 
 
 def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], weights: Sequence[float] | None = None,
@@ -205,7 +208,7 @@ def covers_subject(evidence: Evidence, doc_id: str) -> bool:
     Its names must appear in the article, or without names, most of the subject's words."""
     a = evidence.analysis
     article = evidence.corpus.article(doc_id)
-    names = _names(a)
+    names = question_names(a)
     if names:
         gone = _missing(names, article.text, article.words)
         return len(gone) < len(names) / 2 or names[0] not in gone

@@ -33,6 +33,7 @@ CONTEXT_WEIGHT = 0.5  # a question term found elsewhere in the paragraph (or the
 TYPE_PENALTY = 0.6  # score factor when the sentence lacks the kind of answer asked for
 PERIOD_PENALTY = 0.5  # ... or states only dates outside the question's period
 BONUS = 0.1  # the sentence states exactly the kind of thing asked for (a definition, a named award)
+SAID_PENALTY = 0.4  # "What else ...?": score factor of a sentence the last answer already gave
 
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
                  r"thousand|million|billion|dozen|half|double|twofold|threefold|fourfold|tenfold|twentyfold|"
@@ -50,7 +51,8 @@ _NOT_PERSON = re.compile(r"\b(?:University|Hospital|Institute|Institution|Societ
                          r"Medicine|Science|Sciences|Research|Clinical|International|National|Chinese|American|"
                          r"European|Asian|Global|World|General|Disease|Diseases|Syndrome|Syndromes|Therapy|Cancer)\b")
 _HONORIFIC = r"(?:Prof\.?|Professor|Dr\.?|Mr\.?|Mrs\.?|Ms\.?|Sir|Dame|President|Director|Chair(?:man|woman)?|Dean|Minister|Secretary)"
-_TITLED = re.compile(rf"\b{_HONORIFIC}\s+([A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+){{0,2}})")
+# "Dr.. Dina Garniasih": scraped news doubles a title's full stop now and then
+_TITLED = re.compile(rf"\b{_HONORIFIC}\.?\s+([A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+){{0,2}})")
 # A run of capitalised words, joined by the small words names and organisations contain.
 _CAPRUN = re.compile(r"[A-Z][\w’'\-]*\.?(?:\s+(?:(?:&|of|and|the|for|de|van|von|da|di|le|la)\s+)*[A-Z][\w’'\-]*\.?)*")
 _FUTURE_Q = re.compile(r"\b(?:will|next|upcoming|future|plan(?:s|ned)? to|going to)\b", re.I)
@@ -105,17 +107,20 @@ def person_names(text: str) -> list[str]:
     return out
 
 
-def _places(sentence: str) -> list[str]:
+def _places(sentence: str, institutions: bool = False) -> list[str]:
     """Names that can be places: capitalised runs naming no organisation, event or person, after a
     preposition of place, a visit, or in a list ("held in Paris", "countries such as South Korea,
-    Italy and France", "toured Juventas’ industrial base")."""
+    Italy and France", "toured Juventas’ industrial base"). With `institutions`, organisations count
+    too: "Where did they go?" is answered by "visited Tianjin University", "Which city?" is not."""
     people = person_names(sentence)
     return [name for name, start, _end in _runs(sentence)
-            if not _NOT_PERSON.search(name) and name not in people and _PLACE_BEFORE.search(sentence[:start])]
+            if (institutions or not _NOT_PERSON.search(name)) and name not in people
+            and _PLACE_BEFORE.search(sentence[:start])]
 
 
-def slot_values(answer_type: str | None, sentence: str) -> list[str]:
-    "The values of the asked-for type a sentence states: its dates, numbers, people or places."
+def slot_values(answer_type: str | None, sentence: str, where: bool = False) -> list[str]:
+    """The values of the asked-for type a sentence states: its dates, numbers, people or places
+    (institutions too, for a "where" that names no kind of place)."""
     if answer_type == "date":
         return [sentence[slice(*m.span)] for m in dates.mentions(sentence)]
     if answer_type == "number":
@@ -126,7 +131,7 @@ def slot_values(answer_type: str | None, sentence: str) -> list[str]:
     if answer_type == "person":
         return person_names(sentence)
     if answer_type == "place":
-        return _places(sentence)
+        return _places(sentence, institutions=where)
     return []
 
 
@@ -142,7 +147,8 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
     if kind not in ("date", "number", "person", "place"):
         return True  # "which <noun>" names too many kinds of thing to check; a named one scores a bonus instead
     asked = analysis.question.lower()
-    return any(v.lower() not in asked for v in slot_values(kind, sentence))
+    where = bool(re.match(r"\s*(?:and\s+)?where\b", asked))  # names no kind of place: any will do
+    return any(v.lower() not in asked for v in slot_values(kind, sentence, where))
 
 
 def definition_pattern(analysis: Analysis) -> re.Pattern | None:
@@ -192,6 +198,7 @@ class Candidate:
     context: float  # coverage by the sentence, its paragraph and its article title together, 0..1
     type_ok: bool  # it states a value of the asked-for type that the question does not (has_slot)
     period_ok: bool
+    anchored: bool  # where the conversation points: "what came next" is in or after the last answer's paragraphs
     dates: tuple[dates.Mention, ...]  # the dates the sentence states, years resolved
     vec: np.ndarray  # the sentence's vector
 
@@ -226,6 +233,8 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     named = named_pattern(analysis)
     future = asks_future(analysis)
     top = max((h.score for h in hits), default=1.0) or 1.0
+    said = _plain(evidence.context.said)
+    near = set(evidence.context.near)
     out: list[Candidate] = []
     at = 0
     for hit, sents, ts in zip(hits, per_para, texts, strict=True):
@@ -251,10 +260,18 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
                 score *= PERIOD_PENALTY
             if (defines is not None and defines.search(text)) or (named is not None and named.search(text)):
                 score += BONUS
+            if hit.key in near:
+                score += BONUS  # "What did they do next?": the last answer's paragraphs and those after
+            if said and _plain(text) in said:  # a sentence the last answer gave
+                score *= SAID_PENALTY
             out.append(Candidate(score, hit, s, text, sterms, d, own / total, context / total, type_ok, period_ok,
-                                 found, vectors[at + j]))
+                                 hit.key in near, found, vectors[at + j]))
         at += len(sents)
     return sorted(out, key=lambda c: -c.score)
+
+
+def _plain(sentence: str) -> str:
+    return " ".join(sentence.split()).rstrip(".").lower()
 
 
 def _in_period(found: tuple[dates.Mention, ...], analysis: Analysis) -> bool:

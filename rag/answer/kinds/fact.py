@@ -40,7 +40,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         new_names = set(named.findall(cand.text)) - names if named else set()
         if cand.score < (NAME_JOIN_RATIO if new_names else JOIN_RATIO) * best.score:
             continue
-        if (best.type_ok and not cand.type_ok) or not cand.period_ok:
+        if (best.type_ok and not cand.type_ok) or not cand.period_ok or (best.anchored and not cand.anchored):
             continue
         if names and not new_names:
             continue  # naming things of a kind: only another named thing adds to the answer

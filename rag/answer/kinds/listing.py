@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from ...config import Settings
 from ...generation import Reply
+from ...text import terms
 from ...types import Evidence
-from ..answerability import judge, judged
+from ..answerability import judge, judged, question_names
 from ..compose import abstain, repeats, reply
 from ..sentences import Candidate, candidates, in_period, item_dates, named_pattern, slot_values
 from .fact import answer as fact_answer
@@ -42,7 +43,8 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     best = judged(evidence, ranked)
     if best is None:
         return abstain(evidence, evidence.hits[:1])
-    pool = [c for c in ranked if c.type_ok and in_period(c, a.period)]
+    # a follow-up the conversation anchors ("What did they discuss after that?") lists from there only
+    pool = [c for c in ranked if c.type_ok and in_period(c, a.period) and (c.anchored or not best.anchored)]
     verdict = judge(best, a, evidence.corpus, ranked)
     if not verdict.answerable(settings.abstain_threshold):
         return abstain(evidence, (best.hit,), verdict.missing)
@@ -84,16 +86,40 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     return reply(((c.hit, c.text) for c in items), caveat=caveat)
 
 
+# Words of a question about any event a news collection reports, with nothing said about which kind:
+# "Which of the reported events took place first?", "the most recent meeting covered by the articles".
+_ANY_EVENT = frozenset(terms("event events meeting meetings gathering one ones report reported reports story stories "
+                             "article articles news item items happen happened took take place held cover covered "
+                             "collection"))
+LEADS_UP_TO = 100  # collections this small also offer every article's opening paragraph as an item
+
+
 def extreme(evidence: Evidence, settings: Settings) -> Reply:
     """"Which event was the earliest?", "the most recent meeting": of the dated items one per
-    article, the one with the extreme date."""
+    article, the one with the extreme date. A question that names nothing ("Which of the reported
+    events is the most recent?") ranges over the whole collection, and the passages retrieved for its
+    few generic words need not include every article's event: each article's opening paragraph, which
+    in news states what happened and when, joins the items."""
     a = evidence.analysis
-    ranked = [c for c in candidates(evidence) if item_dates(c)]
+    hits = list(evidence.hits)
+    docs = evidence.corpus.documents()
+    leads: set[tuple[str, int]] = set()
+    if not question_names(a) and len(docs) <= LEADS_UP_TO:
+        seen = {h.key for h in hits}
+        extra = [p for p in (evidence.corpus.paragraph(d.doc_id, 1) for d in docs) if p.key not in seen]
+        hits += extra
+        # "Which event came first?" asks about every article's event, however few words its lead
+        # shares with the question; "Which award was the most recent?" only about those like it.
+        if set(a.terms) <= _ANY_EVENT:
+            leads = {p.key for p in extra} | {(d.doc_id, 1) for d in docs}
+    ranked = [c for c in candidates(evidence, hits) if item_dates(c)]
     if not ranked:
         return abstain(evidence, evidence.hits[:1])
     best_per_doc: dict[str, Candidate] = {}
-    for c in ranked:
-        if c.score >= ITEM_RATIO * ranked[0].score:
+    # A sentence that states its date itself shows the reader why it comes first or last; one dated
+    # only by its paragraph stands in when its article has none.
+    for c in sorted(ranked, key=lambda c: not c.dates):
+        if c.score >= ITEM_RATIO * ranked[0].score or c.hit.key in leads:
             best_per_doc.setdefault(c.hit.doc_id, c)
     pick = sorted(best_per_doc.values(), key=when, reverse=a.period.order == "latest")[0]
     return reply([(pick.hit, pick.text)])
