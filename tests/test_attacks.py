@@ -1,9 +1,12 @@
 """Attacks from issue 11, fast cases: each reproduces what a user (or an attacker) did and checks the
 fix: a clear message, nothing lost, no silent wrong result, no hang. The slow ones (a 10 MB line,
-a 3 GB sparse file, a real full disk, many rounds against the served app) are in
-benchmarks/attack.py (`make attack`). Cases covered elsewhere: #2 ONNX checksum, #6 damaged cache
-and full disk, #8 leftovers, lost work and garbage, #10 files changed under a server
-(tests/test_index.py); #11 real HTML (tests/test_documents.py)."""
+a 3 GB sparse file, a real full disk on a tmpfs, kill -9 at random points, many rounds against the
+served app) are in benchmarks/attack.py (`make attack`). Here: #1 one collection per RAG_HOME, #3
+stdout, #5 linear and bounded sentence splitting, #6 unreadable file and a full disk while the cache
+is written, #7 symlinks, #8 a kill while the cache is written, #9 size before reading. Elsewhere: #2
+ONNX checksum, #6 damaged cache and full disk mid-snapshot, #8 resumed embedding and garbage by
+CURRENT, #10 files changed under a server (tests/test_index.py); #4 the chat history
+(tests/test_app.py); #11 real HTML (tests/test_documents.py)."""
 
 from __future__ import annotations
 
