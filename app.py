@@ -196,8 +196,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                 with gr.Accordion("Add articles", open=True):
                     files = gr.File(
                         file_count="multiple", file_types=list(uploads.UPLOAD_SUFFIXES), elem_id="upload",
-                        label=f"Upload articles: {', '.join(uploads.UPLOAD_SUFFIXES)} (up to "
-                              f"{settings.max_file_bytes // 2**20} MB each)",
+                        label=f"Upload articles: {uploads.FORMATS} (up to {settings.max_file_bytes // 2**20} MB each)",
                     )
                     add = gr.Button("Add to the index", variant="primary", elem_id="add")
                     upload_status = gr.HTML(elem_id="upload-status", padding=False)

@@ -14,6 +14,7 @@ from ..index import add_sources
 from .safe import guard, safe_text
 
 UPLOAD_SUFFIXES = tuple(sorted(SUFFIXES))
+FORMATS = ".txt, .md, .html, .pdf or .docx"  # SUFFIXES as people name them (.markdown and .htm go too)
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,7 @@ def add_uploads(paths: Sequence[Path], settings, *, progress: bool = True) -> li
 
 def render_upload_results(results: Sequence[UploadResult]) -> str:
     if not results:
-        return ('<div class="upload-status"><p>Choose one or more article files first '
-                f"({', '.join(UPLOAD_SUFFIXES)}).</p></div>")
+        return f'<div class="upload-status"><p>Choose one or more article files ({FORMATS}) first.</p></div>'
     items = "".join(
         f'<li class="{"ok" if r.ok else "bad"}">{"✓" if r.ok else "✗"} {safe_text(r.message)}</li>' for r in results
     )
