@@ -11,7 +11,7 @@ from ...config import Settings
 from ...generation import Reply
 from ...types import Evidence
 from ..answerability import judge, judged
-from ..compose import abstain, reading_order, repeats, reply
+from ..compose import abstain, reading_order, repeats, reply, with_items
 from ..sentences import candidates, named_pattern
 
 JOIN_RATIO = 0.75  # a further sentence must score at least this share of the best
@@ -52,4 +52,4 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         covered |= cand.terms & qterms
         docs.add(cand.hit.doc_id)
         names |= new_names
-    return reply((c.hit, c.text) for c in reading_order(chosen))
+    return reply(with_items(((c.hit, c.text) for c in reading_order(chosen)), evidence.corpus))
