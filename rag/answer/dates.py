@@ -206,15 +206,22 @@ def period(question: str) -> Period | None:
 
 
 def human(iso: str | None) -> str:
-    """An ISO date as news text writes it.
+    """An ISO date as news text writes it, at the precision it has (a Document's date can be
+    yyyy-mm-dd, yyyy-mm or yyyy); '' for anything else.
 
-    >>> human("2024-02-23")
-    'February 23, 2024'
+    >>> human("2024-02-23"), human("2024-02"), human("2024"), human("2024-13")
+    ('February 23, 2024', 'February 2024', '2024', '')
     """
-    if not iso or not re.fullmatch(r"\d{4}-\d\d-\d\d", iso):
+    m = re.fullmatch(r"(\d{4})(?:-(\d\d)(?:-(\d\d))?)?", iso or "")
+    if not m:
         return ""
-    y, m, d = iso.split("-")
-    return f"{MONTHS[int(m) - 1].capitalize()} {int(d)}, {y}"
+    y, month, day = m.groups()
+    if month is None:
+        return y
+    if not 1 <= int(month) <= 12:
+        return ""
+    name = MONTHS[int(month) - 1].capitalize()
+    return f"{name} {int(day)}, {y}" if day else f"{name} {y}"
 
 
 def lead_date(text: str) -> str:
