@@ -171,7 +171,8 @@ _TYPES = [
     ("date", re.compile(r"^(?:when|since when)\b|\b(?:what|which)\s+(?:\w+\s+)?(?:year|date|day|month|time|season|period)\b"
                         r"|\bhow long (?:ago|after|before)\b|\bin what year\b|\bwhat time\b", re.I)),
     ("number", re.compile(rf"\bhow (?:many|much|long|old|often|far|large|big|high|fast)\b|\b(?:what|which)\s+(?:was|is|were|are)?\s*(?:the\s+)?(?:\w+\s+)?(?:{_MEASURES})\b"
-                          rf"|\bby how much\b|\bwhat (?:percentage|fraction|proportion|share)\b", re.I)),
+                          rf"|\bby how much\b|\bwhat (?:percentage|fraction|proportion|share)\b"
+                          rf"|\bwhat\s+(?:did|does|do|will|would)\s+.+\s+cost\b", re.I)),  # "What did the course cost?"
     ("person", re.compile(rf"^(?:who|whom)\b|\b(?:which|what)\s+(?:\w+\s+)?(?:{_PEOPLE})s?\b|\bby whom\b|\bwho\s+(?:was|is|were|are)\b"
                           rf"|^(?:list|name|identify|enumerate)\s+(?:the|a|an|all|every|each)\s+{_MODIFIERS}(?:{_PEOPLE})s?\b", re.I)),
     ("place", re.compile(rf"^where\b|\b(?:which|what|in which|in what)\s+(?:\w+\s+)?(?:{_PLACES})\b"

@@ -126,6 +126,11 @@ def days(m: Mention) -> int:
     return (b - a).days + 1
 
 
+def within_period(m: Mention, period: Period) -> bool:
+    "Does the date lie wholly in the period?"
+    return overlaps(Mention(m.start, m.start, m.span, m.has_year), period) and overlaps(Mention(m.end, m.end, m.span, m.has_year), period)
+
+
 def overlaps(m: Mention, period: Period) -> bool:
     """Does a date fall in the period? A period of year-less days ("????-08-26") compares month and day."""
     if (period.start or "").startswith("????") or (period.end or "").startswith("????"):

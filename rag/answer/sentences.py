@@ -43,7 +43,8 @@ _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelv
                  r"thousand|million|billion|dozen|half|double|twofold|threefold|fourfold|tenfold|twentyfold|"
                  r"several|dozens|hundreds|thousands")
 # a count or measure, not an ordinal ("the 8th symposium" says nothing about how many)
-_COUNT = re.compile(rf"\d+(?:[.,]\d+)*(?!\d|st\b|nd\b|rd\b|th\b)(?:\s*(?:%|percent|per cent))?|\b(?:{_NUMBER_WORDS})\b", re.I)
+# (even glued to the next word, as scraped text has it: "the 35thanniversary")
+_COUNT = re.compile(rf"\d+(?:[.,]\d+)*(?!\d|st|nd|rd|th)(?:\s*(?:%|percent|per cent))?|\b(?:{_NUMBER_WORDS})\b", re.I)
 # "What was the budget?" is answered by an amount of money, not by the number of trainees
 # (lower case: "the Spanish Organ Donation Foundation" names no sum)
 _MONEY_Q = re.compile(r"\b(?:budget|cost|costs|price|fee|fees|salary|funding|revenue|spending|spent|paid|pay|"
@@ -370,12 +371,14 @@ def precise(found: Sequence[dates.Mention]) -> list[dates.Mention]:
     return exact or list(found)
 
 
-def period_fit(c: Candidate, period) -> tuple[bool, int]:
+def period_fit(c: Candidate, period) -> tuple[bool, bool, int]:
     """How exactly an item is dated in a period, best first: by its own sentence rather than its
-    paragraph, and by the narrowest date ("August 26" before "August 15 to 29" for "on August 26")."""
+    paragraph, by a date inside the period rather than one overlapping it ("on August 26" is not
+    answered by "from August 15 to 29"), and by the narrowest date."""
     own = [m for m in precise(c.dates) if dates.overlaps(m, period)]
-    widths = [dates.days(m) for m in own] or [dates.days(m) for m in precise(item_dates(c)) if dates.overlaps(m, period)]
-    return (not own, min(widths, default=10**6))
+    found = own or [m for m in precise(item_dates(c)) if dates.overlaps(m, period)]
+    inside = [m for m in found if dates.within_period(m, period)]
+    return (not own, not inside, min((dates.days(m) for m in inside or found), default=10**6))
 
 
 def item_dates(c: Candidate) -> tuple[dates.Mention, ...]:

@@ -93,11 +93,12 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
             return abstain(evidence, (best.hit,), verdict.missing)
     if dated:
         # "What happened in February 2024?": items dated in the period by their own words first, and
-        # most narrowly ("on August 26": that day's sentences before the two-week workshop's lead);
-        # across the collection, the date is what makes an item relevant, so only such items count
+        # within it, most narrowly ("on August 26": that day's sentences, not the two-week workshop's
+        # lead); across the collection, the date is what makes an item relevant, so only the best-dated count
         pool.sort(key=lambda c: period_fit(c, a.period))
-        if across_collection(a) and pool and not period_fit(pool[0], a.period)[0]:
-            pool = [c for c in pool if not period_fit(c, a.period)[0]]
+        if across_collection(a) and pool:
+            fit = period_fit(pool[0], a.period)[:2]
+            pool = [c for c in pool if period_fit(c, a.period)[:2] == fit]
             best = max(pool, key=lambda c: c.score)
     items: list[Candidate] = []
     names: set[str] = set()
