@@ -27,9 +27,10 @@ from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from ..text import terms, words
-from ..types import Analysis, Corpus, Evidence
+from ..types import Analysis, Corpus, Evidence, Period
+from . import dates
 from .analysis import period_terms
-from .sentences import Candidate, candidates, checkable, in_period
+from .sentences import Candidate, candidates, checkable, in_period, precise
 
 FEATURES = ("bias", "focus_missing", "focus_missing_article", "cover", "dense", "dense_margin")
 # Fitted by `rag eval --calibrate` on the calib split's questions that pass the rules (see judge), with
@@ -165,10 +166,26 @@ def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Can
 
 def question_names(analysis: Analysis) -> list[str]:
     """The question's names an answer's article must hold: not a day of a month, nor the terms that
-    state its period ("before 2024" is about articles that need not say 2024; the period is checked
-    against the answer's dates instead, see judge)."""
-    dated = period_terms(analysis.period, analysis.question)
+    state a range of time ("before 2024" is about articles that need not say 2024; the period is
+    checked against the answer's dates instead, see judge)."""
+    p = analysis.period
+    dated = period_terms(p, analysis.question) if p and re.match(_RANGE, p.text, re.I) else set()
     return [n for n in analysis.specific if not re.fullmatch(r"\d{1,2}", n) and n not in dated]
+
+
+# a period reaching beyond the years it names ("before 2024"); "in 2019" names its year and an article
+# about it states that year
+_RANGE = r"(?:before|prior|earlier|until|up to|after|since|later|from|between)\b"
+
+
+def outside(c: Candidate, period: Period | None) -> bool:
+    """Does the sentence date itself, with its years written out, only outside the question's period?
+    A year-less date ("On February 23rd") takes its year from context, which is a guess: it rules
+    nothing out."""
+    if period is None or not (period.start or period.end):
+        return False
+    stated = [m for m in precise(c.dates) if m.has_year]
+    return bool(stated) and not any(dates.overlaps(m, period) for m in stated)
 
 
 def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[Candidate] = ()) -> Verdict:
@@ -180,8 +197,7 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     Otherwise the fitted model weighs how well the sentence matches."""
     x, missing = features(best, analysis, corpus, ranked)
     # "What did the CIBMTR give him in 2019?" is not answered by a sentence about 2024
-    slot_missing = checkable(analysis) and not best.type_ok \
-        or bool(analysis.period and (analysis.period.start or analysis.period.end)) and not in_period(best, analysis.period)
+    slot_missing = checkable(analysis) and not best.type_ok or outside(best, analysis.period)
     # a long sentence that states every word of the question is about it, however low its cosine
     off_topic = best.dense < DENSE_FLOOR and best.cover < OFF_TOPIC_COVER
     return Verdict(probability(x), x, missing, slot_missing, off_topic, best.anchored)

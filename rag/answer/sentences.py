@@ -305,8 +305,8 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
         context = sum(qweight[t] for t in qterms if t in context_terms)
         para = max(hit.score, 0.0) / top
         # the year a year-less date ("August 26: ...", "On February 23rd") is in: its paragraph's first
-        # year, else its article's (a schedule states the year once, in the lead), else publication's
-        year = dates.first_year(hit.text) or dates.first_year(corpus.article(hit.doc_id).text) or (hit.date or "")[:4] or None
+        # year, else the publication's, else its article's (a schedule states the year once, in the lead)
+        year = dates.first_year(hit.text) or (hit.date or "")[:4] or dates.first_year(corpus.article(hit.doc_id).text) or None
         intro: frozenset[str] = frozenset()
         for j, (s, text) in enumerate(zip(sents, ts, strict=True)):
             d = float(dense[at + j])
