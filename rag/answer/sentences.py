@@ -122,6 +122,13 @@ def person_names(text: str) -> list[str]:
     return out
 
 
+# An institution is where something happened after a verb of going or meeting ("visited Tianjin
+# University", "held at the Peking Union Medical College"), not in an affiliation ("Director of the
+# Institute at Peking University")
+_VISITED = re.compile(r"\b(?:visited|visit|toured|tour|went to|go to|moved to|travel(?:l)?ed to|returned to|arrived at|"
+                      r"held at|took place at|hosted at|met at|gathered at|convened at)\s+(?:the\s+)?$", re.I)
+
+
 def _places(sentence: str, institutions: bool = False) -> list[str]:
     """Names that can be places: capitalised runs naming no organisation, event or person, after a
     preposition of place, a visit, or in a list ("held in Paris", "countries such as South Korea,
@@ -129,8 +136,8 @@ def _places(sentence: str, institutions: bool = False) -> list[str]:
     too: "Where did they go?" is answered by "visited Tianjin University", "Which city?" is not."""
     people = person_names(sentence)
     return [name for name, start, _end in _runs(sentence)
-            if (institutions or not _NOT_PERSON.search(name)) and name not in people
-            and _PLACE_BEFORE.search(sentence[:start])]
+            if name not in people and _PLACE_BEFORE.search(sentence[:start])
+            and (not _NOT_PERSON.search(name) or institutions and _VISITED.search(sentence[:start]))]
 
 
 def slot_values(answer_type: str | None, sentence: str, where: bool = False) -> list[str]:
