@@ -145,6 +145,10 @@ def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Can
     article naming both); for a list, the best that holds the kind of answer asked for in the
     question's period."""
     ranked = candidates(evidence) if ranked is None else ranked
+    # "When was that?": where the conversation points, if a sentence there holds what is asked
+    anchored = [c for c in ranked if c.anchored and c.type_ok]
+    if anchored:
+        ranked = anchored
     if evidence.analysis.kind == "list":
         ranked = [c for c in ranked if c.type_ok and in_period(c, evidence.analysis.period)]
     elif checkable(evidence.analysis):
