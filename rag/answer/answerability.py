@@ -69,10 +69,17 @@ def present(term: str, haystack: str, vocabulary: set[str]) -> bool:
     t = term.lower()
     if re.search(rf"(?<!\w){re.escape(t)}(?!\w)", haystack) or (len(t) > 3 and t in haystack):
         return True
+    # a quantity spelled out in the question is the same written in digits: "three-year" is "3-year"
+    digits = re.sub(r"\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", lambda m: str(_NUMBER_WORDS.index(m.group()) + 1), t)
+    if digits != t:
+        return present(digits, haystack, vocabulary)
     if len(t) < 5 or not t.isalpha():
         return False
     budget = 1 if len(t) < 8 else 2
     return any(abs(len(w) - len(t)) <= budget and within(t, w, budget) for w in vocabulary)
+
+
+_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 
 
 def within(a: str, b: str, budget: int) -> bool:
