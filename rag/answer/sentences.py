@@ -175,6 +175,12 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
     values = slot_values(kind, sentence, where)
     if kind == "number" and _MONEY_Q.search(asked) and not _MONEY.search(sentence):
         return False
+    if kind == "number" and _AGE_Q.search(asked) and not _AGE.search(sentence):
+        return False  # "How old was he?" is answered by an age, not by "3-year survival"
+    if kind == "number" and re.search(r"\bhow many\b", asked):
+        # a count, not the length of something ("a two-week course" says nothing of how many came)
+        values = [v for v in values if not re.search(rf"\b{re.escape(v)}[- ](?:year|month|week|day|hour|minute)s?\b",
+                                                     sentence, re.I)]
     if kind == "date" and _YEAR_Q.search(asked):
         # "In what year ...?" is not answered by "August 22": the sentence must state a year itself
         values = [v for v in values if re.search(r"\b\d{4}\b", v)]
@@ -189,6 +195,9 @@ def names_kind(analysis: Analysis, sentence: str) -> bool:
     return not m or bool(re.search(rf"\b{m.group(1)[:4]}", sentence, re.I))
 
 
+_AGE_Q = re.compile(r"\bhow old\b|\b(?:what|which)\s+age\b|\bat what age\b", re.I)
+_AGE = re.compile(r"\b\d{1,3}[- ]years?[- ]old\b|\b\d{1,3}-year-old\b|\baged?\s+\d{1,3}\b|\bage of \d{1,3}\b|"
+                  r"\bin (?:his|her|their) (?:twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)\b", re.I)
 _YEAR_Q = re.compile(r"\b(?:what|which)\s+year\b|\byear\s+(?:was|were|did|does)\b", re.I)
 # Places a name after "in" does not identify by itself: a hotel, venue or building is called one
 # ("the Hilton Hotel", "the venue"), where a city or country is just named ("held in Paris").

@@ -27,7 +27,8 @@ W_CENTRAL, W_RELEVANT, W_POSITION, W_INFO = 0.5, 0.3, 0.2, 0.3
 W_TOPIC = 1.0  # relevance weight when the question asks about a part of the article
 TOPIC_TERMS = 2  # question terms beyond the article's title and lead that make it ask about a part
 # a credit line, not a statement of the article: "Source: ...", "Photo: ...", "Editor: ..."
-_CREDIT = re.compile(r"^\s*(?:source|photo|image|editor|reporter|statement|by|credit|written by)s?\s*[:：]", re.I)
+_CREDIT = re.compile(r"^\s*(?:(?:source|photo|image|editor|reporter|statement|by|credit|written by)s?\s*[:：]"
+                     r"|\(?\s*(?:contributed|written|reported|edited|translated) by\b)", re.I)
 MMR_LAMBDA = 0.6  # weight of a sentence's own score against its similarity to those already chosen
 MAX_PARAGRAPHS = 80  # an article longer than this is summarised from its beginning
 MIN_WORDS = 6  # shorter sentences are captions or labels, not statements
