@@ -244,6 +244,15 @@ def checkable(analysis: Analysis) -> bool:
     return analysis.answer_type in CHECKED_TYPES or asks_future(analysis) or bool(_BUILT_PLACE.search(analysis.question))
 
 
+def named_things(c: Candidate, a: Analysis) -> set[str]:
+    """What a sentence names of the kind asked for, beyond what the question names: the people of a
+    "who" question, the places of a "where", the dates of a "when", the named things of a "which
+    awards". A further sentence adds to an answer when it names something new."""
+    named = named_pattern(a)
+    found = set(named.findall(c.text)) if named else set()
+    return found | {v for v in slot_values(a.answer_type, c.text) if v.lower() not in a.question.lower()}
+
+
 def asks_future(analysis: Analysis) -> bool:
     "A question about what will happen: only a sentence about the future answers it."
     return bool(_FUTURE_Q.search(analysis.question))

@@ -12,7 +12,7 @@ from ...generation import Reply
 from ...types import Evidence
 from ..answerability import judge, judged
 from ..compose import abstain, reading_order, repeats, reply, with_items
-from ..sentences import candidates, named_pattern
+from ..sentences import candidates, named_things
 
 JOIN_RATIO = 0.75  # a further sentence must score at least this share of the best
 NAME_JOIN_RATIO = 0.6  # ... or this share, when it names another thing of the kind asked for
@@ -31,13 +31,12 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     if not verdict.answerable(settings.abstain_threshold):
         return abstain(evidence, (best.hit,), verdict.missing)
     qterms = set(evidence.analysis.terms)
-    named = named_pattern(evidence.analysis)
-    names = set(named.findall(best.text)) if named else set()
+    names = named_things(best, evidence.analysis)
     chosen, covered, docs = [best], best.terms & qterms, {best.hit.doc_id}
     for cand in ranked[1:]:
         if len(chosen) >= settings.max_answer_sentences:
             break
-        new_names = set(named.findall(cand.text)) - names if named else set()
+        new_names = named_things(cand, evidence.analysis) - names
         if cand.score < (NAME_JOIN_RATIO if new_names else JOIN_RATIO) * best.score:
             continue
         if (best.type_ok and not cand.type_ok) or not cand.period_ok or (best.anchored and not cand.anchored):
