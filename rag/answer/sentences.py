@@ -246,10 +246,13 @@ def checkable(analysis: Analysis) -> bool:
 
 def named_things(c: Candidate, a: Analysis) -> set[str]:
     """What a sentence names of the kind asked for, beyond what the question names: the people of a
-    "who" question, the places of a "where", the dates of a "when", the named things of a "which
-    awards". A further sentence adds to an answer when it names something new."""
+    "who" question, the places of a "where", the named things of a "which awards". A further sentence
+    adds to an answer when it names something new. (Not a "when" or "how many": those ask for one
+    value, and another date or number is about something else.)"""
     named = named_pattern(a)
     found = set(named.findall(c.text)) if named else set()
+    if a.answer_type not in ("person", "place"):
+        return found
     return found | {v for v in slot_values(a.answer_type, c.text) if v.lower() not in a.question.lower()}
 
 
