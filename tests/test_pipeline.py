@@ -122,6 +122,12 @@ def test_a_day_without_a_year_is_a_period(settings):
     assert "Distinguished Service Award" in b.text and "Tandem Meetings" in b.text
 
 
+def test_a_message_asking_two_things_answers_each_and_says_which_it_cannot(settings):
+    a = ask("Who chaired the CSCO conference, and which hotel hosted it?", settings=settings)
+    assert not a.abstained and "Jun Ma" in a.text
+    assert a.text.endswith("The articles don't say which hotel hosted it.")
+
+
 def test_a_sentence_introducing_a_list_brings_its_items(settings):
     a = ask("What two key priorities did Jun Ma name for the future?", settings=settings)
     assert "homegrown drugs" in a.text and "international academic collaborations" in a.text

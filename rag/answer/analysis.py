@@ -274,6 +274,25 @@ def specific_terms(question: str, phrase: bool = False) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+_SECOND_QUESTION = re.compile(r"(?:,|;|\?)\s*(?:and\s+|but\s+|also\s+)?(?=(?:what|which|who|whom|whose|when|where|why|how)\b)", re.I)
+
+
+def parts(question: str) -> list[str]:
+    """A question that asks two things ("Who spoke for the trainees, and which country are they from?",
+    "Which scientist lectured there? Which institute does Huang direct?"), split into its questions;
+    a simple question is one part.
+
+    >>> parts("Which Peking University scientist lectured in Tianjin, and which institute does Huang direct?")
+    ['Which Peking University scientist lectured in Tianjin', 'which institute does Huang direct?']
+    """
+    cut = [m.start() for m in _SECOND_QUESTION.finditer(question) if m.start() > 0]
+    if not cut or not _WH.match(question):
+        return [question]
+    bounds = [0, *cut, len(question)]
+    out = [question[a:b].lstrip(",;? ").removeprefix("and ").removeprefix("but ").strip() for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [p for p in out if terms(p)]
+
+
 def period_terms(period: Period | None, question: str) -> set[str]:
     "The question's specific terms that state its period ('2024', 'August 26'): checked as dates, not names."
     if period is None or not (period.start or period.end):
