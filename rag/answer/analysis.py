@@ -80,6 +80,8 @@ _COLLECTION = re.compile(
     rf"|\bwhich\s+(?:one\s+)?(?:of\s+(?:the|your|these)\s+)?{_DOCS}\b"
     rf"|\bwhich\s+(?:article|document|story|report|piece|news item)\b"
     rf"|\bwhich\s+(?:is|was)\s+the\s+(?:\w+\s+)?(?:article|document|story|report|piece|news item)\b"  # ... the newest article
+    rf"|\bwhat\s+(?:is|was)\s+the\s+(?:\w+\s+)?(?:article|document|story|report|piece|news item)\s+about\b"  # the oldest article about
+    rf"|\b(?:is there|are there|do you have|have you got|does the collection (?:have|hold|include|contain))\s+(?:an?|any)\s+{_DOCS}\b"
     rf"|\b(?:list|show|name|give me|tell me)\s+(?:me\s+)?(?:a\s+(?:list|rundown|summary|overview)\s+of\s+)?(?:all\s+)?(?:the\s+|your\s+|these\s+)?{_DOCS}\b"
     rf"|\b(?:what|which)\s+(?:are|is)\s+(?:the|these|your|all the)\s+{_DOCS}\s+about\b"
     rf"|\bwhat(?:'s| is| was)\s+the\s+(?:{_DOCS})\s+(?:about|on|covering|regarding)\s+.+\babout\b"
