@@ -129,6 +129,12 @@ def test_an_article_about_a_topic_is_not_one_that_mentions_it_once(settings):
     assert not b.abstained and b.citations[0].doc_id == "004_df5a4ce205c5cd94"
 
 
+def test_how_long_is_answered_by_a_span_of_time(settings):
+    a = ask("How long did the CSCO conference last?", settings=settings)  # "last" is the verb, not an order
+    assert not a.abstained and "January 17 to 19" in a.text
+    assert ask("How long has Huang Xiaojun worked at Peking University?", settings=settings).abstained
+
+
 def test_a_message_asking_two_things_answers_each_and_says_which_it_cannot(settings):
     a = ask("Who chaired the CSCO conference, and which hotel hosted it?", settings=settings)
     assert not a.abstained and "Jun Ma" in a.text

@@ -175,6 +175,10 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
     values = slot_values(kind, sentence, where)
     if kind == "number" and _MONEY_Q.search(asked) and not _MONEY.search(sentence):
         return False
+    if kind == "number" and _DURATION_Q.search(asked):
+        # "How long did the workshop last?" is answered by a span of time ("from August 15 to 29",
+        # "a two-week course"), not by a day of it
+        return bool(_DURATION.search(sentence))
     if kind == "number" and _AGE_Q.search(asked) and not _AGE.search(sentence):
         return False  # "How old was he?" is answered by an age, not by "3-year survival"
     if kind == "number" and re.search(r"\bhow many\b", asked):
@@ -195,6 +199,11 @@ def names_kind(analysis: Analysis, sentence: str) -> bool:
     return not m or bool(re.search(rf"\b{m.group(1)[:4]}", sentence, re.I))
 
 
+_DURATION_Q = re.compile(r"\bhow long\b(?!\s+(?:ago|after|before|since))|\bfor how (?:long|many (?:days|weeks|months|years))\b"
+                         r"|\b(?:what|which) (?:was|is) the (?:duration|length)\b", re.I)
+_DURATION = re.compile(rf"\b(?:\d+(?:\.\d+)?|{_NUMBER_WORDS}|a|an)[- ](?:days?|weeks?|months?|years?|hours?|minutes?|decades?)\b"
+                       r"|\bfrom\s+\w+\s+\d{1,2}(?:st|nd|rd|th)?\s+(?:to|until|through)\s+(?:\w+\s+)?\d{1,2}\b"
+                       r"|\b\d{1,2}\s*[-–]\s*\d{1,2}\b|\b(?:weeks?|months?|years?|decades?|days?)[- ]long\b", re.I)
 _AGE_Q = re.compile(r"\bhow old\b|\b(?:what|which)\s+age\b|\bat what age\b", re.I)
 _AGE = re.compile(r"\b\d{1,3}[- ]years?[- ]old\b|\b\d{1,3}-year-old\b|\baged?\s+\d{1,3}\b|\bage of \d{1,3}\b|"
                   r"\bin (?:his|her|their) (?:twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)\b", re.I)
