@@ -135,8 +135,9 @@ def _places(sentence: str, institutions: bool = False) -> list[str]:
     Italy and France", "toured Juventas’ industrial base"). With `institutions`, organisations count
     too: "Where did they go?" is answered by "visited Tianjin University", "Which city?" is not."""
     people = person_names(sentence)
+    # an acronym marks an organisation or a programme ("the CSCO Leukemia committee"), not a place
     return [name for name, start, _end in _runs(sentence)
-            if name not in people and _PLACE_BEFORE.search(sentence[:start])
+            if name not in people and _PLACE_BEFORE.search(sentence[:start]) and not re.search(r"\b[A-Z]{3,}\b", name)
             and (not _NOT_PERSON.search(name) or institutions and _VISITED.search(sentence[:start]))]
 
 
