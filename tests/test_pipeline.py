@@ -58,6 +58,8 @@ def test_close_but_absent_questions_say_what_is_missing(settings, question, says
         "How many people came to the 8th Xiaoxiang symposium?",  # "8th" counts nothing
         "In which year did CNCT19 receive approval?",  # "August 22" states no year
         "When did the 6th Xiaoxiang International Symposium on Pediatrics take place?",  # the 8th is not the 6th
+        "What is the email address of Hunan Children's Hospital?",  # no article speaks of one
+        "What was the attendance at the Tandem Meetings?",  # a measure, and a date is none
     ],
 )
 def test_a_sentence_of_the_wrong_kind_does_not_answer(settings, question):

@@ -162,7 +162,7 @@ def _trim_side(text: str) -> str:
 # nouns for measures, people and places, not words of any article.
 _MEASURES = ("number|amount|percentage|percent|share|proportion|rate|ratio|size|age|count|total|cost|price|fee|budget|"
              "salary|sum|value|duration|length|height|weight|population|capacity|score|dose|frequency|figure|figures|"
-             "funding|revenue|spending|distance|area|volume|speed|temperature|quantity")
+             "funding|revenue|spending|distance|area|volume|speed|temperature|quantity|attendance|turnout")
 _PEOPLE = ("person|people|professor|doctor|physician|expert|speaker|scientist|researcher|official|leader|chair|chairman|"
            "chairwoman|president|director|head|member|winner|recipient|author|founder|lecturer|presenter|host|"
            "organi[sz]er|delegate|participant|specialist|clinician|academician|minister|secretary|journalist|editor|"

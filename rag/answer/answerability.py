@@ -199,6 +199,11 @@ def outside(c: Candidate, period: Period | None) -> bool:
     return bool(stated) and not any(dates.overlaps(m, period) for m in stated)
 
 
+_CONTACT = {"email", "e-mail", "phone", "telephone", "fax", "postal", "street", "web", "website", "home"}
+_ATTRIBUTE = re.compile(r"^\s*(?:what|which)\s+(?:is|was|are|were)\s+(?:the|its|their|his|her)\s+((?:[a-z-]+\s+)?[a-z-]+)\s+"
+                        r"(?:of|for|at|in|on|behind)\b", re.I)
+
+
 def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[Candidate] = ()) -> Verdict:
     """Three rules, then the model. A question whose names (or years, numbers) its best sentence's
     article lacks is about something else: the article on the 2024 award does not answer a question
@@ -207,6 +212,17 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     other than Haikou. A sentence hardly similar to the question at all (DENSE_FLOOR) is off topic.
     Otherwise the fitted model weighs how well the sentence matches."""
     x, missing = features(best, analysis, corpus, ranked)
+    # "What is the email address of the hospital?", "What was the attendance?": an attribute that
+    # none of the articles retrieved speaks of at all is not stated (one they word differently,
+    # "the role of X", "its aims", usually is, so only a word none of them uses rules it out)
+    attribute = _ATTRIBUTE.match(analysis.question)
+    if attribute and not missing:
+        spoken = set().union(*(corpus.article(d).terms for d in {c.hit.doc_id for c in ranked} | {best.hit.doc_id}))
+        words_ = attribute.group(1).lower().split()
+        # the head noun ("the main aims": aims), or a contact detail ("email address", "phone number")
+        asked = [words_[-1]] + [w for w in words_[:-1] if w in _CONTACT]
+        if not set(terms(" ".join(asked))) <= spoken:
+            missing = (attribute.group(1),)
     # "What did the CIBMTR give him in 2019?" is not answered by a sentence about 2024
     slot_missing = checkable(analysis) and not best.type_ok or outside(best, analysis.period)
     # a long sentence that states every word of the question is about it, however low its cosine
