@@ -243,6 +243,15 @@ def named_pattern(analysis: Analysis) -> re.Pattern | None:
     return re.compile(rf"(?:[A-Z][\w’'&.-]*\s+){{1,6}}{analysis.noun.capitalize()}\w*\b")
 
 
+def members_pattern(analysis: Analysis) -> re.Pattern | None:
+    """For "which/what <noun>s" questions, a sentence naming members of that kind: "enterprises
+    including Union Precision, Vcanbio ...", "countries such as South Korea"."""
+    if not analysis.noun or analysis.answer_type == "expansion":
+        return None
+    return re.compile(rf"\b{re.escape(analysis.noun)}\w*\s*(?:,\s*)?(?:including|such as|like|namely|:)\s+(?:the\s+)?[A-Z]",
+                      re.I)
+
+
 CHECKED_TYPES = ("date", "number", "person", "place", "expansion")
 
 
@@ -328,6 +337,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     dense = vectors @ qvec if len(vectors) else np.zeros(0)
     defines = definition_pattern(analysis) if analysis.answer_type == "definition" else None
     named = named_pattern(analysis)
+    members = members_pattern(analysis)
     future = asks_future(analysis)
     top = max((h.score for h in hits), default=1.0) or 1.0
     said = _plain(evidence.context.said)
@@ -370,7 +380,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
             period_ok = _in_period(found, analysis)
             if not period_ok:
                 score *= PERIOD_PENALTY
-            if (defines is not None and defines.search(text)) or (named is not None and named.search(text)):
+            if any(p is not None and p.search(text) for p in (defines, named, members)):
                 score += BONUS
             if hit.key in near:
                 score += BONUS  # "What did they do next?": the last answer's paragraphs and those after
