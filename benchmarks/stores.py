@@ -156,7 +156,7 @@ def _exact_lists(store, store_name: str, terms_list, qvecs) -> list[set]:
         for ts, v in zip(terms_list, qvecs, strict=True):
             rows = conn.execute(store._sql["hybrid"], {"terms": ts, "n": n, "n2": 2 * n, "k": K,
                                                         "rrf": store.settings.rrf_k, "q": v,
-                                                        "postings": EXACT, "cap": EXACT}).fetchall()
+                                                        "budget": EXACT, "cap": EXACT}).fetchall()
             out.append({Hit(*r[:7], 0.0).key for r in rows})
         conn.execute("RESET enable_indexscan")
         conn.execute("RESET statement_timeout")

@@ -21,6 +21,7 @@ from rag.errors import RagError
 from rag.retrieval import Retriever
 from rag.store import open_store
 from rag.store.pg_load import sync
+from rag.store.pg_schema import MIGRATIONS
 from rag.store.postgres import PostgresStore, close_databases, connect
 from rag.store.snapshot import SnapshotStore
 from rag.text import terms
@@ -172,7 +173,7 @@ def test_pooled_connections_carry_timeouts_and_the_hnsw_candidate_list(both):
         assert conn.execute("SHOW hnsw.ef_search").fetchone()[0] == "100"
         versions = [v for (v,) in conn.execute("SELECT version FROM rag_schema ORDER BY version")]
         index = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'chunks_embedding'").fetchone()[0]
-    assert versions == [1]
+    assert versions == [v for v, _ in MIGRATIONS]
     assert "USING hnsw" in index and "vector_ip_ops" in index
 
 

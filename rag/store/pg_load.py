@@ -129,7 +129,7 @@ def sync(settings: Settings, db: Database | None = None, *, sources: Sequence[Pa
 def clear(conn) -> None:
     "Empty the collection (a reload with other embedding settings, or --force)."
     with conn.transaction():
-        conn.execute("TRUNCATE documents, paragraphs, chunks, chunk_vectors, sentences, terms RESTART IDENTITY")
+        conn.execute("TRUNCATE documents, paragraphs, chunks, chunk_vectors, sentences, postings, terms RESTART IDENTITY")
         conn.execute("DROP INDEX IF EXISTS chunks_embedding")
         conn.execute("UPDATE rag_collection SET fingerprint = NULL, dim = NULL, n_chunks = 0, total_terms = 0, "
                      "generation = generation + 1")
@@ -164,6 +164,9 @@ def write(conn, prepared: Sequence[Prepared], want: dict, progress: bool = False
     if prepared:
         write_batches(conn, prepared, want, progress)
         ensure_hnsw(conn)
+        # BM25 reads the postings index alone only where the visibility map says its heap pages are
+        # all visible; a load would otherwise leave queries fetching heap rows until autovacuum.
+        conn.execute("VACUUM (ANALYZE) postings, chunks")
 
 
 def write_batches(conn, prepared: Sequence[Prepared], want: dict, progress: bool = False) -> None:
@@ -245,9 +248,10 @@ def _write_batch(conn, batch: Sequence[Prepared], want: dict, dim: int | None) -
                 "SELECT nextval('chunks_id_seq') FROM generate_series(1, %s)", (n_chunks,)))
             vec_rows = []
             avgdl = _average_length(conn, batch)
-            with cur.copy("COPY chunks (id, paragraph, doc, term_ids, term_tfs, length, bm25) "
+            postings = []
+            with cur.copy("COPY chunks (id, paragraph, doc, term_ids, term_tfs, length) "
                           "FROM STDIN WITH (FORMAT BINARY)") as cp:
-                cp.set_types(["int8", "int8", "int4", "int4[]", "int4[]", "int4", "sparsevec"])
+                cp.set_types(["int8", "int8", "int4", "int4[]", "int4[]", "int4"])
                 for p in batch:
                     doc = doc_ids[p.doc.doc_id]
                     for c, ts, vec in zip(p.chunks, p.chunk_terms, p.chunk_vecs, strict=True):
@@ -255,9 +259,13 @@ def _write_batch(conn, batch: Sequence[Prepared], want: dict, dim: int | None) -
                         df.update(tf.keys())
                         total_terms += len(ts)
                         cid, pid = next(chunk_ids), para_of[(doc, c.paragraph)]
-                        cp.write_row((cid, pid, doc, [ids[t] for t in tf], list(tf.values()), len(ts),
-                                      bm25_weights({ids[t]: n for t, n in tf.items()}, len(ts), avgdl)))
+                        cp.write_row((cid, pid, doc, [ids[t] for t in tf], list(tf.values()), len(ts)))
+                        postings += [(ids[t], cid, w) for t, w in bm25_weights(tf, len(ts), avgdl).items()]
                         vec_rows.append((cid, pid, vec))
+            with cur.copy("COPY postings (term, chunk, weight) FROM STDIN WITH (FORMAT BINARY)") as cp:
+                cp.set_types(["int4", "int8", "float4"])
+                for row in postings:
+                    cp.write_row(row)
             with cur.copy("COPY chunk_vectors (chunk, paragraph, embedding) FROM STDIN WITH (FORMAT BINARY)") as cp:
                 cp.set_types(["int8", "int8", "vector"])
                 for row in vec_rows:
@@ -285,17 +293,15 @@ def _average_length(conn, batch: Sequence[Prepared]) -> float:
     return total / max(n, 1)
 
 
-def bm25_weights(tfs: dict[int, int], length: int, avgdl: float):
-    """A chunk's BM25 term weights, tf / (tf + k1 (1 - b + b len / avgdl)), as a sparse vector over
-    term ids: its inner product with the query's IDFs is the chunk's BM25 score. It ranks the
-    candidates in C; the final scores are recomputed exactly from the term counts and the current
-    average length, so weights written when the collection was smaller only shift the pre-ranking."""
-    from pgvector import SparseVector
-
-    from .postgres import BM25_B, BM25_K1, TERM_SPACE
+def bm25_weights(tfs: Counter, length: int, avgdl: float) -> dict[str, float]:
+    """A chunk's BM25 term weights, tf / (tf + k1 (1 - b + b len / avgdl)): with the query's IDFs
+    they sum to the chunk's BM25 score. They order the postings index (impact order); the final
+    scores are recomputed exactly from the term counts and the current average length, so weights
+    written when the collection was smaller only shift which chunks are candidates."""
+    from .postgres import BM25_B, BM25_K1
 
     norm = BM25_K1 * (1 - BM25_B + BM25_B * length / avgdl)
-    return SparseVector({i - 1: tf / (tf + norm) for i, tf in tfs.items()}, TERM_SPACE)
+    return {t: tf / (tf + norm) for t, tf in tfs.items()}
 
 
 def delete_documents(conn, ids: Sequence[int]) -> None:
@@ -312,6 +318,7 @@ def delete_documents(conn, ids: Sequence[int]) -> None:
             "n_chunks = n_chunks - (SELECT count(*) FROM chunks WHERE doc = ANY(%s)), "
             "total_terms = total_terms - (SELECT coalesce(sum(length), 0) FROM chunks WHERE doc = ANY(%s))",
             (ids, ids))
+        conn.execute("DELETE FROM postings WHERE chunk IN (SELECT id FROM chunks WHERE doc = ANY(%s))", (ids,))
         conn.execute("DELETE FROM documents WHERE id = ANY(%s)", (ids,))
 
 
