@@ -311,3 +311,51 @@ def test_rag_eval_gives_the_same_numbers_from_both_stores(settings, pg_settings)
     assert abs(snap["recall@5"] - pg["recall@5"]) <= 0.01
     for name, value in snap.items():
         assert pg[name] == pytest.approx(value, abs=0.01), name
+
+
+def _doc_ids(dsn: str) -> set[str]:
+    with connect(dsn) as conn:
+        return {d for (d,) in conn.execute("SELECT doc_id FROM documents")}
+
+
+def test_rag_index_adds_removes_and_refreshes_the_collection_recorded_in_the_database(
+        fresh, make_database, monkeypatch, tmp_path, capsys):
+    "RAG_STORE follows the snapshot's collection rules: PATH adds, --remove removes, no PATH refreshes."
+    s = fresh.with_(store=make_database())
+    seeds = {p.stem for p in s.seeds[0].glob("*.txt")}
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "nordic.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    for name, value in {"RAG_STORE": s.store, "RAG_HOME": str(s.home), "RAG_SEEDS": str(s.seeds[0])}.items():
+        monkeypatch.setenv(name, value)
+    assert main(["index", "-q"]) == 0 and _doc_ids(s.store) == seeds  # the first load seeds the collection
+
+    assert main(["index", "-q", str(other)]) == 0
+    assert _doc_ids(s.store) == seeds | {"nordic"}  # added, not replaced
+    assert main(["index", "-q", str(other)]) == 0
+    assert "already part of the collection" in capsys.readouterr().err
+
+    # A refresh from another machine's RAG_HOME, whose RAG_SEEDS names other folders, keeps the recorded
+    # collection: RAG_SEEDS only seeds a new one.
+    monkeypatch.setenv("RAG_HOME", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("RAG_SEEDS", str(other))
+    os.makedirs(tmp_path / "elsewhere" / "cache")
+    shutil.copytree(s.home / "cache" / "embeddings", tmp_path / "elsewhere" / "cache" / "embeddings")
+    os.symlink(s.home / "models", tmp_path / "elsewhere" / "models")
+    capsys.readouterr()
+    assert main(["index"]) == 0
+    assert "0 article(s) added" in capsys.readouterr().out and _doc_ids(s.store) == seeds | {"nordic"}
+    assert main(["index", "--list"]) == 0
+    listing = capsys.readouterr().out
+    assert "6 articles" in listing and f"{s.seeds[0]}  (5 articles)" in listing and f"{other}  (1 article)" in listing
+
+    assert main(["index", "-q", "--remove", "nordic"]) == 0  # by article id
+    assert _doc_ids(s.store) == seeds
+    assert main(["index", "-q", str(other)]) == 0 and "nordic" in _doc_ids(s.store)  # added back
+    assert main(["index", "-q", "--remove", str(other)]) == 0 and _doc_ids(s.store) == seeds
+    assert main(["index", "-q", "--check"]) == 0
+
+    capsys.readouterr()
+    assert main(["index", "--remove", str(s.seeds[0])]) == 1  # would leave nothing: refused, nothing changed
+    assert "would leave the collection without articles" in capsys.readouterr().err
+    assert _doc_ids(s.store) == seeds

@@ -1,7 +1,13 @@
 """Loading the collection into Postgres: what `rag index` does when RAG_STORE is set.
 
-The database is brought in line with settings.sources, article by article, keyed by content hash:
-an article whose bytes are already stored is kept as is, one no longer among the sources is deleted,
+The database holds one collection, defined as in a RAG_HOME (rag.collection): its sources (roots and
+exclusions) are recorded in the database itself, so every replica and every `rag index` sees the
+same definition. `rag index PATH` adds PATH to them, `rag index --remove PATH|DOC_ID` takes one out,
+and `rag index` alone refreshes what is recorded; the first load seeds them from RAG_SEEDS. The local
+RAG_HOME/uploads folder is always a source, as for a snapshot.
+
+The database is then brought in line with the sources' files, article by article, keyed by content
+hash: an article whose bytes are already stored is kept as is, one no longer among them is deleted,
 a new or changed one is read, chunked and embedded exactly as for a snapshot (rag/index.py's
 reading, chunking and embedding cache) and written. Each write is one transaction that also updates
 the BM25 term statistics and bumps the collection's generation, so a reader never sees an article
@@ -21,9 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..collection import Collection, Skipped, list_files, seeded, with_added, with_removed
 from ..config import Settings
-from ..documents import Skipped
-from ..errors import RagError
 from ..types import Document
 from .pg_schema import LOCK_KEY
 from .postgres import Database, connect, database, describe, fingerprint
@@ -46,6 +51,7 @@ class SyncReport:
     cached: int
     seconds: float
     skipped: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. "PATH is already part of the collection"
 
     def line(self, dsn: str) -> str:
         return (f"Loaded into {describe(dsn)}: {self.added} article(s) added ({self.paragraphs} paragraphs, "
@@ -66,17 +72,38 @@ class Prepared:
     sent_vecs: np.ndarray
 
 
-def read_sources(settings: Settings, sources: Sequence[Path] | None,
-                 warn: Callable[[str], None]) -> tuple[list[Document], list[Skipped]]:
-    from ..documents import iter_article_paths
-    from ..index import read_corpus
+def stored_collection(conn, settings: Settings) -> Collection:
+    "The collection recorded in the database; one that records none is seeded from settings.seeds."
+    data = conn.execute("SELECT sources FROM rag_collection").fetchone()[0]
+    return Collection.from_json(data, settings.uploads) if data else seeded(settings.seeds, settings.uploads)
 
-    sources = sources or settings.sources
-    docs, _, skipped = read_corpus(iter_article_paths(sources), settings.max_file_bytes, warn)
+
+def collection(settings: Settings) -> Collection:
+    "The collection of the database in settings.store (for `rag index --list` and `--ray`)."
+    with connect(database(settings.store).dsn) as conn:
+        return stored_collection(conn, settings)
+
+
+def stored_paths(settings: Settings) -> dict[str, dict]:
+    """Each stored article's source path -> {"doc_id": ...}, as a snapshot manifest's "sources"."""
+    with connect(database(settings.store).dsn) as conn:
+        return {path: {"doc_id": doc_id} for doc_id, path in conn.execute("SELECT doc_id, path FROM documents")}
+
+
+def read_collection(settings: Settings, coll: Collection,
+                    warn: Callable[[str], None]) -> tuple[list[Document], list[Skipped]]:
+    "The collection's readable articles, and what was left out and why (each also passed to warn)."
+    from ..index import EmptyCollectionError, read_corpus
+
+    listing = list_files(coll.sources, coll.excluded, settings.home)
+    for note in listing.notes:
+        warn(f"skipped {note.reason}")
+    docs, _, skipped = read_corpus(listing.files, settings.max_file_bytes, warn)
     if not docs:
-        raise RagError(f"No readable articles in {', '.join(map(str, sources))}. "
-                       "Add .txt, .md or .html files there, or point RAG_SEEDS at your articles.")
-    return docs, skipped
+        raise EmptyCollectionError(
+            f"No readable articles in {', '.join(coll.sources)}. Add .txt, .md, .html, .pdf or .docx files "
+            "with `rag index PATH` (or point RAG_SEEDS at your articles before the first load).")
+    return docs, [*listing.notes, *skipped]
 
 
 def _plan(conn, docs: Sequence[Document]) -> tuple[list[Document], list[int]]:
@@ -86,10 +113,11 @@ def _plan(conn, docs: Sequence[Document]) -> tuple[list[Document], list[int]]:
     return [d for d in docs if (d.sha256, d.doc_id) not in have], [i for key, i in have.items() if key not in keep]
 
 
-def status(settings: Settings, sources: Sequence[Path] | None = None) -> str:
-    "'fresh', or what a load would change (for `rag index --check`)."
-    docs, _ = read_sources(settings, sources, lambda m: None)
+def status(settings: Settings) -> str:
+    "'fresh', or what a refresh would change (for `rag index --check`)."
     with connect(database(settings.store).dsn) as conn:
+        coll = stored_collection(conn, settings)
+        docs, _ = read_collection(settings, coll, lambda m: None)
         stored = conn.execute("SELECT fingerprint FROM rag_collection").fetchone()[0]
         if stored != fingerprint(settings):
             return "stale: the database is empty or was loaded with other settings"
@@ -97,16 +125,38 @@ def status(settings: Settings, sources: Sequence[Path] | None = None) -> str:
     return f"stale: {len(new)} article(s) to add, {len(gone)} to remove" if new or gone else "fresh"
 
 
-def sync(settings: Settings, db: Database | None = None, *, sources: Sequence[Path] | None = None,
-         force: bool = False, progress: bool = True, warn: Callable[[str], None] = log.warning) -> SyncReport:
-    "Make the database hold exactly the readable articles of `sources` (default: settings.sources)."
+def sync(settings: Settings, db: Database | None = None, *, add: Sequence[str | Path] = (),
+         remove: Sequence[str | Path] = (), force: bool = False, progress: bool = True,
+         warn: Callable[[str], None] = log.warning) -> SyncReport:
+    """Bring the database in line with its collection, as `rag index` does a snapshot: `add` paths
+    become sources, `remove` paths (or article ids) are taken out, then the sources' articles are
+    loaded. Nothing changes when the result would hold no article."""
+    from ..index import EmptyCollectionError
+
     t0 = time.perf_counter()
     db = db or database(settings.store)
-    docs, skipped = read_sources(settings, sources, warn)
     want = fingerprint(settings)
+    delete: list[Path] = []
     with connect(db.dsn, timeout_ms=None) as conn:  # a writer: bulk statements may take minutes
         conn.execute("SELECT pg_advisory_lock(%s)", (WRITER_LOCK,))
         try:
+            coll = stored_collection(conn, settings)
+            # an excluded upload whose copy is gone needs no exclusion (as rag.index's builds)
+            coll = Collection(coll.roots, coll.uploads, tuple(
+                x for x in coll.excluded if Path(x).exists() or Path(coll.uploads) not in Path(x).parents))
+            notes: list[str] = []
+            if add:
+                coll, notes = with_added(coll, add, settings.home)
+            if remove:
+                paths = dict(conn.execute("SELECT doc_id, path FROM documents").fetchall())
+                coll, delete = with_removed(coll, [paths.get(str(t), t) for t in remove])
+            try:
+                docs, skipped = read_collection(settings, coll, warn)
+            except EmptyCollectionError as e:
+                if not remove:
+                    raise
+                raise EmptyCollectionError(f"Removing {', '.join(map(str, remove))} would leave the collection "
+                                           "without articles; nothing was changed. Add other articles first.") from e
             stored = conn.execute("SELECT fingerprint FROM rag_collection").fetchone()[0]
             if force or (stored is not None and stored != want):
                 clear(conn)
@@ -114,16 +164,20 @@ def sync(settings: Settings, db: Database | None = None, *, sources: Sequence[Pa
             delete_documents(conn, gone)
             prepared, embedded, cached = prepare(settings, new, progress, warn)
             write(conn, prepared, want, progress)
+            conn.execute("UPDATE rag_collection SET generation = generation + (sources IS DISTINCT FROM %s)::int, "
+                         "sources = %s", (_json(coll.to_json()), _json(coll.to_json())))
             total = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (WRITER_LOCK,))
+    for p in delete:  # an uploaded copy taken out of the collection, now that the database agrees
+        p.unlink(missing_ok=True)
     if new and settings.build_backend == "torch":
         from ..embedding import ensure_onnx
 
         ensure_onnx(settings.home, settings.embedder)  # queries embed with the ONNX copy, without torch
     return SyncReport(total, len(new), len(gone), sum(len(p.doc.paragraphs) for p in prepared),
                       sum(len(p.chunks) for p in prepared), sum(len(p.sentences) for p in prepared),
-                      embedded, cached, time.perf_counter() - t0, skipped)
+                      embedded, cached, time.perf_counter() - t0, skipped, notes)
 
 
 def clear(conn) -> None:

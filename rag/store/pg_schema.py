@@ -2,7 +2,9 @@
 
     rag_schema      one row per applied migration (version, applied_at)
     rag_collection  one row: the build fingerprint (embedder, chunker, vector dimension), the BM25
-                    corpus statistics (chunk count, total terms) and a generation bumped by every write
+                    corpus statistics (chunk count, total terms), a generation bumped by every write,
+                    and the collection's sources (rag.collection: roots and exclusions), which
+                    `rag index PATH` adds to and `rag index --remove` takes from
     documents       one row per article, unique by doc_id and by content hash (sha256)
     paragraphs      the unit of retrieval and citation: offsets into the article, the text, the page
     chunks          what is searched: a whole paragraph or a window of a long one, with its BM25 terms
@@ -94,6 +96,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     # term ids ranked by a sparsevec: the GIN route read every candidate chunk's whole row (35k rows,
     # 9.5k pages for one query at 100k paragraphs: 88 ms p50); the postings index is read in order,
     # a few thousand narrow entries per term (17 ms). Weights are backfilled from the stored counts.
+    # The collection's sources are recorded with the data (NULL: seeded from RAG_SEEDS on first load).
     (2, """
     CREATE TABLE postings (
         term integer NOT NULL,
@@ -108,6 +111,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     CREATE INDEX postings_chunk ON postings (chunk);
     DROP INDEX chunks_terms;
     ALTER TABLE chunks DROP COLUMN bm25;
+    ALTER TABLE rag_collection ADD COLUMN sources jsonb;
     """),
 )
 LATEST = MIGRATIONS[-1][0]
