@@ -359,3 +359,44 @@ def test_rag_index_adds_removes_and_refreshes_the_collection_recorded_in_the_dat
     assert main(["index", "--remove", str(s.seeds[0])]) == 1  # would leave nothing: refused, nothing changed
     assert "would leave the collection without articles" in capsys.readouterr().err
     assert _doc_ids(s.store) == seeds
+
+
+def test_ui_tools_and_reader_read_the_postgres_store_like_the_snapshot(settings, pg_settings):
+    "list_articles, search, ask and the reader's articles come through the Store interface (RAG_STORE)."
+    from rag.ui.tools import corpus, index_label, make_tools
+
+    def fail(message):
+        return AssertionError(message)
+
+    pg_tools, snap_tools = make_tools(pg_settings, "extractive", fail), make_tools(settings, "extractive", fail)
+    assert json.loads(pg_tools[2]()) == json.loads(snap_tools[2]())  # list_articles
+    assert json.loads(pg_tools[1]("Beijing Protocol haploidentical", 5)) == \
+        json.loads(snap_tools[1]("Beijing Protocol haploidentical", 5))  # search
+    answer = json.loads(pg_tools[0]("Where was the IACH prize handed over?"))
+    assert not answer["abstained"] and "Paris" in answer["text"] and answer["citations"]
+    pg_docs, snap_docs = corpus(pg_settings), corpus(settings)
+    assert list(pg_docs) == list(snap_docs)
+    for doc_id, d in snap_docs.items():
+        e = pg_docs[doc_id]
+        assert (e.title, e.date, e.sha256, e.path, e.paragraphs) == (d.title, d.date, d.sha256, d.path, d.paragraphs)
+        assert [e.paragraph_text(p.number) for p in e.paragraphs] == [d.paragraph_text(p.number) for p in d.paragraphs]
+    assert index_label(pg_settings).startswith("Postgres ") and "generation" in index_label(pg_settings)
+
+
+def test_an_upload_in_the_ui_lands_in_the_database(fresh, make_database, tmp_path):
+    "The app's upload path with RAG_STORE: stored under RAG_HOME/uploads, loaded into Postgres, listed."
+    from rag.ui import uploads
+    from rag.ui.tools import corpus, make_tools, refresh
+
+    s = fresh.with_(store=make_database())
+    sync(s, progress=False)
+    before = corpus(s)
+    upload = tmp_path / "Nordic registry.txt"
+    upload.write_text(NEW_ARTICLE, encoding="utf-8")
+    results = uploads.add_uploads([upload], s, {d.sha256: d.title for d in before.values()},
+                                  lambda: refresh(s, progress=False))
+    assert [r.ok for r in results] == [True], results
+    added = [d.doc_id for d in PostgresStore.open(s).documents() if d.doc_id not in before]
+    assert len(added) == 1 and corpus(s)[added[0]].title == "Marrow Registry Opens Station in Tromsø"
+    listed = {a["doc_id"]: a for a in json.loads(make_tools(s, "extractive", AssertionError)[2]())}
+    assert listed[added[0]]["origin"] == "uploaded" and listed[next(iter(before))]["origin"] == "collection"

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..config import Settings
 from ..errors import RagError
-from ..types import ArticleText, DocInfo, Hit, Sentence
+from ..types import ArticleText, DocInfo, Document, Hit, Paragraph, Sentence
 from . import MODES, Store
 from .pg_schema import migrate
 
@@ -273,6 +273,7 @@ class PostgresStore(Store):
         # Answering reads a cited article's whole text several times per question; a store instance
         # stands for one generation of the collection (reopen() makes a new one), so caching is safe.
         self.article = functools.lru_cache(maxsize=256)(self._article)
+        self._articles: dict[str, Document] | None = None
 
     @classmethod
     def open(cls, settings: Settings, *, progress: bool = False) -> PostgresStore:
@@ -341,6 +342,31 @@ class PostgresStore(Store):
         if row is None:
             raise KeyError((doc_id, number))
         return Hit(*row[:7], 0.0, page=row[7])
+
+    def label(self) -> str:
+        return f"Postgres {describe(self.db.dsn)}, generation {self.generation}"
+
+    def articles(self) -> dict[str, Document]:
+        """Every article, rebuilt from its stored paragraphs: each paragraph's text at its offsets
+        (the text between paragraphs, which nothing cites or shows, as newlines). Read once per
+        store instance, which stands for one generation of the collection."""
+        if self._articles is None:
+            with self.db.connection() as conn:
+                rows = conn.execute(
+                    "SELECT d.doc_id, d.path, d.title, d.date, d.sha256, "
+                    "array_agg(p.number ORDER BY p.number), array_agg(p.start_char ORDER BY p.number), "
+                    "array_agg(p.end_char ORDER BY p.number), array_agg(p.page ORDER BY p.number), "
+                    "array_agg(p.text ORDER BY p.number) "
+                    "FROM documents d JOIN paragraphs p ON p.doc = d.id GROUP BY d.id ORDER BY d.id").fetchall()
+            out = {}
+            for doc_id, path, title, date, sha, numbers, starts, ends, pages, texts in rows:
+                chars = list("\n" * max(ends))
+                for start, end, text in zip(starts, ends, texts, strict=True):
+                    chars[start:end] = text
+                paragraphs = tuple(Paragraph(n, a, b, pg) for n, a, b, pg in zip(numbers, starts, ends, pages, strict=True))
+                out[doc_id] = Document(doc_id, path, title, date, sha, "".join(chars), paragraphs)
+            self._articles = out
+        return self._articles
 
     def article(self, doc_id: str) -> ArticleText:  # replaced per instance by an LRU cache in __init__
         return self._article(doc_id)
