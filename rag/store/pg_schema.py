@@ -95,7 +95,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     # 2: BM25 candidates from an impact-ordered postings table instead of a GIN index over chunks'
     # term ids ranked by a sparsevec: the GIN route read every candidate chunk's whole row (35k rows,
     # 9.5k pages for one query at 100k paragraphs: 88 ms p50); the postings index is read in order,
-    # a few thousand narrow entries per term (17 ms). Weights are backfilled from the stored counts.
+    # a few thousand narrow entries per term (25 ms). Weights are backfilled from the stored counts.
     # The collection's sources are recorded with the data (NULL: seeded from RAG_SEEDS on first load).
     (2, """
     CREATE TABLE postings (
