@@ -431,3 +431,28 @@ def test_an_upload_in_the_ui_lands_in_the_database(fresh, make_database, tmp_pat
     assert len(added) == 1 and corpus(s)[added[0]].title == "Marrow Registry Opens Station in Tromsø"
     listed = {a["doc_id"]: a for a in json.loads(make_tools(s, "extractive", AssertionError)[2]())}
     assert listed[added[0]]["origin"] == "uploaded" and listed[next(iter(before))]["origin"] == "collection"
+
+
+def test_a_version_1_database_is_migrated_with_its_bm25_postings_backfilled(fresh, make_database):
+    "Schema 2 builds the postings from the counts a version-1 database holds: the same BM25 results after."
+    from rag.store.pg_schema import migrate
+
+    s = fresh.with_(store=make_database())
+    sync(s, progress=False)
+    store = PostgresStore.open(s)
+    queries = [terms(q) for q in ("Beijing Protocol haploidentical", NEW_QUESTION, "pediatric liver transplants")]
+    before = [store.search(q, None, 10, "bm25") for q in queries]
+    with connect(s.store) as conn:
+        written = conn.execute("SELECT term, chunk, weight FROM postings ORDER BY term, chunk").fetchall()
+        with conn.transaction():  # back to version 1's shape, as a database written by the released code
+            conn.execute("DROP TABLE postings")
+            conn.execute("ALTER TABLE chunks ADD COLUMN bm25 sparsevec")
+            conn.execute("CREATE INDEX chunks_terms ON chunks USING gin (term_ids)")
+            conn.execute("ALTER TABLE rag_collection DROP COLUMN sources")
+            conn.execute("DELETE FROM rag_schema WHERE version > 1")
+        assert migrate(conn) == MIGRATIONS[-1][0]
+        backfilled = conn.execute("SELECT term, chunk, weight FROM postings ORDER BY term, chunk").fetchall()
+        assert conn.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'chunks_terms'").fetchone()[0] == 0
+    assert [r[:2] for r in backfilled] == [r[:2] for r in written]
+    assert np.allclose([r[2] for r in backfilled], [r[2] for r in written], rtol=1e-6)
+    assert [store.search(q, None, 10, "bm25") for q in queries] == before
