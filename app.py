@@ -143,9 +143,9 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             progress(0.05, desc=f"Checking {len(paths)} file{'s' if len(paths) > 1 else ''}…")
             indexed = {d.sha256: d.title for d in corpus(settings).values()}
 
-            def build():
+            def build(stored):
                 progress(0.2, desc="Indexing: new paragraphs are embedded, the rest come from the cache…")
-                return refresh(settings, progress=True)
+                return refresh(settings, stored, progress=True)
 
             results = uploads.add_uploads(paths, settings, indexed, build)
             progress(0.95, desc="Loading the new index…")

@@ -425,12 +425,26 @@ def test_an_upload_in_the_ui_lands_in_the_database(fresh, make_database, tmp_pat
     upload = tmp_path / "Nordic registry.txt"
     upload.write_text(NEW_ARTICLE, encoding="utf-8")
     results = uploads.add_uploads([upload], s, {d.sha256: d.title for d in before.values()},
-                                  lambda: refresh(s, progress=False))
+                                  lambda stored: refresh(s, stored, progress=False))
     assert [r.ok for r in results] == [True], results
     added = [d.doc_id for d in PostgresStore.open(s).documents() if d.doc_id not in before]
     assert len(added) == 1 and corpus(s)[added[0]].title == "Marrow Registry Opens Station in Tromsø"
     listed = {a["doc_id"]: a for a in json.loads(make_tools(s, "extractive", AssertionError)[2]())}
     assert listed[added[0]]["origin"] == "uploaded" and listed[next(iter(before))]["origin"] == "collection"
+
+    # Another replica, with its own RAG_HOME (no uploads folder), refreshes: the upload stays.
+    replica = s.with_(home=tmp_path / "replica")
+    assert sync(replica, progress=False).removed == 0 and added[0] in _doc_ids(s.store)
+    # Removed by id there: gone for everyone, and the first replica's copy of the file (kept here, as on
+    # its own machine) does not bring it back on its next refresh.
+    stored = s.uploads / Path(corpus(s)[added[0]].path).name
+    kept = stored.read_bytes()
+    assert sync(replica, remove=[added[0]], progress=False).removed == 1
+    stored.write_bytes(kept)
+    assert sync(s, progress=False).added == 0 and added[0] not in _doc_ids(s.store)
+    # Uploading it again is a deliberate add: it is back.
+    results = uploads.add_uploads([upload], s, {}, lambda stored: refresh(s, stored, progress=False))
+    assert [r.ok for r in results] == [True] and added[0] in _doc_ids(s.store)
 
 
 def test_a_version_1_database_is_migrated_with_its_bm25_postings_backfilled(fresh, make_database):
@@ -449,6 +463,7 @@ def test_a_version_1_database_is_migrated_with_its_bm25_postings_backfilled(fres
             conn.execute("ALTER TABLE chunks ADD COLUMN bm25 sparsevec")
             conn.execute("CREATE INDEX chunks_terms ON chunks USING gin (term_ids)")
             conn.execute("ALTER TABLE rag_collection DROP COLUMN sources")
+            conn.execute("ALTER TABLE documents DROP COLUMN uploaded")
             conn.execute("DELETE FROM rag_schema WHERE version > 1")
         assert migrate(conn) == MIGRATIONS[-1][0]
         backfilled = conn.execute("SELECT term, chunk, weight FROM postings ORDER BY term, chunk").fetchall()

@@ -70,6 +70,7 @@ class Prepared:
     chunk_vecs: np.ndarray
     sentences: list  # rag.types.Sentence
     sent_vecs: np.ndarray
+    uploaded: bool = False  # from RAG_HOME/uploads (added in the web UI)
 
 
 def stored_collection(conn, settings: Settings) -> Collection:
@@ -106,11 +107,18 @@ def read_collection(settings: Settings, coll: Collection,
     return docs, [*listing.notes, *skipped]
 
 
-def _plan(conn, docs: Sequence[Document]) -> tuple[list[Document], list[int]]:
-    "The articles to add and the stored rows to delete: an article is kept when hash and id match."
-    have = {(sha, doc_id): i for i, sha, doc_id in conn.execute("SELECT id, sha256, doc_id FROM documents")}
+def _plan(conn, docs: Sequence[Document], coll: Collection) -> tuple[list[Document], list[int]]:
+    """The articles to add and the stored rows to delete: an article is kept when hash and id match.
+    An uploaded article is kept although this machine's uploads folder lacks it (it was uploaded
+    through another replica, whose RAG_HOME holds the file) until it is removed by id or path."""
+    def excluded(path: str) -> bool:
+        return any(path == x or path.startswith(x.rstrip("/") + "/") for x in coll.excluded)
+
+    have = {(sha, doc_id): (i, uploaded and not excluded(path)) for i, sha, doc_id, path, uploaded
+            in conn.execute("SELECT id, sha256, doc_id, path, uploaded FROM documents")}
     keep = {(d.sha256, d.doc_id) for d in docs}
-    return [d for d in docs if (d.sha256, d.doc_id) not in have], [i for key, i in have.items() if key not in keep]
+    return ([d for d in docs if (d.sha256, d.doc_id) not in have],
+            [i for key, (i, kept) in have.items() if key not in keep and not kept])
 
 
 def status(settings: Settings) -> str:
@@ -121,7 +129,7 @@ def status(settings: Settings) -> str:
         stored = conn.execute("SELECT fingerprint FROM rag_collection").fetchone()[0]
         if stored != fingerprint(settings):
             return "stale: the database is empty or was loaded with other settings"
-        new, gone = _plan(conn, docs)
+        new, gone = _plan(conn, docs, coll)
     return f"stale: {len(new)} article(s) to add, {len(gone)} to remove" if new or gone else "fresh"
 
 
@@ -141,15 +149,11 @@ def sync(settings: Settings, db: Database | None = None, *, add: Sequence[str | 
         conn.execute("SELECT pg_advisory_lock(%s)", (WRITER_LOCK,))
         try:
             coll = stored_collection(conn, settings)
-            # an excluded upload whose copy is gone needs no exclusion (as rag.index's builds)
-            coll = Collection(coll.roots, coll.uploads, tuple(
-                x for x in coll.excluded if Path(x).exists() or Path(coll.uploads) not in Path(x).parents))
             notes: list[str] = []
             if add:
                 coll, notes = with_added(coll, add, settings.home)
             if remove:
-                paths = dict(conn.execute("SELECT doc_id, path FROM documents").fetchall())
-                coll, delete = with_removed(coll, [paths.get(str(t), t) for t in remove])
+                coll, delete = _removed(conn, coll, remove)
             try:
                 docs, skipped = read_collection(settings, coll, warn)
             except EmptyCollectionError as e:
@@ -160,7 +164,7 @@ def sync(settings: Settings, db: Database | None = None, *, add: Sequence[str | 
             stored = conn.execute("SELECT fingerprint FROM rag_collection").fetchone()[0]
             if force or (stored is not None and stored != want):
                 clear(conn)
-            new, gone = _plan(conn, docs)
+            new, gone = _plan(conn, docs, coll)
             delete_documents(conn, gone)
             prepared, embedded, cached = prepare(settings, new, progress, warn)
             write(conn, prepared, want, progress)
@@ -178,6 +182,23 @@ def sync(settings: Settings, db: Database | None = None, *, add: Sequence[str | 
     return SyncReport(total, len(new), len(gone), sum(len(p.doc.paragraphs) for p in prepared),
                       sum(len(p.chunks) for p in prepared), sum(len(p.sentences) for p in prepared),
                       embedded, cached, time.perf_counter() - t0, skipped, notes)
+
+
+def _removed(conn, coll: Collection, targets: Sequence[str | Path]) -> tuple[Collection, list[Path]]:
+    """The collection without targets (paths or article ids), and the local uploaded copies to delete.
+    An uploaded article is excluded by its path whether or not this machine holds the file (another
+    replica may), so no replica's uploads folder brings it back; uploading it again lifts that."""
+    rows = conn.execute("SELECT doc_id, path, uploaded FROM documents").fetchall()
+    by_id = {doc_id: path for doc_id, path, _ in rows}
+    uploads = {path for _, path, uploaded in rows if uploaded}
+    paths = [by_id.get(str(t), str(t)) for t in targets]
+    gone = [p for p in paths if p in uploads]
+    coll, delete = with_removed(coll, [p for p in paths if p not in uploads])
+    for p in gone:
+        if Path(p).is_file():
+            delete.append(Path(p))
+    excluded = tuple(dict.fromkeys([*coll.excluded, *gone]))
+    return Collection(coll.roots, coll.uploads, excluded), delete
 
 
 def clear(conn) -> None:
@@ -207,7 +228,8 @@ def prepare(settings: Settings, docs: Sequence[Document], progress: bool,
     out, c_at, s_at = [], 0, n_chunks
     for d, cs, ss in zip(docs, chunks, sentences, strict=True):
         out.append(Prepared(d, cs, [terms(embedding_text(d.title, c.text)) for c in cs],
-                            vectors[c_at : c_at + len(cs)], ss, vectors[s_at : s_at + len(ss)]))
+                            vectors[c_at : c_at + len(cs)], ss, vectors[s_at : s_at + len(ss)],
+                            settings.uploads in Path(d.path).parents))
         c_at += len(cs)
         s_at += len(ss)
     return out, embedded, len(texts) - embedded
@@ -273,12 +295,12 @@ def _write_batch(conn, batch: Sequence[Prepared], want: dict, dim: int | None) -
                          (vocab,))
         ids = dict(conn.execute("SELECT term, id FROM terms WHERE term = ANY(%s)", (vocab,)).fetchall())
         docs = conn.execute(
-            "INSERT INTO documents (doc_id, sha256, path, title, date, paragraphs) "
-            "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::int[]) "
+            "INSERT INTO documents (doc_id, sha256, path, title, date, paragraphs, uploaded) "
+            "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::int[], %s::bool[]) "
             "RETURNING id, doc_id",
             ([p.doc.doc_id for p in batch], [p.doc.sha256 for p in batch], [p.doc.path for p in batch],
              [p.doc.title for p in batch], [p.doc.date for p in batch],
-             [len(p.doc.paragraphs) for p in batch])).fetchall()
+             [len(p.doc.paragraphs) for p in batch], [p.uploaded for p in batch])).fetchall()
         doc_ids = dict((d, i) for i, d in docs)
         n_paras = sum(len(p.doc.paragraphs) for p in batch)
         para_ids = iter(r[0] for r in conn.execute(

@@ -96,7 +96,8 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     # term ids ranked by a sparsevec: the GIN route read every candidate chunk's whole row (35k rows,
     # 9.5k pages for one query at 100k paragraphs: 88 ms p50); the postings index is read in order,
     # a few thousand narrow entries per term (25 ms). Weights are backfilled from the stored counts.
-    # The collection's sources are recorded with the data (NULL: seeded from RAG_SEEDS on first load).
+    # The collection's sources are recorded with the data (NULL: seeded from RAG_SEEDS on first load),
+    # and uploaded articles are marked: the database, not one replica's uploads folder, keeps them.
     (2, """
     CREATE TABLE postings (
         term integer NOT NULL,
@@ -112,6 +113,7 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     DROP INDEX chunks_terms;
     ALTER TABLE chunks DROP COLUMN bm25;
     ALTER TABLE rag_collection ADD COLUMN sources jsonb;
+    ALTER TABLE documents ADD COLUMN uploaded boolean NOT NULL DEFAULT false;
     """),
 )
 LATEST = MIGRATIONS[-1][0]

@@ -9,7 +9,7 @@ its Python repr (not JSON); text that is JSON is what MCP clients and agents par
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from ..config import Settings
@@ -42,14 +42,15 @@ def index_label(settings: Settings) -> str:
     return store.snapshot.path.name if store.name == "snapshot" else store.label()
 
 
-def refresh(settings: Settings, *, progress: bool = True, warn: Callable[[str], None] = lambda m: None):
-    """Re-read the collection after new uploads were stored: a new snapshot, or (RAG_STORE) the
-    database's collection refreshed, which every replica sees on its next question. The report's
-    `skipped` names the files that were refused."""
+def refresh(settings: Settings, uploaded: Sequence[Path] = (), *, progress: bool = True,
+            warn: Callable[[str], None] = lambda m: None):
+    """Index the collection after new uploads were stored under RAG_HOME/uploads: a new snapshot, or
+    (RAG_STORE) the uploads added to the database's collection, which every replica sees on its next
+    question. The report's `skipped` names the files that were refused."""
     if settings.store:
         from ..store.pg_load import sync
 
-        return sync(settings, progress=progress, warn=warn)
+        return sync(settings, add=uploaded, progress=progress, warn=warn)
     from ..index import build_index
 
     return build_index(settings, progress=progress, warn=warn)

@@ -45,11 +45,11 @@ def check_upload(path: Path, max_bytes: int, name: str | None = None) -> Documen
 
 
 def add_uploads(paths: Sequence[Path], settings, indexed: Mapping[str, str],
-                build: Callable[[], object]) -> list[UploadResult]:
+                build: Callable[[Sequence[Path]], object]) -> list[UploadResult]:
     """Check uploaded files, store the good ones under settings.uploads and rebuild the index once.
 
     indexed: sha256 -> title of the articles already in the index (duplicates are refused).
-    build: rebuilds the index (rag.index.build_index with its arguments bound); it returns a report
+    build: given the stored copies, indexes them (rag.ui.tools.refresh with its settings bound); it returns a report
     whose `skipped` lists files the build refused. If the build fails, the new files are removed
     again, so the folder and the index agree and nothing already indexed changes."""
     uploads = settings.uploads
@@ -80,7 +80,7 @@ def add_uploads(paths: Sequence[Path], settings, indexed: Mapping[str, str],
         new[i] = (dest, doc)
     if new:
         try:
-            report = build()
+            report = build([dest for dest, _ in new.values()])
         except Exception as e:
             for dest, _ in new.values():
                 dest.unlink(missing_ok=True)
