@@ -94,7 +94,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             raise _error("The LLM back-end is not configured (set RAG_LLM_MODEL and an endpoint or "
                          "OPENAI_API_KEY); use the offline extractive back-end.")
         k = max(1, min(20, int(k or settings.k)))
-        history = [(a.question, a.text) for a in turns]
+        history = [(a.question, a) for a in turns]  # Answers: follow-ups see what each turn cited
         done = _chat(turns)
         pending = [{"role": "user", "content": render.render_question(question)}]
         checking = backend == "openai"

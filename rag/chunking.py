@@ -11,7 +11,7 @@ from .text import sentence_spans
 from .tokens import get_encoding
 from .types import Chunk, Document, Sentence
 
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2  # 2: a list item's number at a line start no longer ends a sentence
 # A prefix this many characters per budget token holds more than the budget's tokens for any text
 # a token count matters for (English averages about 4 characters per token).
 _CHARS_PER_TOKEN_MAX = 16

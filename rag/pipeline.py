@@ -16,14 +16,14 @@ import contextlib
 import threading
 from collections.abc import Iterator
 
-from .answer import conversation
+from .answer import conversation, spelling
 from .answer.analysis import analyse, not_stated, split_instructions
 from .citations import is_cannot_answer, validate
 from .config import Settings, load_settings
 from .errors import BackendError
 from .generation import Generator, Reply, get_generator
 from .retrieval import Retriever, check_query, open_retriever
-from .types import Answer, Citation, Evidence, Hit, Status
+from .types import Analysis, Answer, Citation, Context, Evidence, Hit, Status
 
 REFUSE = ("I only answer questions about the articles. Your message asked the assistant to change how it works, "
           "so I ignored it. Ask about something the articles cover.")
@@ -69,14 +69,14 @@ def ask_stream(question: str, history=None, *, backend: str | None = None, k: in
     if not text:
         yield Answer(message, REFUSE, (), True, gen.name, kind="fact")
         return
-    query, focus = conversation.resolve(text, past)
+    query, context = conversation.context(text, past)
     if query != text and gen.rewrites:
         with contextlib.suppress(BackendError):  # a model rewrites a follow-up better; if it cannot, carried words stand
             query = gen.rewrite(text, [(t.question, t.answer) for t in past])
-    analysis = analyse(query, injection)
-    route = gen if analysis.kind in gen.kinds else get_generator("extractive", settings)
-    pool = max(k or settings.k, route.pool.get(analysis.kind, 0))
-    evidence = retriever.evidence(text, query, analysis, pool, focus)
+    analysis, route, evidence = _gather(retriever, gen, text, query, injection, k, settings, context)
+    fixed = spelling.correct(query, evidence, retriever.embedder.words)
+    if fixed != query:  # a typo: search again for what was meant (the answer shows what was searched)
+        analysis, route, evidence = _gather(retriever, gen, text, fixed, injection, k, settings, context)
     notice = IGNORED if injection else None
     reply = None
     try:
@@ -91,6 +91,15 @@ def ask_stream(question: str, history=None, *, backend: str | None = None, k: in
         route = get_generator("extractive", settings)
         reply = yield from _run(route, evidence, past)
     yield finish(message, evidence, reply, route, notice)
+
+
+def _gather(retriever: Retriever, gen: Generator, text: str, query: str, injection: str, k: int | None,
+            settings: Settings, context: Context) -> tuple[Analysis, Generator, Evidence]:
+    "Analyse the query, pick the back-end for its kind, and retrieve as much as that back-end wants."
+    analysis = analyse(query, injection)
+    route = gen if analysis.kind in gen.kinds else get_generator("extractive", settings)
+    pool = max(k or settings.k, route.pool.get(analysis.kind, 0))
+    return analysis, route, retriever.evidence(text, query, analysis, pool, context)
 
 
 def _run(gen: Generator, evidence: Evidence, past) -> Iterator[str | Status]:

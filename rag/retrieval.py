@@ -9,6 +9,7 @@ Evidence, so answering scores sentences against the very vector retrieval used.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -17,7 +18,7 @@ import numpy as np
 from .config import Settings, load_settings
 from .store import MODES, Store, open_store
 from .text import terms
-from .types import Analysis, Evidence, Hit, Side
+from .types import Analysis, Context, Evidence, Hit, Side
 
 NAMES_WEIGHT = 1.0  # weight of the names-only BM25 list in the fusion, against 1 for dense and BM25
 FOCUS_BONUS = 0.5  # a hit from an article the conversation is about gains this share of a rank-1 RRF score
@@ -67,24 +68,34 @@ class Retriever:
         return self.store.search(terms(query), qvec, k or self.settings.k, mode)
 
     def evidence(self, question: str, query: str, analysis: Analysis, k: int,
-                 focus: Sequence[str] = ()) -> Evidence:
+                 context: Context | None = None) -> Evidence:
         """Search for the query and gather what answering needs. A comparison also searches each side
         on its own, so neither side is crowded out of the hits by the other."""
+        context = context or Context()
         qvec = self.embed(query)
         hits = self.search(query, k, qvec=qvec)
         if analysis.specific:
             hits = self._with_names(hits, analysis.specific, k)
-        if focus:
+        if context.focus:
             # A follow-up is about the articles the conversation has been citing: their paragraphs
             # rank a little higher, so "When was it held?" stays with the meeting just discussed.
             bonus = FOCUS_BONUS / (self.settings.rrf_k + 1)
-            hits = sorted((replace(h, score=h.score + bonus) if h.doc_id in focus else h for h in hits),
+            hits = sorted((replace(h, score=h.score + bonus) if h.doc_id in context.focus else h for h in hits),
                           key=lambda h: -h.score)
+        if context.near:
+            # "Where did they go that afternoon?": the paragraphs after the last answer's are candidates
+            # however few words they share with the question.
+            hits, have = list(hits), {h.key for h in hits}
+            floor = min((h.score for h in hits), default=0.0)
+            for doc_id, number in context.near:
+                if (doc_id, number) not in have:
+                    with contextlib.suppress(KeyError, IndexError):
+                        hits.append(replace(self.store.paragraph(doc_id, number), score=floor))
         sides = []
         for text in analysis.sides:
             vec = self.embed(text)
             sides.append(Side(text, vec, tuple(self.search(text, k, qvec=vec))))
-        return Evidence(question, query, analysis, qvec, tuple(hits), self.store, tuple(sides), tuple(focus))
+        return Evidence(question, query, analysis, qvec, tuple(hits), self.store, tuple(sides), context)
 
 
     def _with_names(self, hits: list[Hit], names: Sequence[str], k: int) -> list[Hit]:

@@ -68,6 +68,12 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     "Whether the '.' at `dot` ends an abbreviation or an initial rather than a sentence."
     if text[dot] != ".":
         return False
+    # A list item's number at the start of a line ("  1. Insufficient development ...") numbers the
+    # sentence that follows; it ends nothing.
+    head = text[max(0, dot - 4) : dot]
+    line_start = head.rfind("\n") + 1 if "\n" in head else (0 if dot <= 4 else None)
+    if line_start is not None and re.fullmatch(r"\s*\d{1,3}", head[line_start:]):
+        return True
     # The run of letters and dots right before the dot ("e.g", "Prof", "J"), looked for in a
     # bounded window so the check costs the same on a megabyte line.
     m = _TAIL.search(text, max(0, dot - _LOOK_BACK), dot)

@@ -225,6 +225,15 @@ class Side:
 
 
 @dataclass(frozen=True)
+class Context:
+    """What the conversation so far tells retrieval and answering about a follow-up."""
+
+    focus: tuple[str, ...] = ()  # doc_ids the conversation is about (cited in earlier answers)
+    near: tuple[tuple[str, int], ...] = ()  # the last answer's paragraphs and the next ones, for "what came next"
+    said: str = ""  # the last answer's text, for "what else": its sentences are not to be repeated
+
+
+@dataclass(frozen=True)
 class Evidence:
     """Everything the back-end answers from, made once by retrieval: data flows one way, from the
     question through retrieval to the back-end, with nothing cached in between."""
@@ -236,4 +245,4 @@ class Evidence:
     hits: tuple[Hit, ...]  # best first
     corpus: Corpus
     sides: tuple[Side, ...] = ()  # for a comparison: each side searched on its own
-    focus: tuple[str, ...] = ()  # doc_ids the conversation is about (cited in earlier answers)
+    context: Context = Context()  # what earlier turns said (follow-ups)

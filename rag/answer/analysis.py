@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from ..text import STOPWORDS, terms
-from ..types import Analysis
+from ..types import Analysis, Period
 from . import dates
 
 # -- instructions addressed to the assistant -------------------------------------------------------
@@ -104,7 +104,7 @@ _SIDES = [
 ]
 _WH = re.compile(r"^\s*(?:and\s+|so\s+|then\s+|also\s+)?(what|which|who|whom|whose|when|where|why|how)\b", re.I)
 # Plural head nouns after which/what ask for every item: "which cities", "what awards".
-_PLURAL_Q = re.compile(r"\b(?:which|what)\s+(?:(?:\w+|\w+-\w+)\s+){0,2}?(\w{3,}?(?:ies|ses|xes|ches|shes|[^su]s))\b", re.I)
+_PLURAL_Q = re.compile(r"\b(?:which|what)\s+(?:(?:\w+|\w+-\w+)\s+){0,2}?(\w{3,}?(?:ies|ses|xes|ches|shes|[^su]s)|people|men|women|children)\b", re.I)
 _LIST_VERB = re.compile(r"^\s*(?:please\s+)?(?:list|name|enumerate|identify)\b|\b(?:all|every|each)\s+(?:of\s+the\s+)?\w+s\b"
                         r"|\bwho\s+(?:were|are)\b|\bwho\b.+\band who\b", re.I)
 _NOT_PLURAL = {"news", "series", "species", "analysis", "basis", "status", "campus", "virus", "thesis", "diagnosis",
@@ -129,7 +129,8 @@ def kind_of(question: str) -> str:
     if _LIST_VERB.search(question):
         return "list"
     m = _PLURAL_Q.search(question)
-    if m and m.group(1).lower() not in _NOT_PLURAL and _WH.match(question[: m.start()] + question[m.start():]):
+    # the wh-word opens the question or the clause after a lead-in ("Across the collection, which people ...?")
+    if m and m.group(1).lower() not in _NOT_PLURAL and _WH.match(question[question.rfind(",", 0, m.start()) + 1 :]):
         return "list"
     return "fact"
 
@@ -162,14 +163,17 @@ _PEOPLE = ("person|people|professor|doctor|physician|expert|speaker|scientist|re
            "organi[sz]er|delegate|participant|specialist|clinician|academician|minister|secretary|journalist|editor|"
            "student|trainee|patient|man|woman|team")
 _PLACES = "city|cities|country|countries|place|venue|location|state|region|province|town|site|hotel|building|nation|continent"
+# up to three words before the head noun, not crossing into a relative clause ("the countries that sent trainees")
+_MODIFIERS = r"(?:(?!(?:that|who|whom|which|whose|where|when)\b)[\w-]+\s+){0,3}"
 _TYPES = [
     ("date", re.compile(r"^(?:when|since when)\b|\b(?:what|which)\s+(?:\w+\s+)?(?:year|date|day|month|time|season|period)\b"
                         r"|\bhow long (?:ago|after|before)\b|\bin what year\b|\bwhat time\b", re.I)),
     ("number", re.compile(rf"\bhow (?:many|much|long|old|often|far|large|big|high|fast)\b|\b(?:what|which)\s+(?:was|is|were|are)?\s*(?:the\s+)?(?:\w+\s+)?(?:{_MEASURES})\b"
                           rf"|\bby how much\b|\bwhat (?:percentage|fraction|proportion|share)\b", re.I)),
     ("person", re.compile(rf"^(?:who|whom)\b|\b(?:which|what)\s+(?:\w+\s+)?(?:{_PEOPLE})s?\b|\bby whom\b|\bwho\s+(?:was|is|were|are)\b"
-                          rf"|^(?:name|identify)\s+(?:the|a|an|all|every)\s+(?:[\w-]+\s+){{0,3}}(?:{_PEOPLE})s?\b", re.I)),
-    ("place", re.compile(rf"^where\b|\b(?:which|what|in which|in what)\s+(?:\w+\s+)?(?:{_PLACES})\b", re.I)),
+                          rf"|^(?:list|name|identify|enumerate)\s+(?:the|a|an|all|every|each)\s+{_MODIFIERS}(?:{_PEOPLE})s?\b", re.I)),
+    ("place", re.compile(rf"^where\b|\b(?:which|what|in which|in what)\s+(?:\w+\s+)?(?:{_PLACES})\b"
+                         rf"|^(?:list|name|identify|enumerate)\s+(?:the|all|every|each)\s+{_MODIFIERS}(?:{_PLACES})\b", re.I)),
     ("reason", re.compile(r"^why\b|\bfor what reason\b|\bwhat (?:led to|caused|prompted)\b", re.I)),
     ("yesno", re.compile(r"^(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)),
 ]
@@ -196,7 +200,7 @@ def answer_type(question: str) -> str | None:
         return "expansion"  # "What does CSCO stand for?": the sentence that spells it out, "... (CSCO)"
     for name, rx in _TYPES:
         if rx.search(q):
-            if name == "person" and re.match(r"^who\s+(?:is|was|are|were)\s+[A-Z]", q) and _DEFINITION.match(q):
+            if name == "person" and re.match(r"^(?i:who\s+(?:is|was|are|were))\s+[A-Z]", q) and _DEFINITION.match(q):
                 return "definition"  # "Who is Jun Ma?" wants a description, not a name
             return name
     if _DEFINITION.match(q) and not re.search(r"\b(?:the|a|an)\s+\w+\s+(?:of|for|in|at|that|who|which)\b", q):
@@ -248,7 +252,14 @@ def specific_terms(question: str) -> tuple[str, ...]:
                                           and re.match(r"\.?\s*\d", question[m.end() :])):
             continue  # a month is a date, checked through the period, not as a name
         out.append(w)
-    out += [n.rstrip("stndrh") if re.fullmatch(r"\d+(?:st|nd|rd|th)", n) else n for n in _NUM.findall(question)]
+    # "the 7th symposium" is not the 8th: an ordinal outside a date is kept as written; one in a date
+    # ("February 23rd") is the day, checked through the period
+    in_dates = [m.span for m in dates.mentions(question)]
+    for m in _NUM.finditer(question):
+        n = m.group()
+        if re.fullmatch(r"\d+(?:st|nd|rd|th)", n) and any(a <= m.start() < b for a, b in in_dates):
+            n = n.rstrip("stndrh")
+        out.append(n)
     # a quantity qualifier spelled out ("five-year survival", "two-week course") is as specific as a number
     out += re.findall(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty)-(?:year|month|week|day|hour)s?\b",
                       question, re.I)
@@ -270,7 +281,7 @@ def analyse(question: str, injection: str = "") -> Analysis:
         question=question,
         kind=kind,
         answer_type=answer_type(question) if kind in ("fact", "list") else None,
-        terms=tuple(terms(question)),
+        terms=_content_terms(question, period),
         specific=specific,
         period=period,
         sides=sides(question) if kind == "compare" else (),
@@ -278,6 +289,30 @@ def analyse(question: str, injection: str = "") -> Analysis:
         noun=noun(question),
         injection=injection,
     )
+
+
+# Words that say what shape of answer a question wants, not what it is about: "the most recent",
+# "the earliest" (ordered by date, rag/answer/dates.py), "what does X stand for" (an abbreviation's
+# expansion). Matching them against sentences finds sentences about "recent years" or "standing".
+_ORDER_WORDS = frozenset(terms("recent recently latest newest earliest oldest first last"))
+_EXPANSION_WORDS = frozenset(terms("abbreviation acronym stand stands short full form name"))
+_ALWAYS_FORM = frozenset(terms("else"))  # "What else ...?" asks for more, about nothing called "else"
+
+
+# "across the collection", "in these articles": where to look, which every passage satisfies
+_SCOPE = re.compile(rf"\b(?:across|in|from|of|among|throughout|covered by|reported in|mentioned in|described in)\s+"
+                    rf"(?:the|these|this|your|all(?: of)?(?: the)?)\s+{_DOCS}\b", re.I)
+
+
+def _content_terms(question: str, period: Period | None) -> tuple[str, ...]:
+    found = terms(_SCOPE.sub(" ", question))
+    drop = set(_ALWAYS_FORM)
+    if period and period.order:
+        drop |= _ORDER_WORDS
+    if _EXPANSION.search(question):
+        drop |= _EXPANSION_WORDS
+    kept = tuple(t for t in found if t not in drop)
+    return kept or tuple(found)
 
 
 _ABOUT = re.compile(r"\b(?:about|on|regarding|covering|concerning|deals with|dealing with)\s+(?:the\s+)?(.+?)\s*(?:\babout\b)?[?.!]*\s*$", re.I)

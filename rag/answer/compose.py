@@ -8,9 +8,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from ..generation import Reply
-from ..types import Evidence, Hit
+from ..types import Corpus, Evidence, Hit
 from .analysis import not_stated
-from .sentences import Candidate
+from .sentences import Candidate, is_list_item
 
 REPEAT_COSINE = 0.92  # a sentence this close to a chosen one repeats it
 
@@ -28,6 +28,28 @@ def reply(items: Iterable[tuple[Hit, str]], **extra) -> Reply:
             text += "."  # a list line or heading becomes a sentence, so it does not run into the next one
         parts.append(f"{text} [{sources[hit.key]}]")
     return Reply(" ".join(parts), tuple(hits), **extra)
+
+
+def with_items(items: Iterable[tuple[Hit, str]], corpus: Corpus) -> list[tuple[Hit, str]]:
+    """A sentence ending in a colon introduces what follows ("our focus will be on two key
+    priorities:"): the numbered or bulleted lines right after it in its paragraph complete it."""
+    items = list(items)
+    out: list[tuple[Hit, str]] = []
+    given = {text for _, text in items}
+    for hit, text in items:
+        out.append((hit, text))
+        if not text.rstrip().endswith(":"):
+            continue
+        (sents,), _ = corpus.sentences([hit.key])
+        lines = [hit.text[s.start - hit.start : s.end - hit.start] for s in sents]
+        after = lines[lines.index(text) + 1 :] if text in lines else []
+        for line in after:
+            if not is_list_item(line):
+                break
+            if line not in given:
+                out.append((hit, line))
+                given.add(line)
+    return out
 
 
 def reading_order(chosen: Iterable[Candidate]) -> list[Candidate]:

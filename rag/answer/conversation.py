@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..types import Answer
+from ..types import Answer, Context
 from .analysis import specific_terms
 from .sentences import person_names
 
@@ -32,7 +32,11 @@ _THING = re.compile(r"\b(?:it|its|it's|they|them|their|theirs|this|that|these|th
 class Turn:
     question: str
     answer: str
-    cited: tuple[str, ...] = ()  # doc_ids the answer cited, when known
+    cited: tuple[tuple[str, int], ...] = ()  # paragraphs the answer cited (doc_id, number), when known
+
+    @property
+    def docs(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(doc_id for doc_id, _ in self.cited))
 
 
 def turns(history) -> list[Turn]:
@@ -55,7 +59,8 @@ def turns(history) -> list[Turn]:
         return out
     for q, a in history:
         if isinstance(a, Answer):
-            out.append(Turn(str(q), a.text, tuple(dict.fromkeys(c.doc_id for c in a.citations))))
+            cited = () if a.abstained else tuple(dict.fromkeys((c.doc_id, c.paragraph) for c in a.citations))
+            out.append(Turn(str(q), a.text, cited))
         else:
             out.append(Turn(str(q), str(a)))
     return out
@@ -84,6 +89,30 @@ class _State:
     person_docs: tuple[str, ...] = ()
     topic: str = ""
     topic_docs: tuple[str, ...] = ()
+
+
+# A follow-up asking for something not yet said ("What else did he report?", "Who else spoke?"): the
+# last answer's sentences are what it does not want again.
+_ELSE = re.compile(r"\b(?:else|besides|another|apart from (?:that|this)|in addition to (?:that|this)|other than (?:that|this))\b"
+                   r"|\b(?:what|which|any)\s+other\b|\b(?:tell me )?more about\b", re.I)
+# A follow-up asking what came next ("What did they discuss after his talk?", "Where did they go that
+# afternoon?"): news tells events in order, so the answer is in the paragraphs after the last answer's.
+_NEXT = re.compile(r"\b(?:after(?:wards)?|then|next|later|subsequently|following|"
+                   r"that (?:morning|afternoon|evening|night|day|week))\b", re.I)
+NEAR = 2  # paragraphs after each one the last answer cited (which itself may go on after the sentence given)
+
+
+def context(question: str, history: Sequence[Turn]) -> tuple[str, Context]:
+    """The query to search and what the conversation tells retrieval and answering (a Context)."""
+    query, focus = resolve(question, history)
+    if not history or query == question and not focus:
+        return query, Context()
+    last = history[-1]
+    # both want something the last answer did not say
+    said = re.sub(r"\s*\[\d+\]", "", last.answer) if _ELSE.search(question) or _NEXT.search(question) else ""
+    near = tuple((doc_id, number + i) for doc_id, number in last.cited for i in range(NEAR + 1)) \
+        if _NEXT.search(question) else ()
+    return query, Context(focus, near, said)
 
 
 def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...]]:
@@ -119,11 +148,11 @@ def _advance(state: _State, turn: Turn) -> None:
     personal = bool(_PERSONAL.search(q))
     named_people = [p for p in person_names(q) if not personal]
     if named_people:
-        state.person, state.person_docs = named_people[0], turn.cited
+        state.person, state.person_docs = named_people[0], turn.docs
     elif not personal and (people := person_names(turn.answer)):
-        state.person, state.person_docs = people[0], turn.cited
+        state.person, state.person_docs = people[0], turn.docs
     phrases = _phrases(q)
     if phrases and not _THING.search(q) or phrases and not state.topic:
-        state.topic, state.topic_docs = "; ".join(phrases), turn.cited
-    elif not state.topic_docs and turn.cited:
-        state.topic_docs = turn.cited
+        state.topic, state.topic_docs = "; ".join(phrases), turn.docs
+    elif not state.topic_docs and turn.docs:
+        state.topic_docs = turn.docs

@@ -29,15 +29,27 @@ from ..types import Analysis, Corpus, Evidence, Hit, Sentence
 from . import dates
 
 W_DENSE, W_COVER, W_PARA = 0.5, 0.5, 0.1
+# A question naming someone or something is about the sentences that name it: the share of the
+# question's names a sentence states itself ("Dr. Jing Zhao spoke ... What was the topic?" is answered
+# by the sentence naming Jing Zhao, not by one naming another Zhao)
+W_NAMES = 0.15
 CONTEXT_WEIGHT = 0.5  # a question term found elsewhere in the paragraph (or the title) counts this much
 TYPE_PENALTY = 0.6  # score factor when the sentence lacks the kind of answer asked for
 PERIOD_PENALTY = 0.5  # ... or states only dates outside the question's period
 BONUS = 0.1  # the sentence states exactly the kind of thing asked for (a definition, a named award)
+SAID_PENALTY = 0.4  # "What else ...?": score factor of a sentence the last answer already gave
 
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
                  r"thousand|million|billion|dozen|half|double|twofold|threefold|fourfold|tenfold|twentyfold|"
                  r"several|dozens|hundreds|thousands")
-_COUNT = re.compile(rf"\d+(?:[.,]\d+)*(?:\s*(?:%|percent|per cent))?|\b(?:{_NUMBER_WORDS})\b", re.I)
+# a count or measure, not an ordinal ("the 8th symposium" says nothing about how many)
+_COUNT = re.compile(rf"\d+(?:[.,]\d+)*(?!\d|st\b|nd\b|rd\b|th\b)(?:\s*(?:%|percent|per cent))?|\b(?:{_NUMBER_WORDS})\b", re.I)
+# "What was the budget?" is answered by an amount of money, not by the number of trainees
+# (lower case: "the Spanish Organ Donation Foundation" names no sum)
+_MONEY_Q = re.compile(r"\b(?:budget|cost|costs|price|fee|fees|salary|funding|revenue|spending|spent|paid|pay|"
+                      r"how much money|worth|investment|invested)\b")
+_MONEY = re.compile(r"[$€£¥]|\b(?:dollars?|euros?|pounds?|yuan|rmb|cny|usd|eur|gbp|yen|rupees?|francs?|"
+                    r"(?:thousand|million|billion|trillion)\b)", re.I)
 # Words that head an organisation, event or thing rather than a person: "Peking University" is no
 # one's name. General English, so it holds on any corpus of news.
 _NOT_PERSON = re.compile(r"\b(?:University|Hospital|Institute|Institution|Society|Center|Centre|Academy|Committee|"
@@ -50,7 +62,8 @@ _NOT_PERSON = re.compile(r"\b(?:University|Hospital|Institute|Institution|Societ
                          r"Medicine|Science|Sciences|Research|Clinical|International|National|Chinese|American|"
                          r"European|Asian|Global|World|General|Disease|Diseases|Syndrome|Syndromes|Therapy|Cancer)\b")
 _HONORIFIC = r"(?:Prof\.?|Professor|Dr\.?|Mr\.?|Mrs\.?|Ms\.?|Sir|Dame|President|Director|Chair(?:man|woman)?|Dean|Minister|Secretary)"
-_TITLED = re.compile(rf"\b{_HONORIFIC}\s+([A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+){{0,2}})")
+# "Dr.. Dina Garniasih": scraped news doubles a title's full stop now and then
+_TITLED = re.compile(rf"\b{_HONORIFIC}\.?\s+([A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+){{0,2}})")
 # A run of capitalised words, joined by the small words names and organisations contain.
 _CAPRUN = re.compile(r"[A-Z][\w’'\-]*\.?(?:\s+(?:(?:&|of|and|the|for|de|van|von|da|di|le|la)\s+)*[A-Z][\w’'\-]*\.?)*")
 _FUTURE_Q = re.compile(r"\b(?:will|next|upcoming|future|plan(?:s|ned)? to|going to)\b", re.I)
@@ -64,7 +77,10 @@ _ACTS = (r"said|says|told|tells|delivered|presented|presents|gave|gives|introduc
          r"reported|emphasi[sz]ed|explained|spoke|speaks|chaired|chairs|hosted|hosts|signed|received|receives|won|"
          r"wins|led|leads|founded|serves|served|stated|added|announced|highlighted|discussed|described|welcomed|"
          r"attended|joined|visited|warned|argued|believes|believed|thanked|opened|closed|addressed|is|was|has|had")
-_ROLE_AFTER = re.compile(rf"^(?:’s?|'s?)?\s*(?:,\s*(?:the\s+|a\s+|an\s+)?[a-z]|\s+(?:{_ACTS})\b|\s*\()")
+# ... or a title after the comma, capitalised as titles are ("Zhao Weihua, Party secretary", ", Vice President
+# of"), told from a place's region ("San Antonio, Texas, the") by the lower-case word that follows it
+_ROLE_AFTER = re.compile(rf"^(?:’s?|'s?)?\s*(?:,\s*(?:the\s+|a\s+|an\s+)?[a-z]|,\s*(?:[A-Z][a-z]+\s+){{1,2}}(?!and\b|or\b)[a-z]"
+                         rf"|\s+(?:{_ACTS})\b|\s*\()")
 _BY = re.compile(r"\b(?:by|with)\s+$")  # "contributed by Emily Morehouse", "an interview with Jun Ma"
 _PLACE_BEFORE = re.compile(r"(?:\b(?:in|at|to|from|near|across|throughout|within|visited|toured|reached|"
                            r"such as|including|like)|\b(?:city|town|province|state|capital|region|county|country) of)"
@@ -105,17 +121,20 @@ def person_names(text: str) -> list[str]:
     return out
 
 
-def _places(sentence: str) -> list[str]:
+def _places(sentence: str, institutions: bool = False) -> list[str]:
     """Names that can be places: capitalised runs naming no organisation, event or person, after a
     preposition of place, a visit, or in a list ("held in Paris", "countries such as South Korea,
-    Italy and France", "toured Juventas’ industrial base")."""
+    Italy and France", "toured Juventas’ industrial base"). With `institutions`, organisations count
+    too: "Where did they go?" is answered by "visited Tianjin University", "Which city?" is not."""
     people = person_names(sentence)
     return [name for name, start, _end in _runs(sentence)
-            if not _NOT_PERSON.search(name) and name not in people and _PLACE_BEFORE.search(sentence[:start])]
+            if (institutions or not _NOT_PERSON.search(name)) and name not in people
+            and _PLACE_BEFORE.search(sentence[:start])]
 
 
-def slot_values(answer_type: str | None, sentence: str) -> list[str]:
-    "The values of the asked-for type a sentence states: its dates, numbers, people or places."
+def slot_values(answer_type: str | None, sentence: str, where: bool = False) -> list[str]:
+    """The values of the asked-for type a sentence states: its dates, numbers, people or places
+    (institutions too, for a "where" that names no kind of place)."""
     if answer_type == "date":
         return [sentence[slice(*m.span)] for m in dates.mentions(sentence)]
     if answer_type == "number":
@@ -126,7 +145,7 @@ def slot_values(answer_type: str | None, sentence: str) -> list[str]:
     if answer_type == "person":
         return person_names(sentence)
     if answer_type == "place":
-        return _places(sentence)
+        return _places(sentence, institutions=where)
     return []
 
 
@@ -136,13 +155,41 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
     answer to "Which hotel in Haikou hosted it?" must name something other than Haikou; one to "How
     old is Jun Ma?" must state a number. Questions of no particular type always pass."""
     kind = analysis.answer_type
+    if not names_kind(analysis, sentence):
+        return False
     if kind == "expansion":
         abbr = re.escape(analysis.noun)
         return bool(re.search(rf"\(\s*{abbr}\s*\)|\b{abbr}\s*\(", sentence))
     if kind not in ("date", "number", "person", "place"):
         return True  # "which <noun>" names too many kinds of thing to check; a named one scores a bonus instead
     asked = analysis.question.lower()
-    return any(v.lower() not in asked for v in slot_values(kind, sentence))
+    where = bool(re.match(r"\s*(?:and\s+)?where\b", asked))  # names no kind of place: any will do
+    values = slot_values(kind, sentence, where)
+    if kind == "number" and _MONEY_Q.search(asked) and not _MONEY.search(sentence):
+        return False
+    if kind == "date" and _YEAR_Q.search(asked):
+        # "In what year ...?" is not answered by "August 22": the sentence must state a year itself
+        values = [v for v in values if re.search(r"\b\d{4}\b", v)]
+    return any(v.lower() not in asked for v in values)
+
+
+def names_kind(analysis: Analysis, sentence: str) -> bool:
+    """A question asking which hotel, university or hospital is answered by a sentence naming one, and
+    English names those by their kind ("Peking University", "the Hilton Hotel"): a sentence that names
+    a city but no hotel, or a person but no university, does not say. True for other questions."""
+    m = _BUILT_PLACE.search(analysis.question)
+    return not m or bool(re.search(rf"\b{m.group(1)[:4]}", sentence, re.I))
+
+
+_YEAR_Q = re.compile(r"\b(?:what|which)\s+year\b|\byear\s+(?:was|were|did|does)\b", re.I)
+# Places a name after "in" does not identify by itself: a hotel, venue or building is called one
+# ("the Hilton Hotel", "the venue"), where a city or country is just named ("held in Paris").
+_BUILT_PLACE = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(hotel|venue|building|site|hall|stadium|campus|room|"
+                          r"auditorium|theat(?:er|re)|restaurant|airport|station|facility|hospital|university|"
+                          r"college|school|museum)s?\b"
+                          # the head noun, not a modifier ("which hospital centres" asks for centres)
+                          r"(?=\s*[?,.;]|\s*$|\s+(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could|in|at|"
+                          r"of|for|on|to|by|with|from|that|where|or|and|hosted|held|houses?)\b)", re.I)
 
 
 def definition_pattern(analysis: Analysis) -> re.Pattern | None:
@@ -169,15 +216,31 @@ def named_pattern(analysis: Analysis) -> re.Pattern | None:
     return re.compile(rf"(?:[A-Z][\w’'&.-]*\s+){{1,6}}{analysis.noun.capitalize()}\w*\b")
 
 
+CHECKED_TYPES = ("date", "number", "person", "place", "expansion")
+
+
+def checkable(analysis: Analysis) -> bool:
+    """Can a sentence be checked for what the question asks? Answer types a sentence can be checked
+    for reliably (a date, a number, a person's name, a place, the expansion of an abbreviation), a
+    question about the future, a question asking which hotel or university. Other "which <noun>"
+    questions name too many kinds of thing to check."""
+    return analysis.answer_type in CHECKED_TYPES or asks_future(analysis) or bool(_BUILT_PLACE.search(analysis.question))
+
+
 def asks_future(analysis: Analysis) -> bool:
     "A question about what will happen: only a sentence about the future answers it."
     return bool(_FUTURE_Q.search(analysis.question))
 
 
+def is_list_item(sentence: str) -> bool:
+    "A numbered or bulleted line: '1. Insufficient ...', '• Chair, ...'."
+    return bool(_LIST_ITEM.match(sentence))
+
+
 def is_heading(sentence: str) -> bool:
     "A label, not a statement: no closing punctuation, short, not a list item."
     return (not sentence.rstrip("\"'”’)").endswith((".", "!", "?")) and len(sentence.split()) < 8
-            and not _LIST_ITEM.match(sentence))
+            and not is_list_item(sentence))
 
 
 @dataclass(frozen=True)
@@ -192,6 +255,7 @@ class Candidate:
     context: float  # coverage by the sentence, its paragraph and its article title together, 0..1
     type_ok: bool  # it states a value of the asked-for type that the question does not (has_slot)
     period_ok: bool
+    anchored: bool  # where the conversation points: "what came next" is in or after the last answer's paragraphs
     dates: tuple[dates.Mention, ...]  # the dates the sentence states, years resolved
     vec: np.ndarray  # the sentence's vector
 
@@ -226,6 +290,12 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     named = named_pattern(analysis)
     future = asks_future(analysis)
     top = max((h.score for h in hits), default=1.0) or 1.0
+    said = _plain(evidence.context.said)
+    lowered = [t.lower() for ts in texts for t in ts]
+    # a name most candidates state ("Huang" in questions about Huang) tells them apart no better than the topic
+    qnames = {n: math.log((len(lowered) + 1) / (sum(n in t for t in lowered) + 0.5)) / math.log((len(lowered) + 1) / 0.5)
+              for n in (x.lower() for x in analysis.specific if not x.isdigit())}
+    near = set(evidence.context.near)
     out: list[Candidate] = []
     at = 0
     for hit, sents, ts in zip(hits, per_para, texts, strict=True):
@@ -233,14 +303,23 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
         context = sum(qweight[t] for t in qterms if t in context_terms)
         para = max(hit.score, 0.0) / top
         para_year = dates.first_year(hit.text)
+        intro: frozenset[str] = frozenset()
         for j, (s, text) in enumerate(zip(sents, ts, strict=True)):
             d = float(dense[at + j])
+            # "However, challenges remain: 1. Insufficient drugs ... 2. ...": an item says what it is
+            # an instance of only through the sentence introducing the list, so it shares its words
+            item = is_list_item(text)
+            if not item:
+                intro = pool[at + j] if text.rstrip().endswith(":") else frozenset()
             if is_heading(text):
                 continue
-            sterms = pool[at + j]
+            sterms = pool[at + j] | intro if item else pool[at + j]
             own = sum(qweight[t] for t in qterms if t in sterms)
             cover = (own + CONTEXT_WEIGHT * (context - own)) / total
             score = W_DENSE * d + W_COVER * cover + W_PARA * para
+            if qnames:
+                low = lowered[at + j]
+                score += W_NAMES * sum(w for n, w in qnames.items() if n in low) / len(qnames)
             # a question about what will happen is answered only by a sentence about the future
             type_ok = has_slot(analysis, text) and (not future or bool(_FUTURE_S.search(text)))
             if not type_ok:
@@ -251,10 +330,18 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
                 score *= PERIOD_PENALTY
             if (defines is not None and defines.search(text)) or (named is not None and named.search(text)):
                 score += BONUS
+            if hit.key in near:
+                score += BONUS  # "What did they do next?": the last answer's paragraphs and those after
+            if said and _plain(text) in said:  # a sentence the last answer gave
+                score *= SAID_PENALTY
             out.append(Candidate(score, hit, s, text, sterms, d, own / total, context / total, type_ok, period_ok,
-                                 found, vectors[at + j]))
+                                 hit.key in near, found, vectors[at + j]))
         at += len(sents)
     return sorted(out, key=lambda c: -c.score)
+
+
+def _plain(sentence: str) -> str:
+    return " ".join(sentence.split()).rstrip(".").lower()
 
 
 def _in_period(found: tuple[dates.Mention, ...], analysis: Analysis) -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..answer import answerability, synthetic
 from ..answer.analysis import analyse, split_instructions
-from ..answer.conversation import resolve, turns
+from ..answer.conversation import context, turns
 from ..answer.sentences import candidates
 from ..config import Settings
 from ..pipeline import ask
@@ -42,11 +42,11 @@ def observe(retriever: Retriever, q: Question, question: str | None = None, hist
     text, injection = split_instructions(question or q.question)
     if not text:
         return None
-    query, focus = resolve(text, turns(history))
+    query, ctx = context(text, turns(history))
     analysis = analyse(query, injection)
     if analysis.kind not in ("fact", "list"):
         return None  # summaries, comparisons and collection questions check their subject instead
-    evidence = retriever.evidence(text, query, analysis, max(retriever.settings.k, 8), focus)
+    evidence = retriever.evidence(text, query, analysis, max(retriever.settings.k, 8), ctx)
     ranked = candidates(evidence)
     best = answerability.judged(evidence, ranked)
     if best is None:

@@ -11,7 +11,7 @@ from ...config import Settings
 from ...generation import Reply
 from ...types import Evidence
 from ..answerability import judge, judged
-from ..compose import abstain, reading_order, repeats, reply
+from ..compose import abstain, reading_order, repeats, reply, with_items
 from ..sentences import candidates, named_pattern
 
 JOIN_RATIO = 0.75  # a further sentence must score at least this share of the best
@@ -40,7 +40,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         new_names = set(named.findall(cand.text)) - names if named else set()
         if cand.score < (NAME_JOIN_RATIO if new_names else JOIN_RATIO) * best.score:
             continue
-        if (best.type_ok and not cand.type_ok) or not cand.period_ok:
+        if (best.type_ok and not cand.type_ok) or not cand.period_ok or (best.anchored and not cand.anchored):
             continue
         if names and not new_names:
             continue  # naming things of a kind: only another named thing adds to the answer
@@ -52,4 +52,4 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         covered |= cand.terms & qterms
         docs.add(cand.hit.doc_id)
         names |= new_names
-    return reply((c.hit, c.text) for c in reading_order(chosen))
+    return reply(with_items(((c.hit, c.text) for c in reading_order(chosen)), evidence.corpus))

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from ...config import Settings
 from ...generation import Reply
-from ...types import Evidence
-from ..answerability import judge, judged
-from ..compose import abstain, repeats, reply
-from ..sentences import Candidate, candidates, in_period, item_dates, named_pattern, slot_values
+from ...text import terms
+from ...types import Evidence, Hit
+from ..answerability import judge, judged, question_names
+from ..compose import abstain, repeats, reply, with_items
+from ..sentences import Candidate, candidates, checkable, in_period, item_dates, named_pattern, slot_values
 from .fact import answer as fact_answer
 
 ITEM_RATIO = 0.45  # an item must score at least this share of the best item
@@ -36,13 +37,42 @@ def when(c: Candidate) -> str:
     return found[0].start if found else (c.hit.date or "")
 
 
+def with_leads(evidence: Evidence) -> tuple[list[Hit], set[tuple[str, int]]]:
+    """The evidence's hits plus every article's opening paragraph, for a question across the
+    collection that names nothing ("Which cities hosted the events?", "Which event came first?"):
+    the passages retrieved for its few generic words need not include every article, and news states
+    what happened, where and when in its lead. Returns the hits and the leads' keys; in a large
+    collection (LEADS_UP_TO) only the hits."""
+    hits = list(evidence.hits)
+    docs = evidence.corpus.documents()
+    if not across_collection(evidence.analysis) or len(docs) > LEADS_UP_TO:
+        return hits, set()
+    leads = set()
+    for d in docs:
+        for number in range(1, min(d.paragraphs, LEAD_PARAGRAPHS) + 1):
+            leads.add((d.doc_id, number))
+    seen = {h.key for h in hits}
+    hits += [evidence.corpus.paragraph(*key) for key in sorted(leads - seen)]
+    return hits, leads
+
+
+def across_collection(a) -> bool:
+    """A list that names nothing in particular but perhaps a period ("Which cities hosted the events?",
+    "Which events were held in 2025?") is a list across the collection: one item per article. One
+    that names its subject ("Which lecturers at the Tianjin workshop ...?") may take several items
+    from the article about it."""
+    return not [t for t in question_names(a) if not (a.period and t in a.period.text)]
+
+
 def answer(evidence: Evidence, settings: Settings) -> Reply:
     a = evidence.analysis
-    ranked = candidates(evidence)
+    hits, leads = with_leads(evidence)
+    ranked = candidates(evidence, hits)
     best = judged(evidence, ranked)
     if best is None:
         return abstain(evidence, evidence.hits[:1])
-    pool = [c for c in ranked if c.type_ok and in_period(c, a.period)]
+    # a follow-up the conversation anchors ("What did they discuss after that?") lists from there only
+    pool = [c for c in ranked if c.type_ok and in_period(c, a.period) and (c.anchored or not best.anchored)]
     verdict = judge(best, a, evidence.corpus, ranked)
     if not verdict.answerable(settings.abstain_threshold):
         return abstain(evidence, (best.hit,), verdict.missing)
@@ -53,13 +83,13 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     named = named_pattern(a)
     # "Which awards ...?": once an item names an award, every item must name another one
     by_name = bool(named and any(named.search(c.text) for c in pool[:3]))
-    # A list that names nothing in particular ("Which cities hosted the events?") is a list across the
-    # collection: one item per article. One that names its subject ("Which lecturers at the Tianjin
-    # workshop ...?") may take several items from the article about it.
-    per_article = not [t for t in a.specific if not (a.period and t in a.period.text)]
+    per_article = across_collection(a)
+    typed = checkable(a)
     for c in pool:
-        if c.score < ITEM_RATIO * best.score:
-            break
+        # an article's lead stating a value of the type asked ("held in Changsha" for "Which cities
+        # hosted the events?") is its item however few of the question's generic words it shares
+        if c.score < ITEM_RATIO * best.score and not (per_article and typed and c.hit.key in leads):
+            continue
         new_names = things(c, a) - names
         if c.hit.doc_id in docs and (per_article or not new_names):
             continue
@@ -81,19 +111,35 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     partial = truncated or any(c.hit.key == last_hit for c in items)
     caveat = (f"This list may be incomplete: it draws on the {len(evidence.hits)} passages most related to the "
               "question.") if partial else ""
-    return reply(((c.hit, c.text) for c in items), caveat=caveat)
+    return reply(with_items(((c.hit, c.text) for c in items), evidence.corpus), caveat=caveat)
+
+
+# Words of a question about any event a news collection reports, with nothing said about which kind:
+# "Which of the reported events took place first?", "the most recent meeting covered by the articles".
+_ANY_EVENT = frozenset(terms("event events meeting meetings gathering one ones report reported reports story stories "
+                             "article articles news item items happen happened took take place held cover covered "
+                             "collection"))
+LEADS_UP_TO = 100  # collections this small also offer every article's opening paragraphs as items
+LEAD_PARAGRAPHS = 2  # a news lead: what happened, where and when
 
 
 def extreme(evidence: Evidence, settings: Settings) -> Reply:
     """"Which event was the earliest?", "the most recent meeting": of the dated items one per
-    article, the one with the extreme date."""
+    article, the one with the extreme date (every article's lead among them, see with_leads)."""
     a = evidence.analysis
-    ranked = [c for c in candidates(evidence) if item_dates(c)]
+    hits, leads = with_leads(evidence)
+    # "Which event came first?" asks about every article's event, however few words its lead shares
+    # with the question; "Which award was the most recent?" only about those like it.
+    if not set(a.terms) <= _ANY_EVENT:
+        leads = set()
+    ranked = [c for c in candidates(evidence, hits) if item_dates(c)]
     if not ranked:
         return abstain(evidence, evidence.hits[:1])
     best_per_doc: dict[str, Candidate] = {}
-    for c in ranked:
-        if c.score >= ITEM_RATIO * ranked[0].score:
+    # A sentence that states its date itself shows the reader why it comes first or last; one dated
+    # only by its paragraph stands in when its article has none.
+    for c in sorted(ranked, key=lambda c: not c.dates):
+        if c.score >= ITEM_RATIO * ranked[0].score or c.hit.key in leads:
             best_per_doc.setdefault(c.hit.doc_id, c)
     pick = sorted(best_per_doc.values(), key=when, reverse=a.period.order == "latest")[0]
     return reply([(pick.hit, pick.text)])
