@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -208,52 +209,80 @@ def test_add_and_remove_keep_term_statistics_exact(fresh, make_database):
     assert all(h.doc_id != "nordic" for h in store.search(terms(NEW_QUESTION), None, 5, "bm25"))
 
 
-WORKER = """
-import json, sys
-from rag.config import load_settings
-from rag.pipeline import ask
-from rag.retrieval import open_retriever
-settings = load_settings()
-retriever = open_retriever(settings)
-print("ready", flush=True)
-for line in sys.stdin:
-    a = ask(line.strip(), backend="extractive", settings=settings, retriever=retriever)
-    print(json.dumps({"abstained": a.abstained, "text": a.text, "docs": [c.doc_id for c in a.citations]}), flush=True)
-"""
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
-def test_two_processes_answer_from_one_database_and_see_changes_without_restart(fresh, make_database, monkeypatch):
+def _replica_home(fresh, name: str) -> Path:
+    "A replica's own RAG_HOME: the ONNX query model, no index (it serves from the database)."
+    home = fresh.home.parent / name
+    home.mkdir()
+    os.symlink(fresh.home / "models", home / "models")
+    return home
+
+
+def test_two_app_servers_answer_from_one_database_and_see_changes_without_restart(fresh, make_database,
+                                                                                 monkeypatch):
+    """Two app.py servers (replicas, each with its own RAG_HOME) answer through their HTTP API from one
+    database; an article added and then removed by `rag index` is seen by both, neither restarted."""
+    import time
+    import urllib.request
+
+    from gradio_client import Client
+
     s = fresh.with_(store=make_database())
     sync(s, progress=False)
     for name, value in {"RAG_STORE": s.store, "RAG_HOME": str(s.home), "RAG_SEEDS": str(s.seeds[0])}.items():
-        monkeypatch.setenv(name, value)  # for the workers and for `rag index` here
-    env = dict(os.environ)
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                text=True, env=env, cwd=REPO) for _ in range(2)]
+        monkeypatch.setenv(name, value)  # for `rag index` here
+    servers, urls = [], []
     try:
-        for w in workers:
-            assert w.stdout.readline().strip() == "ready"
+        for i in range(2):
+            port = _free_port()
+            home = _replica_home(fresh, f"replica{i}")
+            with open(home / "server.log", "w") as log:  # a file, not a pipe nobody drains
+                servers.append(subprocess.Popen([sys.executable, str(REPO / "app.py"), "--port", str(port)],
+                                                env=dict(os.environ, RAG_HOME=str(home)), cwd=REPO,
+                                                stdout=log, stderr=subprocess.STDOUT))
+            urls.append(f"http://127.0.0.1:{port}/")
+        deadline = time.monotonic() + 180
+        for i, (server, url) in enumerate(zip(servers, urls, strict=True)):
+            log_path = fresh.home.parent / f"replica{i}" / "server.log"
+            while True:
+                assert server.poll() is None, log_path.read_text()[-2000:]
+                try:
+                    urllib.request.urlopen(url, timeout=5).close()
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, f"{url} did not come up"
+                    time.sleep(0.5)
+        clients = [Client(url, verbose=False) for url in urls]
 
         def ask_all(question: str) -> list[dict]:
-            for w in workers:
-                w.stdin.write(question + "\n")
-                w.stdin.flush()
-            return [json.loads(w.stdout.readline()) for w in workers]
+            return [json.loads(c.predict(question, api_name="/ask")) for c in clients]
+
+        def listed() -> list[set[str]]:
+            return [{a["doc_id"] for a in json.loads(c.predict(api_name="/list_articles"))} for c in clients]
 
         for reply in ask_all("Where was the IACH prize handed over?"):
-            assert not reply["abstained"] and "Paris" in reply["text"] and reply["docs"]
+            assert not reply["abstained"] and "Paris" in reply["text"] and reply["citations"]
         (s.seeds[0] / "nordic.txt").write_text(NEW_ARTICLE, encoding="utf-8")
         assert main(["index", "-q"]) == 0
+        assert all("nordic" in ids for ids in listed())
         for reply in ask_all(NEW_QUESTION):
-            assert "Tromsø" in reply["text"] and "nordic" in reply["docs"]
-        (s.seeds[0] / "nordic.txt").unlink()
-        assert main(["index", "-q"]) == 0
+            assert "Tromsø" in reply["text"] and "nordic" in {c["doc_id"] for c in reply["citations"]}
+        assert main(["index", "-q", "--remove", "nordic"]) == 0
+        assert all("nordic" not in ids for ids in listed())
         for reply in ask_all(NEW_QUESTION):
-            assert "nordic" not in reply["docs"] and "Tromsø" not in reply["text"]
+            assert "nordic" not in {c["doc_id"] for c in reply["citations"]} and "Tromsø" not in reply["text"]
     finally:
-        for w in workers:
-            w.stdin.close()
-            w.wait(timeout=30)
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=30)
 
 
 def test_unreachable_database_is_one_line_error(monkeypatch, capsys):
@@ -330,8 +359,9 @@ def test_rag_index_ray_loads_postgres_with_the_plain_builds_retrieval(settings, 
         monkeypatch.setenv(name, value)
     assert main(["index", "--ray"]) == 0
     captured = capsys.readouterr()
-    assert "Ray: embedded 222 texts of 5 articles" in captured.err
-    assert "5 article(s) added" in captured.out and "embedded 0 new texts" in captured.out
+    texts = int(re.search(r"Ray: embedded (\d+) texts of 5 articles", captured.err)[1])
+    loaded = re.search(r"5 article\(s\) added \(\d+ paragraphs, (\d+) chunks, (\d+) sentences\)", captured.out)
+    assert texts == int(loaded[1]) + int(loaded[2]) and "embedded 0 new texts" in captured.out  # all from Ray
     snap, _ = both
     s = settings.with_(store=dsn, home=home)
     ray = Retriever(PostgresStore.open(s), s, snap.embedder)

@@ -39,6 +39,7 @@ def index_label(settings: Settings) -> str:
     from ..pipeline import default_retriever
 
     store = default_retriever(settings).store
+    # SnapshotStore has no label() of its own yet (see corpus): its folder's name says which snapshot.
     return store.snapshot.path.name if store.name == "snapshot" else store.label()
 
 
