@@ -115,7 +115,7 @@ def cmd_index(args) -> int:
     if args.ray:  # embed on Ray first; the build below then finds every vector cached
         from .cluster import embed_on_ray
 
-        paths = [Path(p).expanduser().resolve() for p in args.paths] or None
+        paths = [] if args.remove else [Path(p).expanduser().resolve() for p in args.paths]  # PATHs to add
         ray = embed_on_ray(settings, paths, None if args.ray == "local" else args.ray, progress=_progress())
         log.info("Ray: embedded %d texts of %d articles on %d actor(s) in %.1fs.", ray.texts, ray.articles,
                  ray.actors, ray.seconds)
