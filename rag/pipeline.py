@@ -88,7 +88,10 @@ def ask_stream(question: str, history=None, *, backend: str | None = None, k: in
         if route.name == "extractive":
             raise
         notice = _join(notice, f"The language model could not answer ({e}). Showing the offline answer instead.")
-        route = get_generator("extractive", settings)
+        # The offline answer is the one the extractive back-end gives: from the paragraphs it retrieves
+        # for this kind of question (often more than the model was offered), not the model's share.
+        _, route, evidence = _gather(retriever, get_generator("extractive", settings), text, evidence.query,
+                                     injection, k, settings, context)
         reply = yield from _run(route, evidence, past)
     yield finish(message, evidence, reply, route, notice)
 

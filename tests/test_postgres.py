@@ -447,16 +447,17 @@ def test_ui_tools_and_reader_read_the_postgres_store_like_the_snapshot(settings,
 def test_an_upload_in_the_ui_lands_in_the_database(fresh, make_database, tmp_path):
     "The app's upload path with RAG_STORE: stored under RAG_HOME/uploads, loaded into Postgres, listed."
     from rag.ui import uploads
-    from rag.ui.tools import corpus, make_tools, refresh
+    from rag.ui.tools import corpus, make_tools
 
     s = fresh.with_(store=make_database())
     sync(s, progress=False)
     before = corpus(s)
     upload = tmp_path / "Nordic registry.txt"
     upload.write_text(NEW_ARTICLE, encoding="utf-8")
-    results = uploads.add_uploads([upload], s, {d.sha256: d.title for d in before.values()},
-                                  lambda stored: refresh(s, stored, progress=False))
+    results = uploads.add_uploads([upload], s, progress=False)
     assert [r.ok for r in results] == [True], results
+    again = uploads.add_uploads([upload], s, progress=False)  # the same article twice: refused, kept once
+    assert not again[0].ok and "already in the collection" in again[0].message
     added = [d.doc_id for d in PostgresStore.open(s).documents() if d.doc_id not in before]
     assert len(added) == 1 and corpus(s)[added[0]].title == "Marrow Registry Opens Station in Tromsø"
     listed = {a["doc_id"]: a for a in json.loads(make_tools(s, "extractive", AssertionError)[2]())}
@@ -473,7 +474,7 @@ def test_an_upload_in_the_ui_lands_in_the_database(fresh, make_database, tmp_pat
     stored.write_bytes(kept)
     assert sync(s, progress=False).added == 0 and added[0] not in _doc_ids(s.store)
     # Uploading it again is a deliberate add: it is back.
-    results = uploads.add_uploads([upload], s, {}, lambda stored: refresh(s, stored, progress=False))
+    results = uploads.add_uploads([upload], s, progress=False)
     assert [r.ok for r in results] == [True] and added[0] in _doc_ids(s.store)
 
 

@@ -70,7 +70,8 @@ def split_instructions(message: str) -> tuple[str, str]:
 
 # -- kinds -----------------------------------------------------------------------------------------
 
-_DOCS = r"(?:articles?|documents?|stories|story|news (?:items?|pieces?|reports?|stories)|pieces?|reports?|texts?|sources|collection|corpus|files?|papers?|items)"
+_DOCS = (r"(?:(?:news\s+)?(?:articles?|documents?|stories|story|pieces?|reports?|items?)|news (?:items?|pieces?|reports?|stories)|"
+         r"texts?|sources|collection|corpus|files?|papers?)")
 _COLLECTION = re.compile(
     rf"\b(?:what|which)\s+(?:{_DOCS})\s+(?:do|did|does)\s+(?:you|we)\s+have"  # what articles do you have
     rf"|\b(?:what|which)\s+(?:{_DOCS})\s+(?:are|is)\s+(?:there|indexed|available|in (?:the|your|this) collection)"
@@ -78,6 +79,7 @@ _COLLECTION = re.compile(
     rf"|\bhow many\s+(?:of\s+(?:the|your|these)\s+)?{_DOCS}"
     rf"|\bwhich\s+(?:one\s+)?(?:of\s+(?:the|your|these)\s+)?{_DOCS}\b"
     rf"|\bwhich\s+(?:article|document|story|report|piece|news item)\b"
+    rf"|\bwhich\s+(?:is|was)\s+the\s+(?:\w+\s+)?(?:article|document|story|report|piece|news item)\b"  # ... the newest article
     rf"|\b(?:list|show|name|give me|tell me)\s+(?:me\s+)?(?:a\s+(?:list|rundown|summary|overview)\s+of\s+)?(?:all\s+)?(?:the\s+|your\s+|these\s+)?{_DOCS}\b"
     rf"|\b(?:what|which)\s+(?:are|is)\s+(?:the|these|your|all the)\s+{_DOCS}\s+about\b"
     rf"|\bwhat(?:'s| is| was)\s+the\s+(?:{_DOCS})\s+(?:about|on|covering|regarding)\s+.+\babout\b"
@@ -86,7 +88,8 @@ _COLLECTION = re.compile(
     re.IGNORECASE,
 )
 _SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|sum up|sum it up|overview|outline|main points|key points|gist|"
-                      r"tl;?dr|recap|brief me|in (?:brief|short|a nutshell))\b", re.IGNORECASE)
+                      r"tl;?dr|recap|brief me|in (?:brief|short|a nutshell)|all about|(?:briefly )?describe|tell me about|"
+                      r"fill me in on|walk me through)\b", re.IGNORECASE)
 _COMPARE = re.compile(r"\b(?:compare|comparison|contrast|differ|different|difference|differences|in common|similar|"
                       r"similarities|versus|vs\.?|side by side|each)\b", re.IGNORECASE)
 # Sides of a comparison: "compare A and B", "A versus B", "difference between A and B",
@@ -169,7 +172,8 @@ _TYPES = [
     ("date", re.compile(r"^(?:when|since when)\b|\b(?:what|which)\s+(?:\w+\s+)?(?:year|date|day|month|time|season|period)\b"
                         r"|\bhow long (?:ago|after|before)\b|\bin what year\b|\bwhat time\b", re.I)),
     ("number", re.compile(rf"\bhow (?:many|much|long|old|often|far|large|big|high|fast)\b|\b(?:what|which)\s+(?:was|is|were|are)?\s*(?:the\s+)?(?:\w+\s+)?(?:{_MEASURES})\b"
-                          rf"|\bby how much\b|\bwhat (?:percentage|fraction|proportion|share)\b", re.I)),
+                          rf"|\bby how much\b|\bwhat (?:percentage|fraction|proportion|share)\b"
+                          rf"|\bwhat\s+(?:did|does|do|will|would)\s+.+\s+cost\b", re.I)),  # "What did the course cost?"
     ("person", re.compile(rf"^(?:who|whom)\b|\b(?:which|what)\s+(?:\w+\s+)?(?:{_PEOPLE})s?\b|\bby whom\b|\bwho\s+(?:was|is|were|are)\b"
                           rf"|^(?:list|name|identify|enumerate)\s+(?:the|a|an|all|every|each)\s+{_MODIFIERS}(?:{_PEOPLE})s?\b", re.I)),
     ("place", re.compile(rf"^where\b|\b(?:which|what|in which|in what)\s+(?:\w+\s+)?(?:{_PLACES})\b"
@@ -232,9 +236,10 @@ _QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "wh
                    "show", "find", "provide", "outline", "state", "identify", "check", "yes", "no", "hi"}
 
 
-def specific_terms(question: str) -> tuple[str, ...]:
+def specific_terms(question: str, phrase: bool = False) -> tuple[str, ...]:
     """Names, acronyms, numbers and quoted phrases: what the evidence must mention to be about the
-    same thing. Capitalised words count except question words and the first word of the question.
+    same thing. Capitalised words count except question words and the first word of the question
+    (unless the text is a `phrase`, such as a side of a comparison: "Changsha symposium").
 
     >>> specific_terms("Which honour did the CIBMTR give Huang Xiaojun in 2019?")
     ('CIBMTR', 'Huang', 'Xiaojun', '2019')
@@ -246,7 +251,7 @@ def specific_terms(question: str) -> tuple[str, ...]:
         if w.lower() in _QUESTION_WORDS or w.lower() in STOPWORDS or len(w) < 2 or w.lower() in _HONORIFICS:
             continue
         starts = m.start() == 0 or question[: m.start()].rstrip().endswith((".", "?", "!", ":"))
-        if starts and not w.isupper() and not re.match(r"\s+[A-Z]", question[m.end() :]):
+        if starts and not phrase and not w.isupper() and not re.match(r"\s+[A-Z]", question[m.end() :]):
             continue  # a capitalised first word is an ordinary word ("Apart from ...", "Across ...")
         if w.lower() in dates.MONTHS or (w.lower().rstrip(".") in {m[:3] for m in dates.MONTHS}
                                           and re.match(r"\.?\s*\d", question[m.end() :])):
@@ -269,13 +274,20 @@ def specific_terms(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def period_terms(period: Period | None, question: str) -> set[str]:
+    "The question's specific terms that state its period ('2024', 'August 26'): checked as dates, not names."
+    if period is None or not (period.start or period.end):
+        return set()
+    return {period.text, *re.findall(r"\d{4}", period.text), *specific_terms(period.text, phrase=True)}
+
+
 def analyse(question: str, injection: str = "") -> Analysis:
     "Everything answering needs to know about a question (already stripped of instructions)."
     kind = kind_of(question)
     period = dates.period(question)
     specific = specific_terms(question)
-    if kind == "fact" and period and (period.start or period.end) and set(specific) <= set(re.findall(r"\d{4}", question)):
-        kind = "list"  # "What happened in February 2024?": every event of the period, not one
+    if kind == "fact" and period and (period.start or period.end) and set(specific) <= period_terms(period, question):
+        kind = "list"  # "What happened in February 2024?", "... on August 26?": every event of the period, not one
     subject = _subject(question, kind) if kind in ("summary", "collection") else ""
     return Analysis(
         question=question,

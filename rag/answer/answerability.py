@@ -27,8 +27,10 @@ from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from ..text import terms, words
-from ..types import Analysis, Corpus, Evidence
-from .sentences import Candidate, candidates, checkable, in_period
+from ..types import Analysis, Corpus, Evidence, Period
+from . import dates
+from .analysis import period_terms
+from .sentences import Candidate, candidates, checkable, in_period, precise
 
 FEATURES = ("bias", "focus_missing", "focus_missing_article", "cover", "dense", "dense_margin")
 # Fitted by `rag eval --calibrate` on the calib split's questions that pass the rules (see judge), with
@@ -67,10 +69,17 @@ def present(term: str, haystack: str, vocabulary: set[str]) -> bool:
     t = term.lower()
     if re.search(rf"(?<!\w){re.escape(t)}(?!\w)", haystack) or (len(t) > 3 and t in haystack):
         return True
+    # a quantity spelled out in the question is the same written in digits: "three-year" is "3-year"
+    digits = re.sub(r"\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", lambda m: str(_NUMBER_WORDS.index(m.group()) + 1), t)
+    if digits != t:
+        return present(digits, haystack, vocabulary)
     if len(t) < 5 or not t.isalpha():
         return False
     budget = 1 if len(t) < 8 else 2
     return any(abs(len(w) - len(t)) <= budget and within(t, w, budget) for w in vocabulary)
+
+
+_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 
 
 def within(a: str, b: str, budget: int) -> bool:
@@ -143,6 +152,10 @@ def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Can
     article naming both); for a list, the best that holds the kind of answer asked for in the
     question's period."""
     ranked = candidates(evidence) if ranked is None else ranked
+    # "When was that?": where the conversation points, if a sentence there holds what is asked
+    anchored = [c for c in ranked if c.anchored and c.type_ok]
+    if anchored:
+        ranked = anchored
     if evidence.analysis.kind == "list":
         ranked = [c for c in ranked if c.type_ok and in_period(c, evidence.analysis.period)]
     elif checkable(evidence.analysis):
@@ -163,7 +176,27 @@ def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Can
 
 
 def question_names(analysis: Analysis) -> list[str]:
-    return [n for n in analysis.specific if not re.fullmatch(r"\d{1,2}", n)]  # a day of a month is no name
+    """The question's names an answer's article must hold: not a day of a month, nor the terms that
+    state a range of time ("before 2024" is about articles that need not say 2024; the period is
+    checked against the answer's dates instead, see judge)."""
+    p = analysis.period
+    dated = period_terms(p, analysis.question) if p and re.match(_RANGE, p.text, re.I) else set()
+    return [n for n in analysis.specific if not re.fullmatch(r"\d{1,2}", n) and n not in dated]
+
+
+# a period reaching beyond the years it names ("before 2024"); "in 2019" names its year and an article
+# about it states that year
+_RANGE = r"(?:before|prior|earlier|until|up to|after|since|later|from|between)\b"
+
+
+def outside(c: Candidate, period: Period | None) -> bool:
+    """Does the sentence date itself, with its years written out, only outside the question's period?
+    A year-less date ("On February 23rd") takes its year from context, which is a guess: it rules
+    nothing out."""
+    if period is None or not (period.start or period.end):
+        return False
+    stated = [m for m in precise(c.dates) if m.has_year]
+    return bool(stated) and not any(dates.overlaps(m, period) for m in stated)
 
 
 def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[Candidate] = ()) -> Verdict:
@@ -174,7 +207,8 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     other than Haikou. A sentence hardly similar to the question at all (DENSE_FLOOR) is off topic.
     Otherwise the fitted model weighs how well the sentence matches."""
     x, missing = features(best, analysis, corpus, ranked)
-    slot_missing = checkable(analysis) and not best.type_ok
+    # "What did the CIBMTR give him in 2019?" is not answered by a sentence about 2024
+    slot_missing = checkable(analysis) and not best.type_ok or outside(best, analysis.period)
     # a long sentence that states every word of the question is about it, however low its cosine
     off_topic = best.dense < DENSE_FLOOR and best.cover < OFF_TOPIC_COVER
     return Verdict(probability(x), x, missing, slot_missing, off_topic, best.anchored)

@@ -43,7 +43,8 @@ _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelv
                  r"thousand|million|billion|dozen|half|double|twofold|threefold|fourfold|tenfold|twentyfold|"
                  r"several|dozens|hundreds|thousands")
 # a count or measure, not an ordinal ("the 8th symposium" says nothing about how many)
-_COUNT = re.compile(rf"\d+(?:[.,]\d+)*(?!\d|st\b|nd\b|rd\b|th\b)(?:\s*(?:%|percent|per cent))?|\b(?:{_NUMBER_WORDS})\b", re.I)
+# (even glued to the next word, as scraped text has it: "the 35thanniversary")
+_COUNT = re.compile(rf"\d+(?:[.,]\d+)*(?!\d|st|nd|rd|th)(?:\s*(?:%|percent|per cent))?|\b(?:{_NUMBER_WORDS})\b", re.I)
 # "What was the budget?" is answered by an amount of money, not by the number of trainees
 # (lower case: "the Spanish Organ Donation Foundation" names no sum)
 _MONEY_Q = re.compile(r"\b(?:budget|cost|costs|price|fee|fees|salary|funding|revenue|spending|spent|paid|pay|"
@@ -121,6 +122,13 @@ def person_names(text: str) -> list[str]:
     return out
 
 
+# An institution is where something happened after a verb of going or meeting ("visited Tianjin
+# University", "held at the Peking Union Medical College"), not in an affiliation ("Director of the
+# Institute at Peking University")
+_VISITED = re.compile(r"\b(?:visited|visit|toured|tour|went to|go to|moved to|travel(?:l)?ed to|returned to|arrived at|"
+                      r"held at|took place at|hosted at|met at|gathered at|convened at)\s+(?:the\s+)?$", re.I)
+
+
 def _places(sentence: str, institutions: bool = False) -> list[str]:
     """Names that can be places: capitalised runs naming no organisation, event or person, after a
     preposition of place, a visit, or in a list ("held in Paris", "countries such as South Korea,
@@ -128,8 +136,8 @@ def _places(sentence: str, institutions: bool = False) -> list[str]:
     too: "Where did they go?" is answered by "visited Tianjin University", "Which city?" is not."""
     people = person_names(sentence)
     return [name for name, start, _end in _runs(sentence)
-            if (institutions or not _NOT_PERSON.search(name)) and name not in people
-            and _PLACE_BEFORE.search(sentence[:start])]
+            if name not in people and _PLACE_BEFORE.search(sentence[:start])
+            and (not _NOT_PERSON.search(name) or institutions and _VISITED.search(sentence[:start]))]
 
 
 def slot_values(answer_type: str | None, sentence: str, where: bool = False) -> list[str]:
@@ -167,6 +175,12 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
     values = slot_values(kind, sentence, where)
     if kind == "number" and _MONEY_Q.search(asked) and not _MONEY.search(sentence):
         return False
+    if kind == "number" and _AGE_Q.search(asked) and not _AGE.search(sentence):
+        return False  # "How old was he?" is answered by an age, not by "3-year survival"
+    if kind == "number" and re.search(r"\bhow many\b", asked):
+        # a count, not the length of something ("a two-week course" says nothing of how many came)
+        values = [v for v in values if not re.search(rf"\b{re.escape(v)}[- ](?:year|month|week|day|hour|minute)s?\b",
+                                                     sentence, re.I)]
     if kind == "date" and _YEAR_Q.search(asked):
         # "In what year ...?" is not answered by "August 22": the sentence must state a year itself
         values = [v for v in values if re.search(r"\b\d{4}\b", v)]
@@ -181,6 +195,9 @@ def names_kind(analysis: Analysis, sentence: str) -> bool:
     return not m or bool(re.search(rf"\b{m.group(1)[:4]}", sentence, re.I))
 
 
+_AGE_Q = re.compile(r"\bhow old\b|\b(?:what|which)\s+age\b|\bat what age\b", re.I)
+_AGE = re.compile(r"\b\d{1,3}[- ]years?[- ]old\b|\b\d{1,3}-year-old\b|\baged?\s+\d{1,3}\b|\bage of \d{1,3}\b|"
+                  r"\bin (?:his|her|their) (?:twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)\b", re.I)
 _YEAR_Q = re.compile(r"\b(?:what|which)\s+year\b|\byear\s+(?:was|were|did|does)\b", re.I)
 # Places a name after "in" does not identify by itself: a hotel, venue or building is called one
 # ("the Hilton Hotel", "the venue"), where a city or country is just named ("held in Paris").
@@ -256,6 +273,7 @@ class Candidate:
     type_ok: bool  # it states a value of the asked-for type that the question does not (has_slot)
     period_ok: bool
     anchored: bool  # where the conversation points: "what came next" is in or after the last answer's paragraphs
+    year: str | None  # the year its year-less dates are in (paragraph, article or publication)
     dates: tuple[dates.Mention, ...]  # the dates the sentence states, years resolved
     vec: np.ndarray  # the sentence's vector
 
@@ -302,7 +320,9 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
         context_terms = set(terms(hit.text)) | set(terms(hit.title))
         context = sum(qweight[t] for t in qterms if t in context_terms)
         para = max(hit.score, 0.0) / top
-        para_year = dates.first_year(hit.text)
+        # the year a year-less date ("August 26: ...", "On February 23rd") is in: its paragraph's first
+        # year, else the publication's, else its article's (a schedule states the year once, in the lead)
+        year = dates.first_year(hit.text) or (hit.date or "")[:4] or dates.first_year(corpus.article(hit.doc_id).text) or None
         intro: frozenset[str] = frozenset()
         for j, (s, text) in enumerate(zip(sents, ts, strict=True)):
             d = float(dense[at + j])
@@ -324,7 +344,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
             type_ok = has_slot(analysis, text) and (not future or bool(_FUTURE_S.search(text)))
             if not type_ok:
                 score *= TYPE_PENALTY
-            found = tuple(dates.resolve(dates.mentions(text), dates.first_year(text), para_year, (hit.date or "")[:4]))
+            found = tuple(dates.resolve(dates.mentions(text), dates.first_year(text), year))
             period_ok = _in_period(found, analysis)
             if not period_ok:
                 score *= PERIOD_PENALTY
@@ -335,7 +355,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
             if said and _plain(text) in said:  # a sentence the last answer gave
                 score *= SAID_PENALTY
             out.append(Candidate(score, hit, s, text, sterms, d, own / total, context / total, type_ok, period_ok,
-                                 hit.key in near, found, vectors[at + j]))
+                                 hit.key in near, year, found, vectors[at + j]))
         at += len(sents)
     return sorted(out, key=lambda c: -c.score)
 
@@ -357,10 +377,29 @@ def in_period(c: Candidate, period) -> bool:
     paragraph does ("Which events took place in 2025?")."""
     if period is None or (period.start is None and period.end is None):
         return True
-    return any(dates.overlaps(m, period) for m in item_dates(c))
+    return any(dates.overlaps(m, period) for m in precise(item_dates(c)))
+
+
+def precise(found: Sequence[dates.Mention]) -> list[dates.Mention]:
+    """The dates to place an item by: a bare year ("the 2025 CSCO Conference") only when nothing more
+    precise is stated ("From January 17 to 19, 2025, the 2025 CSCO Conference" is in January)."""
+    exact = [m for m in found if not (m.start.endswith("-01-01") and m.end.endswith("-12-31"))]
+    return exact or list(found)
+
+
+def period_fit(c: Candidate, period) -> tuple[bool, bool, int]:
+    """How exactly an item is dated in a period, best first: by its own sentence rather than its
+    paragraph, by a date inside the period rather than one overlapping it ("on August 26" is not
+    answered by "from August 15 to 29"), and by the narrowest date."""
+    own = [m for m in precise(c.dates) if dates.overlaps(m, period)]
+    found = own or [m for m in precise(item_dates(c)) if dates.overlaps(m, period)]
+    inside = [m for m in found if dates.within_period(m, period)]
+    return (not own, not inside, min((dates.days(m) for m in inside or found), default=10**6))
 
 
 def item_dates(c: Candidate) -> tuple[dates.Mention, ...]:
-    "The dates a sentence states, else those of its paragraph."
-    return c.dates or tuple(dates.resolve(dates.mentions(c.hit.text), dates.first_year(c.hit.text),
-                                          (c.hit.date or "")[:4]))
+    "The dates a sentence states, else those of its paragraph, else its article's publication date."
+    found = c.dates or tuple(dates.resolve(dates.mentions(c.hit.text), c.year))
+    if not found and c.hit.date and re.fullmatch(r"\d{4}-\d\d-\d\d", c.hit.date):
+        found = (dates.Mention(c.hit.date, c.hit.date, (0, 0), True),)
+    return found

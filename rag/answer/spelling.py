@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Set
 
+from ..text import terms
 from ..types import Evidence
 from .answerability import within
 
@@ -50,7 +51,10 @@ def correct(query: str, evidence: Evidence, english: Set[str]) -> str:
         near = [v for v in vocabulary if abs(len(v) - len(low)) <= budget and v.isalpha() and within(low, v, budget)]
         if not near:
             return word
-        best = min(near, key=lambda v: (abs(len(v) - len(low)), v))
+        # the fewest edits, then the word the collection uses most ("Pyton": "python", not "pton")
+        distance = {v: 1 if within(low, v, 1) else 2 for v in near}
+        rarity = dict(zip(near, evidence.corpus.idf([" ".join(terms(v)) or v for v in near]), strict=True))
+        best = min(near, key=lambda v: (distance[v], rarity[v], v))
         return best.capitalize() if word[0].isupper() else best
 
     return re.sub(r"[A-Za-z]+", fix, query)

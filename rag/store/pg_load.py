@@ -18,6 +18,7 @@ One writer at a time (a Postgres advisory lock); readers are never blocked.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import Counter
@@ -199,6 +200,57 @@ def _removed(conn, coll: Collection, targets: Sequence[str | Path]) -> tuple[Col
             delete.append(Path(p))
     excluded = tuple(dict.fromkeys([*coll.excluded, *gone]))
     return Collection(coll.roots, coll.uploads, excluded), delete
+
+
+@dataclass
+class UploadReport:
+    "What loading uploads did, in the shape the UI reads from rag.index's BuildReport."
+
+    added: list  # rag.index.Added, under the names the files were uploaded with
+    skipped: list[Skipped]
+
+
+def add_uploads(settings: Settings, paths: Sequence[str | Path], names: Sequence[str] | None = None, *,
+                progress: bool = True, warn: Callable[[str], None] = log.warning) -> UploadReport:
+    """Uploaded files into the database's collection, as rag.index.add_sources(copy=True) does for a
+    snapshot: each is checked and copied into RAG_HOME/uploads (rag.index's checks and names), one
+    the database already holds is refused, the rest are added (which lifts an earlier removal). If
+    the load fails, the copies are removed again and nothing changed."""
+    from ..documents import sha256_file
+    from ..index import Added, _store_uploads
+
+    names = list(names or [Path(p).name for p in paths])
+    hashes = {}
+    for p in paths:
+        with contextlib.suppress(OSError):  # unreadable: rag.index's checks below say so
+            hashes[str(p)] = sha256_file(Path(p))
+    with connect(database(settings.store).dsn) as conn:
+        have = dict(conn.execute("SELECT sha256, title FROM documents WHERE sha256 = ANY(%s)",
+                                 (list(hashes.values()),)).fetchall())
+    # Refused before anything is copied: a copy would land on the stored article's own file name.
+    held = [i for i, p in enumerate(paths) if hashes.get(str(p)) in have]
+    skipped = [Skipped(names[i], f"{names[i]}: already in the collection, as “{have[hashes[str(paths[i])]]}”")
+               for i in held]
+    rest = [i for i in range(len(paths)) if i not in held]
+    new, more, named = _store_uploads(settings, [paths[i] for i in rest], [names[i] for i in rest])
+    skipped += more
+    if not new:
+        return UploadReport([], skipped)
+    try:
+        report = sync(settings, add=new, progress=progress, warn=warn)
+    except BaseException:
+        for p in new:
+            p.unlink(missing_ok=True)
+        raise
+    refused = {s.path: s.reason for s in report.skipped}
+    for p in new:
+        if str(p) in refused:  # e.g. the same text as another upload in this batch
+            p.unlink(missing_ok=True)
+            skipped.append(Skipped(named[str(p)], refused[str(p)].replace(p.name, named[str(p)])))
+    with connect(database(settings.store).dsn) as conn:
+        rows = conn.execute("SELECT path, doc_id, title, paragraphs FROM documents WHERE path = ANY(%s)",
+                            ([str(p) for p in new],)).fetchall()
+    return UploadReport([Added(named[path], path, doc_id, title, n) for path, doc_id, title, n in rows], skipped)
 
 
 def clear(conn) -> None:

@@ -9,7 +9,7 @@ its Python repr (not JSON); text that is JSON is what MCP clients and agents par
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ..config import Settings
@@ -41,20 +41,6 @@ def index_label(settings: Settings) -> str:
     store = default_retriever(settings).store
     # SnapshotStore has no label() of its own yet (see corpus): its folder's name says which snapshot.
     return store.snapshot.path.name if store.name == "snapshot" else store.label()
-
-
-def refresh(settings: Settings, uploaded: Sequence[Path] = (), *, progress: bool = True,
-            warn: Callable[[str], None] = lambda m: None):
-    """Index the collection after new uploads were stored under RAG_HOME/uploads: a new snapshot, or
-    (RAG_STORE) the uploads added to the database's collection, which every replica sees on its next
-    question. The report's `skipped` names the files that were refused."""
-    if settings.store:
-        from ..store.pg_load import sync
-
-        return sync(settings, add=uploaded, progress=progress, warn=warn)
-    from ..index import build_index
-
-    return build_index(settings, progress=progress, warn=warn)
 
 
 def _json(value) -> str:
