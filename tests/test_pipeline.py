@@ -122,6 +122,25 @@ def test_a_day_without_a_year_is_a_period(settings):
     assert "Distinguished Service Award" in b.text and "Tandem Meetings" in b.text
 
 
+def test_an_article_about_a_topic_is_not_one_that_mentions_it_once(settings):
+    a = ask("Do you have any articles about diabetes?", settings=settings)  # one passing mention in 003
+    assert a.kind == "collection" and a.abstained and a.text.startswith("None of the articles is about diabetes.")
+    b = ask("Is there an article about organ donation?", settings=settings)
+    assert not b.abstained and b.citations[0].doc_id == "004_df5a4ce205c5cd94"
+
+
+def test_how_long_is_answered_by_a_span_of_time(settings):
+    a = ask("How long did the CSCO conference last?", settings=settings)  # "last" is the verb, not an order
+    assert not a.abstained and "January 17 to 19" in a.text
+    assert ask("How long has Huang Xiaojun worked at Peking University?", settings=settings).abstained
+
+
+def test_a_message_asking_two_things_answers_each_and_says_which_it_cannot(settings):
+    a = ask("Who chaired the CSCO conference, and which hotel hosted it?", settings=settings)
+    assert not a.abstained and "Jun Ma" in a.text
+    assert a.text.endswith("The articles don't say which hotel hosted it.")
+
+
 def test_a_sentence_introducing_a_list_brings_its_items(settings):
     a = ask("What two key priorities did Jun Ma name for the future?", settings=settings)
     assert "homegrown drugs" in a.text and "international academic collaborations" in a.text

@@ -80,6 +80,8 @@ _COLLECTION = re.compile(
     rf"|\bwhich\s+(?:one\s+)?(?:of\s+(?:the|your|these)\s+)?{_DOCS}\b"
     rf"|\bwhich\s+(?:article|document|story|report|piece|news item)\b"
     rf"|\bwhich\s+(?:is|was)\s+the\s+(?:\w+\s+)?(?:article|document|story|report|piece|news item)\b"  # ... the newest article
+    rf"|\bwhat\s+(?:is|was)\s+the\s+(?:\w+\s+)?(?:article|document|story|report|piece|news item)\s+about\b"  # the oldest article about
+    rf"|\b(?:is there|are there|do you have|have you got|does the collection (?:have|hold|include|contain))\s+(?:an?|any)\s+{_DOCS}\b"
     rf"|\b(?:list|show|name|give me|tell me)\s+(?:me\s+)?(?:a\s+(?:list|rundown|summary|overview)\s+of\s+)?(?:all\s+)?(?:the\s+|your\s+|these\s+)?{_DOCS}\b"
     rf"|\b(?:what|which)\s+(?:are|is)\s+(?:the|these|your|all the)\s+{_DOCS}\s+about\b"
     rf"|\bwhat(?:'s| is| was)\s+the\s+(?:{_DOCS})\s+(?:about|on|covering|regarding)\s+.+\babout\b"
@@ -272,6 +274,25 @@ def specific_terms(question: str, phrase: bool = False) -> tuple[str, ...]:
     # a day without a year ("the schedule for August 22") names that day as exactly as a name does
     out += [question[slice(*m.span)] for m in dates.mentions(question) if not m.has_year]
     return tuple(dict.fromkeys(out))
+
+
+_SECOND_QUESTION = re.compile(r"(?:,|;|\?)\s*(?:and\s+|but\s+|also\s+)?(?=(?:what|which|who|whom|whose|when|where|why|how)\b)", re.I)
+
+
+def parts(question: str) -> list[str]:
+    """A question that asks two things ("Who spoke for the trainees, and which country are they from?",
+    "Which scientist lectured there? Which institute does Huang direct?"), split into its questions;
+    a simple question is one part.
+
+    >>> parts("Which Peking University scientist lectured in Tianjin, and which institute does Huang direct?")
+    ['Which Peking University scientist lectured in Tianjin', 'which institute does Huang direct?']
+    """
+    cut = [m.start() for m in _SECOND_QUESTION.finditer(question) if m.start() > 0]
+    if not cut or not _WH.match(question):
+        return [question]
+    bounds = [0, *cut, len(question)]
+    out = [question[a:b].lstrip(",;? ").removeprefix("and ").removeprefix("but ").strip() for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [p for p in out if terms(p)]
 
 
 def period_terms(period: Period | None, question: str) -> set[str]:

@@ -247,4 +247,23 @@ def covers_subject(evidence: Evidence, doc_id: str) -> bool:
         gone = _missing(names, article.text, article.words)
         return len(gone) < len(names) / 2 or names[0] not in gone
     subject = set(terms(a.subject))
-    return not subject or len(subject & article.terms) >= len(subject) / 2
+    if not subject:
+        return True
+    # about it, not just mentioning it: a subject word in the title or the opening paragraphs, or one
+    # the article comes back to ("Is there an article about diabetes?" is not answered by a passing
+    # "as diabetes is treated")
+    lead = corpus_lead(evidence.corpus, doc_id)
+    counts = {t: 0 for t in subject}
+    for t in terms(article.text):
+        if t in counts:
+            counts[t] += 1
+    present = {t for t in subject if counts[t]}
+    prominent = {t for t in present if t in lead or counts[t] >= 2}
+    return len(present) >= len(subject) / 2 and bool(prominent)
+
+
+def corpus_lead(corpus: Corpus, doc_id: str) -> set[str]:
+    "The terms of an article's title and its opening (two paragraphs: a news lead and what frames it)."
+    info = corpus.document(doc_id)
+    opening = [corpus.paragraph(doc_id, n) for n in range(1, min(info.paragraphs, 2) + 1)]
+    return set(terms("\n".join([info.title, *(p.text for p in opening)])))

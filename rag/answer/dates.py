@@ -200,8 +200,9 @@ def period(question: str) -> Period | None:
         head = question[: m.start()]
         if word in ("first", "last"):
             qualifies = re.match(rf"\s+(?:\w+\s+){{0,2}}?{_ORDER_NOUNS}\b", tail, re.I)
-            came = re.search(r"\b(came|happened|took place|was held|were held|occurred|published)\s*$", head + " " + word, re.I) \
-                or re.match(r"\s*\?", tail)
+            # "Which came first?", "Which event was last?"; not the verb: "How long did it last?"
+            came = re.search(r"\b(?:came|happened|took place|was held|were held|occurred|published|was|were|is|are)\s*$",
+                             head, re.I)
             order = ("latest" if word == "last" else "earliest") if (qualifies or came) else None
         else:
             order = "latest" if word in ("most recent", "most recently", "latest", "newest") else "earliest"

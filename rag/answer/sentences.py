@@ -135,8 +135,9 @@ def _places(sentence: str, institutions: bool = False) -> list[str]:
     Italy and France", "toured Juventas’ industrial base"). With `institutions`, organisations count
     too: "Where did they go?" is answered by "visited Tianjin University", "Which city?" is not."""
     people = person_names(sentence)
+    # an acronym marks an organisation or a programme ("the CSCO Leukemia committee"), not a place
     return [name for name, start, _end in _runs(sentence)
-            if name not in people and _PLACE_BEFORE.search(sentence[:start])
+            if name not in people and _PLACE_BEFORE.search(sentence[:start]) and not re.search(r"\b[A-Z]{3,}\b", name)
             and (not _NOT_PERSON.search(name) or institutions and _VISITED.search(sentence[:start]))]
 
 
@@ -175,6 +176,10 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
     values = slot_values(kind, sentence, where)
     if kind == "number" and _MONEY_Q.search(asked) and not _MONEY.search(sentence):
         return False
+    if kind == "number" and _DURATION_Q.search(asked):
+        # "How long did the workshop last?" is answered by a span of time ("from August 15 to 29",
+        # "a two-week course"), not by a day of it
+        return bool(_DURATION.search(sentence))
     if kind == "number" and _AGE_Q.search(asked) and not _AGE.search(sentence):
         return False  # "How old was he?" is answered by an age, not by "3-year survival"
     if kind == "number" and re.search(r"\bhow many\b", asked):
@@ -195,6 +200,11 @@ def names_kind(analysis: Analysis, sentence: str) -> bool:
     return not m or bool(re.search(rf"\b{m.group(1)[:4]}", sentence, re.I))
 
 
+_DURATION_Q = re.compile(r"\bhow long\b(?!\s+(?:ago|after|before|since))|\bfor how (?:long|many (?:days|weeks|months|years))\b"
+                         r"|\b(?:what|which) (?:was|is) the (?:duration|length)\b", re.I)
+_DURATION = re.compile(rf"\b(?:\d+(?:\.\d+)?|{_NUMBER_WORDS}|a|an)[- ](?:days?|weeks?|months?|years?|hours?|minutes?|decades?)\b"
+                       r"|\bfrom\s+\w+\s+\d{1,2}(?:st|nd|rd|th)?\s+(?:to|until|through)\s+(?:\w+\s+)?\d{1,2}\b"
+                       r"|\b\d{1,2}\s*[-–]\s*\d{1,2}\b|\b(?:weeks?|months?|years?|decades?|days?)[- ]long\b", re.I)
 _AGE_Q = re.compile(r"\bhow old\b|\b(?:what|which)\s+age\b|\bat what age\b", re.I)
 _AGE = re.compile(r"\b\d{1,3}[- ]years?[- ]old\b|\b\d{1,3}-year-old\b|\baged?\s+\d{1,3}\b|\bage of \d{1,3}\b|"
                   r"\bin (?:his|her|their) (?:twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)\b", re.I)
@@ -242,6 +252,18 @@ def checkable(analysis: Analysis) -> bool:
     question about the future, a question asking which hotel or university. Other "which <noun>"
     questions name too many kinds of thing to check."""
     return analysis.answer_type in CHECKED_TYPES or asks_future(analysis) or bool(_BUILT_PLACE.search(analysis.question))
+
+
+def named_things(c: Candidate, a: Analysis) -> set[str]:
+    """What a sentence names of the kind asked for, beyond what the question names: the people of a
+    "who" question, the places of a "where", the named things of a "which awards". A further sentence
+    adds to an answer when it names something new. (Not a "when" or "how many": those ask for one
+    value, and another date or number is about something else.)"""
+    named = named_pattern(a)
+    found = set(named.findall(c.text)) if named else set()
+    if a.answer_type not in ("person", "place"):
+        return found
+    return found | {v for v in slot_values(a.answer_type, c.text) if v.lower() not in a.question.lower()}
 
 
 def asks_future(analysis: Analysis) -> bool:

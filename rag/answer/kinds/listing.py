@@ -22,22 +22,13 @@ from ..sentences import (
     in_period,
     item_dates,
     named_pattern,
+    named_things,
     period_fit,
-    slot_values,
 )
 from .fact import answer as fact_answer
 
 ITEM_RATIO = 0.45  # an item must score at least this share of the best item
 MAX_ITEMS = 8
-
-
-def things(c: Candidate, a) -> set[str]:
-    """What an item names of the kind asked for: the people of a "who" list, the places of a "where"
-    list, the named things of a "which awards" list. Another item from the same article joins only
-    when it names something new."""
-    named = named_pattern(a)
-    found = set(named.findall(c.text)) if named else set()
-    return found | {v for v in slot_values(a.answer_type, c.text) if v.lower() not in a.question.lower()}
 
 
 def when(c: Candidate) -> str:
@@ -118,7 +109,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         if c.score < ITEM_RATIO * best.score and not (per_article and typed and c.hit.key in leads) \
                 and not (dated and across_collection(a)):
             continue
-        new_names = things(c, a) - names
+        new_names = named_things(c, a) - names
         if c.hit.doc_id in docs and (per_article or not (new_names or dated)):
             continue
         if by_name and not new_names:
