@@ -30,7 +30,7 @@ from rag.errors import RagError  # noqa: E402
 from rag.types import Answer, Status  # noqa: E402
 from rag.ui import assets, render, uploads  # noqa: E402
 from rag.ui.safe import safe_text  # noqa: E402
-from rag.ui.tools import corpus, make_tools, snapshot_name  # noqa: E402
+from rag.ui.tools import corpus, index_label, make_tools  # noqa: E402
 
 EXAMPLES = [
     "What is the Beijing Protocol?",
@@ -131,7 +131,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
     def landing():
         docs = list(corpus(settings).values())
-        return (render.render_articles(docs, settings.uploads, snapshot_name(settings)),
+        return (render.render_articles(docs, settings.uploads, index_label(settings)),
                 _head_html(render.collection_summary(docs)))
 
     def add_articles(files, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio's idiom)

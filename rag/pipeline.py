@@ -43,8 +43,8 @@ def default_retriever(settings: Settings, *, progress: bool = False) -> Retrieve
     RAG_HOME and collection settings (and reopened when the collection changed on disk), so a script
     or a server calling ask() again and again does not reopen the index. The CLI and the evals open
     their own (`open_retriever`) and pass it."""
-    key = (settings.home, settings.sources, settings.embedder, settings.build_backend, settings.chunk_tokens,
-           settings.index_type)
+    key = (settings.home, settings.store, settings.sources, settings.embedder, settings.build_backend,
+           settings.chunk_tokens, settings.index_type)
     with _lock:
         r = _opened.get(key)
         r = r.refreshed() if r is not None else open_retriever(settings, progress=progress)

@@ -31,7 +31,13 @@ def add_uploads(paths: Sequence[Path], settings, *, progress: bool = True) -> li
     refused with the reason; if the build fails, nothing is added and every file says why."""
     names = [Path(p).name for p in paths]
     try:
-        report = add_sources(settings, list(paths), copy=True, names=names, progress=progress, warn=lambda m: None)
+        if settings.store:  # RAG_STORE: into the shared database's collection, seen by every replica
+            from ..store.pg_load import add_uploads as load_uploads
+
+            report = load_uploads(settings, list(paths), names, progress=progress, warn=lambda m: None)
+        else:
+            report = add_sources(settings, list(paths), copy=True, names=names, progress=progress,
+                                 warn=lambda m: None)
     except RagError as e:
         return [UploadResult(n, False, f"{n}: not added ({e})") for n in names]
     refused = {s.path: s.reason for s in report.skipped}
