@@ -329,7 +329,9 @@ def analyse(question: str, injection: str = "") -> Analysis:
 # expansion). Matching them against sentences finds sentences about "recent years" or "standing".
 _ORDER_WORDS = frozenset(terms("recent recently latest newest earliest oldest first last"))
 _EXPANSION_WORDS = frozenset(terms("abbreviation acronym stand stands short full form name"))
-_ALWAYS_FORM = frozenset(terms("else"))  # "What else ...?" asks for more, about nothing called "else"
+# "What else ...?" asks for more, about nothing called "else"; "what's", "who's" leave their question
+# word behind as a term
+_ALWAYS_FORM = frozenset(terms("else")) | {"what", "who", "where", "when", "how", "why", "which"}
 
 
 # "across the collection", "in these articles": where to look, which every passage satisfies
