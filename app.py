@@ -30,7 +30,7 @@ from rag.errors import RagError  # noqa: E402
 from rag.types import Answer, Status  # noqa: E402
 from rag.ui import assets, render, uploads  # noqa: E402
 from rag.ui.safe import safe_text  # noqa: E402
-from rag.ui.tools import corpus, make_tools, snapshot_name  # noqa: E402
+from rag.ui.tools import corpus, index_label, make_tools  # noqa: E402
 
 EXAMPLES = [
     "What is the Beijing Protocol?",
@@ -131,25 +131,18 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
     def landing():
         docs = list(corpus(settings).values())
-        return (render.render_articles(docs, settings.uploads, snapshot_name(settings)),
+        return (render.render_articles(docs, settings.uploads, index_label(settings)),
                 _head_html(render.collection_summary(docs)))
 
     def add_articles(files, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 (Gradio's idiom)
-        """Check, store and index uploaded articles; the retriever picks up the new snapshot."""
-        from rag.index import build_index
-
+        """Add uploaded articles to the collection (one rebuild; the retriever picks up the new snapshot)."""
         paths = [Path(f) for f in (files or [])]
         try:
             if not paths:
                 return None, uploads.render_upload_results([]), gr.skip(), gr.skip()
-            progress(0.05, desc=f"Checking {len(paths)} file{'s' if len(paths) > 1 else ''}…")
-            indexed = {d.sha256: d.title for d in corpus(settings).values()}
-
-            def build():
-                progress(0.2, desc="Indexing: new paragraphs are embedded, the rest come from the cache…")
-                return build_index(settings, progress=True, warn=lambda m: None)
-
-            results = uploads.add_uploads(paths, settings, indexed, build)
+            progress(0.05, desc=f"Checking and indexing {len(paths)} file{'s' if len(paths) > 1 else ''}: "
+                                "new paragraphs are embedded, the rest come from the cache…")
+            results = uploads.add_uploads(paths, settings)
             progress(0.95, desc="Loading the new index…")
             return None, uploads.render_upload_results(results), *landing()
         finally:
@@ -203,7 +196,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                 with gr.Accordion("Add articles", open=True):
                     files = gr.File(
                         file_count="multiple", file_types=list(uploads.UPLOAD_SUFFIXES), elem_id="upload",
-                        label=f"Upload .txt, .md or .html files (up to {settings.max_file_bytes // 2**20} MB each)",
+                        label=f"Upload articles: {uploads.FORMATS} (up to {settings.max_file_bytes // 2**20} MB each)",
                     )
                     add = gr.Button("Add to the index", variant="primary", elem_id="add")
                     upload_status = gr.HTML(elem_id="upload-status", padding=False)

@@ -9,7 +9,8 @@ store is opened in a fresh process and serves 200 queries (the eval questions' t
 distribution query vectors) through its Store.search:
 
     open_s          opening the store (snapshot: load the folder; Postgres: pool + schema check)
-    hybrid p50/p95  one store.search(mode="hybrid", k=10), query vector given (embedding excluded)
+    hybrid p50/p95  one store.search(mode="hybrid", k=10), query vector given (embedding excluded);
+    bm25 p50/p95    the same for mode="bm25"
     recall@10       overlap of the first 50 queries' top 10 paragraphs with the same search done exactly (snapshot:
                     a flat FAISS index; Postgres: no HNSW and no BM25 candidate budget)
     client RSS      the serving process; the Postgres server's memory is reported as the size of
@@ -34,6 +35,7 @@ from .common import OUT, emit, load_questions, peak_rss_mb, rss_mb, run_worker, 
 
 QUERIES = 200
 K = 10
+MODES = ("hybrid", "bm25")  # dense alone is the ANN index's recall, inside hybrid
 EXACT = 2**62  # no candidate budget: every chunk sharing a query term is scored
 EXACT_QUERIES = 50  # exact Postgres search takes seconds a query at 100k: recall is measured on the first 50
 
@@ -123,29 +125,32 @@ def probe(store_name: str, home: Path, dsn: str) -> dict:
         store = open_store(settings)
     opened = time.perf_counter() - t
     after_open = rss_mb() - base
-    for i in range(3):
-        store.search(terms_list[i], qvecs[i], K, "hybrid")
-    times, got = [], []
-    for ts, v in zip(terms_list, qvecs, strict=True):
-        t = time.perf_counter()
-        hits = store.search(ts, v, K, "hybrid")
-        times.append(time.perf_counter() - t)
-        got.append({h.key for h in hits})
-    exact = _exact_lists(store, store_name, terms_list[:EXACT_QUERIES], qvecs[:EXACT_QUERIES])
-    recall = float(np.mean([len(a & b) / max(len(b), 1) for a, b in zip(got, exact, strict=False)]))
-    return {"open_s": round(opened, 3), "rss_after_open_mb": round(after_open), "hybrid": stats_ms(times),
-            "recall@10": round(recall, 3), "peak_rss_mb": peak_rss_mb()}
+    out = {"open_s": round(opened, 3), "rss_after_open_mb": round(after_open)}
+    for mode in MODES:
+        for i in range(3):
+            store.search(terms_list[i], qvecs[i], K, mode)
+        times, got = [], []
+        for ts, v in zip(terms_list, qvecs, strict=True):
+            t = time.perf_counter()
+            hits = store.search(ts, v, K, mode)
+            times.append(time.perf_counter() - t)
+            got.append({h.key for h in hits})
+        exact = _exact_lists(store, store_name, mode, terms_list[:EXACT_QUERIES], qvecs[:EXACT_QUERIES])
+        recall = float(np.mean([len(a & b) / max(len(b), 1) for a, b in zip(got, exact, strict=False)]))
+        out[mode] = stats_ms(times) | {"recall@10": round(recall, 3)}
+    return out | {"peak_rss_mb": peak_rss_mb()}
 
 
-def _exact_lists(store, store_name: str, terms_list, qvecs) -> list[set]:
-    "The same hybrid searches with exact dense search in place of the ANN index."
+def _exact_lists(store, store_name: str, mode: str, terms_list, qvecs) -> list[set]:
+    """The same searches done exactly: dense by a flat scan in place of the ANN index, BM25 (Postgres)
+    scoring every chunk that holds a query term."""
     if store_name == "snapshot":
         from rag import ann
 
         from . import corpus
 
         store.snapshot.dense = ann.build(corpus.clustered_vectors(len(store.chunk_para), seed=0), "flat")
-        return [{h.key for h in store.search(ts, v, K, "hybrid")} for ts, v in zip(terms_list, qvecs, strict=True)]
+        return [{h.key for h in store.search(ts, v, K, mode)} for ts, v in zip(terms_list, qvecs, strict=True)]
     from rag.types import Hit
 
     out = []
@@ -154,16 +159,21 @@ def _exact_lists(store, store_name: str, terms_list, qvecs) -> list[set]:
         conn.execute("SET statement_timeout = 0")
         n = max(store.settings.candidates, K)
         for ts, v in zip(terms_list, qvecs, strict=True):
-            rows = conn.execute(store._sql["hybrid"], {"terms": ts, "n": n, "n2": 2 * n, "k": K,
+            rows = conn.execute(store._sql[mode], {"terms": ts, "n": n, "n2": 2 * n, "k": K,
                                                         "rrf": store.settings.rrf_k, "q": v,
-                                                        "postings": EXACT, "cap": EXACT}).fetchall()
+                                                        "budget": EXACT, "cap": EXACT}).fetchall()
             out.append({Hit(*r[:7], 0.0).key for r in rows})
         conn.execute("RESET enable_indexscan")
         conn.execute("RESET statement_timeout")
     return out
 
 
-def compare(n: int, dsn: str | None) -> dict:
+def compare(n: int = 100_000, dsn: str | None = None) -> dict:
+    """Build both stores over n synthetic paragraphs and probe each in a fresh process. dsn: a Postgres
+    server to create a scratch database on (default: a real PostgreSQL started here and stopped after).
+    Returns {"paragraphs", "sentences", "queries", "date", "snapshot": {...}, "postgres": {...}}, each store
+    with write_s, disk_mb, open_s, rss_after_open_mb, peak_rss_mb, and per mode ("hybrid", "bm25")
+    p50_ms, p95_ms, n and recall@10 (Postgres also hnsw_build_s, hnsw_mb); table() renders it."""
     work = OUT / "stores-work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -205,18 +215,22 @@ def compare(n: int, dsn: str | None) -> dict:
 
 
 def table(r: dict) -> str:
+    "compare()'s result as a markdown table (one row per store)."
     rows = [f"Snapshot vs Postgres store at {r['paragraphs']:,} paragraphs ({r['sentences']:,} sentences), "
             f"{r['queries']} queries, {r['date']}", "",
-            "| store | write | open | hybrid p50 | hybrid p95 | recall@10 vs exact | client RSS after open | on disk |",
-            "|---|---|---|---|---|---|---|---|"]
+            "| store | write | open | hybrid p50 / p95 | hybrid recall@10 vs exact | BM25 p50 / p95 | "
+            "BM25 recall@10 vs exact | client RSS after open | on disk |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for name in ("snapshot", "postgres"):
         x = r[name]
         if "error" in x:
-            rows.append(f"| {name} | error: {x['error']} |||||||")
+            rows.append(f"| {name} | error: {x['error']} ||||||||")
             continue
         write = f"{x['write_s']} s" + (f" + HNSW {x['hnsw_build_s']} s" if "hnsw_build_s" in x else "")
-        rows.append(f"| {name} | {write} | {x['open_s']} s | {x['hybrid']['p50_ms']} ms | {x['hybrid']['p95_ms']} ms | "
-                    f"{x['recall@10']} | {x['rss_after_open_mb']} MB | {x['disk_mb']} MB |")
+        h, b = x["hybrid"], x["bm25"]
+        rows.append(f"| {name} | {write} | {x['open_s']} s | {h['p50_ms']} / {h['p95_ms']} ms | {h['recall@10']} | "
+                    f"{b['p50_ms']} / {b['p95_ms']} ms | {b['recall@10']} | {x['rss_after_open_mb']} MB | "
+                    f"{x['disk_mb']} MB |")
     return "\n".join(rows) + "\n"
 
 

@@ -11,10 +11,18 @@ from .text import sentence_spans
 from .tokens import get_encoding
 from .types import Chunk, Document, Sentence
 
-CHUNKER_VERSION = 2  # 2: a list item's number at a line start no longer ends a sentence
+# 2: a list item's number at a line start no longer ends a sentence; 3: sentences without an end in
+# sight are cut at a word boundary (see _bounded)
+CHUNKER_VERSION = 3
 # A prefix this many characters per budget token holds more than the budget's tokens for any text
 # a token count matters for (English averages about 4 characters per token).
 _CHARS_PER_TOKEN_MAX = 16
+# A "sentence" longer than this has no sentence end the splitter can see (a lower-case dump, a
+# minified page, a table flattened into one line): unbounded, it would be embedded cut off at the
+# model's window (the rest invisible to dense search) and quoted whole as an answer. It is cut at
+# the last space before the bound instead. Prose sentences are far shorter (the seeds' longest: 650).
+MAX_SENTENCE_CHARS = 1000
+_CHARS_PER_TOKEN = 4  # English prose: a chunk piece of budget x 4 characters fits the budget
 
 
 def chunk_document(doc: Document, max_tokens: int = 180, encoding: str = "cl100k_base") -> list[Chunk]:
@@ -33,7 +41,8 @@ def chunk_document(doc: Document, max_tokens: int = 180, encoding: str = "cl100k
         if tokens(text) <= max_tokens:
             chunks.append(Chunk(f"{doc.doc_id}:{para.number}", doc.doc_id, para.number, para.start, para.end, text))
             continue
-        spans = sentence_spans(doc.text[para.start : para.end], offset=para.start)
+        spans = _bounded(doc.text, sentence_spans(doc.text[para.start : para.end], offset=para.start),
+                         min(MAX_SENTENCE_CHARS, _CHARS_PER_TOKEN * max_tokens))
         sizes = [tokens(doc.text[s:e]) for s, e in spans]
         for w, (i, j) in enumerate(_windows(sizes, max_tokens), 1):
             start, end = spans[i][0], spans[j - 1][1]
@@ -71,5 +80,28 @@ def split_sentences(doc: Document) -> list[Sentence]:
     return [
         Sentence(doc.doc_id, para.number, s, e)
         for para in doc.paragraphs
-        for s, e in sentence_spans(doc.text[para.start : para.end], offset=para.start)
+        for s, e in _bounded(doc.text, sentence_spans(doc.text[para.start : para.end], offset=para.start),
+                             MAX_SENTENCE_CHARS)
     ]
+
+
+def _bounded(text: str, spans: list[tuple[int, int]], limit: int) -> list[tuple[int, int]]:
+    """The spans, each longer than `limit` characters cut into pieces at the last whitespace before
+    the limit (or at the limit, in a run without one). Linear in the text's length.
+
+    >>> t = "aa bb cc dd. Short."
+    >>> [t[s:e] for s, e in _bounded(t, [(0, 12), (13, 19)], 6)]
+    ['aa bb', 'cc dd.', 'Short.']
+    """
+    out = []
+    for s, e in spans:
+        while e - s > limit:
+            cut = max(text.rfind(" ", s + 1, s + limit + 1), text.rfind("\n", s + 1, s + limit + 1))
+            cut = cut if cut > s else s + limit
+            out.append((s, cut))
+            s = cut
+            while s < e and text[s].isspace():
+                s += 1
+        if e > s:
+            out.append((s, e))
+    return out

@@ -115,22 +115,23 @@ def cmd_index(args) -> int:
     if args.ray:  # embed on Ray first; the build below then finds every vector cached
         from .cluster import embed_on_ray
 
-        paths = [Path(p).expanduser().resolve() for p in args.paths] or None
+        paths = [] if args.remove else [Path(p).expanduser().resolve() for p in args.paths]  # PATHs to add
         ray = embed_on_ray(settings, paths, None if args.ray == "local" else args.ray, progress=_progress())
         log.info("Ray: embedded %d texts of %d articles on %d actor(s) in %.1fs.", ray.texts, ray.articles,
                  ray.actors, ray.seconds)
-    if settings.store:  # RAG_STORE: load the shared database instead of writing a snapshot
+    if settings.store:  # RAG_STORE: the collection lives in the shared database, not in a snapshot
         from .store import pg_load
 
-        paths = [Path(p).expanduser().resolve() for p in args.paths] or None
-        for p in paths or []:
-            if not p.exists():
-                raise ValueError(f"{p} does not exist")
         if args.check:
-            state = pg_load.status(settings, paths)
+            state = pg_load.status(settings)
             print(state)
             return EXIT_OK if state == "fresh" else EXIT_ERROR
-        report = pg_load.sync(settings, sources=paths, force=args.force, progress=_progress(), warn=warn)
+        if args.remove and not args.paths:
+            raise ValueError("rag index --remove needs the PATH (or article id) to remove; see `rag index --list`")
+        report = pg_load.sync(settings, add=[] if args.remove else args.paths, remove=args.paths if args.remove else [],
+                              force=args.force, progress=_progress(), warn=warn)
+        for note in report.notes:
+            warn(note)
         print(report.line(settings.store))
         return EXIT_OK
     if args.check:
@@ -188,9 +189,15 @@ def _note_unused_seeds(settings, warn) -> None:
 def _list_collection(settings) -> int:
     from .index import collection_of, current_snapshot, read_manifest
 
-    coll = collection_of(settings)
-    snap = current_snapshot(settings)
-    sources = read_manifest(snap).get("sources", {}) if snap else {}
+    if settings.store:  # the collection recorded in the shared database
+        from .store import pg_load
+
+        coll, sources = pg_load.collection(settings), pg_load.stored_paths(settings)
+        snap = settings.store if sources else None
+    else:
+        coll = collection_of(settings)
+        snap = current_snapshot(settings)
+        sources = read_manifest(snap).get("sources", {}) if snap else {}
     counts = dict.fromkeys(coll.sources, 0)
     for path, entry in sources.items():
         owner = next((s for s in coll.sources if path == s or path.startswith(s.rstrip("/") + "/")), None)

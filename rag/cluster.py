@@ -101,14 +101,12 @@ def _connect(address: str | None) -> None:
 
 def embed_on_ray(settings: Settings, paths: Sequence[Path] | None = None, address: str | None = None,
                  *, progress: bool = False) -> RayReport:
-    """Embed every text of the sources on Ray, write Parquet shards, and merge them into the
-    embedding cache so the build that follows embeds nothing."""
-    from .documents import iter_article_paths
-
+    """Embed every text of the collection (with `paths` added) on Ray, write Parquet shards, and merge
+    them into the embedding cache so the build that follows embeds nothing."""
     t0 = time.perf_counter()
-    files = [str(p) for p in iter_article_paths(paths or settings.sources)]
+    files = [str(p) for p in collection_files(settings, paths or ())]
     if not files:
-        raise RagError(f"No articles in {', '.join(map(str, paths or settings.sources))}.")
+        raise RagError("No articles in the collection's sources: add some with `rag index PATH`.")
     if settings.build_backend != "torch":
         from .embedding import ensure_onnx
 
@@ -136,6 +134,24 @@ def embed_on_ray(settings: Settings, paths: Sequence[Path] | None = None, addres
         ray.shutdown()
     texts = merge_shards(settings, shards)
     return RayReport(len(files), texts, slots, time.perf_counter() - t0, shards)
+
+
+def collection_files(settings: Settings, add: Sequence[Path] = ()) -> list[Path]:
+    """The article files the `rag index [PATH...]` that follows the Ray run reads: the collection's
+    recorded sources (in the snapshot's manifest, or in the database with RAG_STORE), PATHs added."""
+    from .collection import list_files, with_added
+
+    if settings.store:
+        from .store.pg_load import collection
+
+        coll = collection(settings)
+    else:
+        from .index import collection_of
+
+        coll = collection_of(settings)
+    if add:
+        coll, _ = with_added(coll, add, settings.home)
+    return list_files(coll.sources, coll.excluded, settings.home).files
 
 
 def read_shards(shards: Path) -> tuple[list[str], np.ndarray]:

@@ -93,7 +93,7 @@ class Settings:
     candidates: int = 50  # per retriever, before fusion
     # Extractive answering: abstain unless the answerability judge (rag/answer/answerability.py) gives
     # the best sentence at least this probability of answering the question.
-    abstain_threshold: float = 0.35
+    abstain_threshold: float = 0.3
     max_answer_sentences: int = 3
     max_question_chars: int = 2000
     max_file_bytes: int = 10 * 1024 * 1024

@@ -21,7 +21,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -97,6 +97,15 @@ class Embedder(ABC):
 
     @abstractmethod
     def embed_batch(self, texts: list[str]) -> np.ndarray: ...
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """The whole words of the model's WordPiece vocabulary (about 20,000 common English words):
+        a word outside it that the articles lack is likely misspelt (rag.answer.spelling)."""
+        vocab = self.path / "vocab.txt"
+        if not vocab.exists():
+            return frozenset()
+        return frozenset(w for w in vocab.read_text(encoding="utf-8").split("\n") if w.isalpha())
 
     def embed(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         "All texts, in batches; longest first so padding is small. `progress(n)` after each batch."

@@ -16,14 +16,14 @@ import contextlib
 import threading
 from collections.abc import Iterator
 
-from .answer import conversation
+from .answer import conversation, spelling
 from .answer.analysis import analyse, not_stated, split_instructions
 from .citations import is_cannot_answer, validate
 from .config import Settings, load_settings
 from .errors import BackendError
 from .generation import Generator, Reply, get_generator
 from .retrieval import Retriever, check_query, open_retriever
-from .types import Answer, Citation, Evidence, Hit, Status
+from .types import Analysis, Answer, Citation, Context, Evidence, Hit, Status
 
 REFUSE = ("I only answer questions about the articles. Your message asked the assistant to change how it works, "
           "so I ignored it. Ask about something the articles cover.")
@@ -43,8 +43,8 @@ def default_retriever(settings: Settings, *, progress: bool = False) -> Retrieve
     RAG_HOME and collection settings (and reopened when the collection changed on disk), so a script
     or a server calling ask() again and again does not reopen the index. The CLI and the evals open
     their own (`open_retriever`) and pass it."""
-    key = (settings.home, settings.sources, settings.embedder, settings.build_backend, settings.chunk_tokens,
-           settings.index_type)
+    key = (settings.home, settings.store, settings.sources, settings.embedder, settings.build_backend,
+           settings.chunk_tokens, settings.index_type)
     with _lock:
         r = _opened.get(key)
         r = r.refreshed() if r is not None else open_retriever(settings, progress=progress)
@@ -73,10 +73,10 @@ def ask_stream(question: str, history=None, *, backend: str | None = None, k: in
     if query != text and gen.rewrites:
         with contextlib.suppress(BackendError):  # a model rewrites a follow-up better; if it cannot, carried words stand
             query = gen.rewrite(text, [(t.question, t.answer) for t in past])
-    analysis = analyse(query, injection)
-    route = gen if analysis.kind in gen.kinds else get_generator("extractive", settings)
-    pool = max(k or settings.k, route.pool.get(analysis.kind, 0))
-    evidence = retriever.evidence(text, query, analysis, pool, context)
+    analysis, route, evidence = _gather(retriever, gen, text, query, injection, k, settings, context)
+    fixed = spelling.correct(query, evidence, retriever.embedder.words)
+    if fixed != query:  # a typo: search again for what was meant (the answer shows what was searched)
+        analysis, route, evidence = _gather(retriever, gen, text, fixed, injection, k, settings, context)
     notice = IGNORED if injection else None
     reply = None
     try:
@@ -88,9 +88,21 @@ def ask_stream(question: str, history=None, *, backend: str | None = None, k: in
         if route.name == "extractive":
             raise
         notice = _join(notice, f"The language model could not answer ({e}). Showing the offline answer instead.")
-        route = get_generator("extractive", settings)
+        # The offline answer is the one the extractive back-end gives: from the paragraphs it retrieves
+        # for this kind of question (often more than the model was offered), not the model's share.
+        _, route, evidence = _gather(retriever, get_generator("extractive", settings), text, evidence.query,
+                                     injection, k, settings, context)
         reply = yield from _run(route, evidence, past)
     yield finish(message, evidence, reply, route, notice)
+
+
+def _gather(retriever: Retriever, gen: Generator, text: str, query: str, injection: str, k: int | None,
+            settings: Settings, context: Context) -> tuple[Analysis, Generator, Evidence]:
+    "Analyse the query, pick the back-end for its kind, and retrieve as much as that back-end wants."
+    analysis = analyse(query, injection)
+    route = gen if analysis.kind in gen.kinds else get_generator("extractive", settings)
+    pool = max(k or settings.k, route.pool.get(analysis.kind, 0))
+    return analysis, route, retriever.evidence(text, query, analysis, pool, context)
 
 
 def _run(gen: Generator, evidence: Evidence, past) -> Iterator[str | Status]:

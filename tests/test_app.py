@@ -20,7 +20,7 @@ import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from rag.errors import DocumentError  # noqa: E402
+from rag.index import stored_name  # noqa: E402
 from rag.types import Answer, AnswerSentence, Citation, Hit  # noqa: E402
 from rag.ui.render import (  # noqa: E402
     copy_text,
@@ -33,7 +33,7 @@ from rag.ui.render import (  # noqa: E402
     render_sources,
 )
 from rag.ui.safe import html_problems, safe_text  # noqa: E402
-from rag.ui.uploads import UploadResult, check_upload, render_upload_results, stored_name  # noqa: E402
+from rag.ui.uploads import UploadResult, add_uploads, render_upload_results  # noqa: E402
 
 from .conftest import REPO, SEEDS  # noqa: E402
 
@@ -257,28 +257,47 @@ def test_stored_name_is_safe_and_unique():
     assert stored_name("<script>.txt", sha) == "script-0123456789.txt"
 
 
-@pytest.mark.parametrize("name,data,reason", [
-    ("empty.txt", b"", "empty file"),
-    ("photo.txt", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "binary file (PNG image)"),
-    ("report.md", b"%PDF-1.7\n...", "not a readable PDF"),
-    ("data.html", b"abc\x00def" * 10, "binary file"),
-    ("latin1.txt", "Café olé, a long enough sentence.".encode("latin-1"), "not valid UTF-8"),
-    ("notes.pdf", b"Plain text in a pdf-named file.", "not a PDF file"),
-    ("big.txt", b"A sentence of article text.\n" * 40, "over the"),
-])
-def test_check_upload_rejects_with_a_reason(tmp_path, name, data, reason):
-    p = tmp_path / name
-    p.write_bytes(data)
-    with pytest.raises(DocumentError, match=re.escape(reason)) as e:
-        check_upload(p, max_bytes=1000)
-    assert str(e.value).startswith(name)
+def test_uploads_are_refused_with_a_reason_and_nothing_is_stored(tmp_path, fresh):
+    "The UI's way in is the collection's (add_sources, copy=True): each refusal names the file and why."
+    cases = {"empty.txt": (b"", "empty file"),
+             "photo.txt": (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "binary file (PNG image)"),
+             "report.md": (b"%PDF-1.7\n...", "not a readable PDF"),
+             "data.html": (b"abc\x00def" * 10, "binary file"),
+             "latin1.txt": ("Café olé, a long enough sentence.".encode("latin-1"), "not valid UTF-8"),
+             "notes.pdf": (b"Plain text in a pdf-named file.", "not a PDF file"),
+             "big.txt": (b"A sentence of article text.\n" * 40, "over the"),
+             "tool.exe": (b"MZ" + b"\x00" * 64, ".exe files are not articles")}
+    paths = []
+    for i, (name, (data, _)) in enumerate(cases.items()):
+        (tmp_path / str(i)).mkdir()
+        (tmp_path / str(i) / name).write_bytes(data)
+        paths.append(tmp_path / str(i) / name)
+    results = add_uploads(paths, fresh.with_(max_file_bytes=1000), progress=False)
+    assert [r.name for r in results] == list(cases)
+    for r, (name, (_, reason)) in zip(results, cases.items(), strict=True):
+        assert not r.ok and r.message.startswith(f"{name}: ") and reason in r.message, r.message
+    assert not fresh.uploads.exists() or not list(fresh.uploads.iterdir())
 
 
-def test_check_upload_accepts_an_article(tmp_path):
-    p = tmp_path / "story.md"
+def test_upload_adds_through_the_collection_and_says_what_it_added(tmp_path, fresh):
+    from rag.index import build_index, collection_of, current_snapshot, load_snapshot
+
+    build_index(fresh, progress=False, warn=lambda m: None)
+    p = tmp_path / "Story (final).md"
     p.write_text("Big news\n\nSomething happened in Lanzhou on 3 March 2024. People were pleased.\n")
-    doc = check_upload(p, max_bytes=10_000)
-    assert doc.paragraphs and "Lanzhou" in doc.text
+    (tmp_path / "again").mkdir()
+    twin = tmp_path / "again" / "twin.md"
+    twin.write_bytes(p.read_bytes())
+    ok, dup = add_uploads([p, twin], fresh, progress=False)
+    assert ok.ok and ok.message == "Story (final).md: added “Big news” (1 paragraph)"
+    assert re.fullmatch(r"Story-final-[0-9a-f]{10}\.md", ok.stored)
+    assert not dup.ok and dup.message == "twin.md: same content as Story (final).md in this upload"
+    assert [x.name for x in fresh.uploads.iterdir()] == [ok.stored]
+    assert str(fresh.uploads) in collection_of(fresh).sources
+    docs = load_snapshot(current_snapshot(fresh)).docs.values()
+    assert any("Lanzhou" in d.text and d.path == str(fresh.uploads / ok.stored) for d in docs)
+    again = add_uploads([p], fresh, progress=False)[0]
+    assert not again.ok and again.message == "Story (final).md: already in the collection, as “Big news”"
 
 
 # --- the served app ------------------------------------------------------------------------------------
@@ -533,7 +552,7 @@ def test_upload_makes_an_article_searchable(client, app_settings, tmp_path):
     again = tmp_path / "copy.md"
     shutil.copy(story, again)
     _, status, *_ = client.predict([handle_file(str(again))], api_name="/add_articles")
-    assert "already indexed" in status and "No article was added" in status
+    assert "already in the collection" in status and "No article was added" in status
 
 
 def test_upload_rejects_binary_files_and_keeps_the_index(client, app_settings, tmp_path):

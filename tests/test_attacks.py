@@ -1,9 +1,12 @@
 """Attacks from issue 11, fast cases: each reproduces what a user (or an attacker) did and checks the
 fix: a clear message, nothing lost, no silent wrong result, no hang. The slow ones (a 10 MB line,
-a 3 GB sparse file, a real full disk, many rounds against the served app) are in
-benchmarks/attack.py (`make attack`). Cases covered elsewhere: #2 ONNX checksum, #6 damaged cache
-and full disk, #8 leftovers, lost work and garbage, #10 files changed under a server
-(tests/test_index.py); #11 real HTML (tests/test_documents.py)."""
+a 3 GB sparse file, a real full disk on a tmpfs, kill -9 at random points, many rounds against the
+served app) are in benchmarks/attack.py (`make attack`). Here: #1 one collection per RAG_HOME, #3
+stdout, #5 linear and bounded sentence splitting, #6 unreadable file and a full disk while the cache
+is written, #7 symlinks, #8 a kill while the cache is written, #9 size before reading. Elsewhere: #2
+ONNX checksum, #6 damaged cache and full disk mid-snapshot, #8 resumed embedding and garbage by
+CURRENT, #10 files changed under a server (tests/test_index.py); #4 the chat history
+(tests/test_app.py); #11 real HTML (tests/test_documents.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -120,6 +124,27 @@ def test_sentence_splitting_of_pathological_lines_is_right():
     assert len(sentence_spans(long_word)) == 2
 
 
+def test_a_line_without_a_visible_sentence_end_is_cut_into_bounded_pieces_not_embedded_cut_off():
+    """A 10 MB single line with lower-case continuations is one "sentence" to the splitter; whole,
+    it was one chunk (embedded up to the model's window, the rest invisible to dense search) and one
+    sentence quoted as an answer. Now every chunk and sentence is bounded, and together they cover
+    the text exactly."""
+    from rag.chunking import MAX_SENTENCE_CHARS, chunk_document, split_sentences
+    from rag.documents import read_document
+
+    line = " ".join(f"word{i % 997} and more text. then lower-case again" for i in range(4000))  # ~190 KB
+    doc = read_document("dump.txt", data=("A dump\n\n" + line + "\n").encode())
+    chunks = chunk_document(doc, 180)
+    sentences = split_sentences(doc)
+    body = doc.paragraphs[-1]
+    assert len(chunks) > 200 and all(c.end - c.start <= 720 for c in chunks)
+    assert all(s.end - s.start <= MAX_SENTENCE_CHARS for s in sentences)
+    covered = [(s.start, s.end) for s in sentences if s.paragraph == body.number]
+    assert covered[0][0] == body.start and covered[-1][1] == body.end
+    assert all(doc.text[e:s2].isspace() for (_, e), (s2, _) in pairwise(covered))  # nothing skipped
+    assert all(doc.text[c.start:c.end] == c.text for c in chunks)
+
+
 # --- 6. crashes that needed manual cleanup ----------------------------------------------------------
 
 
@@ -212,3 +237,55 @@ def test_a_file_that_is_not_regular_is_never_read(tmp_path):
     assert [n.reason for n in list_files([tmp_path]).notes] == ["pipe.txt: not a regular file"]
     with pytest.raises(DocumentError, match="zero: not a regular file"):
         read_bytes(Path("/dev/zero"), 1000)  # endless
+
+
+# --- 6, 8. a full disk and a kill while the embedding cache is written -------------------------------
+
+
+def test_a_full_disk_while_the_cache_is_written_is_one_line_and_leaves_nothing(fresh, tmp_path, monkeypatch):
+    from rag import embedding_cache
+    from rag.errors import RagError
+
+    build_index(fresh, **quiet)
+    before = current_snapshot(fresh)
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "note.txt").write_text(ARTICLE)
+
+    def savez(f, **arrays):
+        f.write(b"PK\x03\x04" + bytes(1000))  # part of the file, then the disk is full
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(embedding_cache.np, "savez", savez)
+    with pytest.raises(RagError, match=r"^disk full: .*No space left on device.*previous index is still in use"):
+        add_sources(fresh, [new], **quiet)
+    assert current_snapshot(fresh) == before and load_snapshot(before).manifest["counts"]["documents"] == 5
+    assert not [p for p in fresh.home.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".tmp-")]
+    assert str(new) not in load_snapshot(before).manifest["collection"]["roots"]  # not added half-way
+
+
+def test_a_build_killed_while_writing_the_cache_leaves_no_temp_file_and_loses_no_vectors(fresh, tmp_path):
+    build_index(fresh, **quiet)
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "note.txt").write_text(ARTICLE)
+    code = f"""
+import os
+from rag import embedding_cache
+from rag.config import load_settings
+from rag.index import add_sources
+def savez(f, **arrays):
+    f.write(b"PK" + bytes(100_000))
+    f.flush()
+    os._exit(9)  # kill -9 half-way through the write: no cleanup runs
+embedding_cache.np.savez = savez
+add_sources(load_settings(seeds=({str(fresh.seeds[0])!r},), home={str(fresh.home)!r}), [{str(new)!r}], progress=False)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 9, proc.stderr
+    cache = fresh.home / "cache" / "embeddings"
+    assert [p.name for p in cache.rglob(".*.tmp")]  # the kill left its temporary file ...
+    report = add_sources(fresh, [new], **quiet)
+    assert not list(cache.rglob(".*.tmp"))  # ... which the next build removes
+    assert report.documents == 6 and report.embedded == 3  # the note's chunk and two sentences, whose checkpoint died
+    assert build_index(fresh, **quiet).embedded == 0  # and the cache is whole: nothing embedded twice

@@ -123,6 +123,41 @@ def test_streaming_answer(fake):
     assert g.sent_sources == 2
 
 
+@pytest.mark.parametrize("model", ["o3-mini", "o1", "o4-mini-2025-04-16", "gpt-5", "gpt-5-mini"])
+def test_openai_reasoning_models_get_max_completion_tokens_and_no_temperature(fake, model):
+    """OpenAI's o-series and gpt-5 refuse max_tokens ("use max_completion_tokens") and temperature 0:
+    known from the model's name, so the first request is already right."""
+    fake.enqueue(text("It raised survival to 70 percent [1]."))
+    g = gen_for(fake, llm_model=model)
+    assert "".join(texts(g.generate("What did the protocol do?", HITS[:1]))) == "It raised survival to 70 percent [1]."
+    (req,) = chat(fake)
+    assert req.json["max_completion_tokens"] == g.settings.llm_reasoning_max_tokens
+    assert not {"max_tokens", "temperature", "stop"} & set(req.json)
+
+
+@pytest.mark.parametrize(("refusal", "param", "gone"), [
+    ("Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+     "max_completion_tokens", "max_tokens"),
+    ("Unsupported value: 'temperature' does not support 0 with this model. Only the default (1) value is supported.",
+     "max_tokens", "temperature"),
+])
+def test_a_refused_parameter_is_learned_from_the_400_and_not_sent_again(fake, refusal, param, gone):
+    "A proxy or a new model the names do not cover: the server's 400 says which parameter, once."
+    fake.enqueue(error(400, refusal, code="unsupported_parameter"), text("Paris [1]."), text("Paris [1]."))
+    g = gen_for(fake, llm_model="proxied-model")
+    assert "".join(texts(g.generate("Where?", HITS[1:2]))) == "Paris [1]."
+    first, retry = chat(fake)
+    assert gone in first.json and gone not in retry.json and param in retry.json
+    assert "".join(texts(gen_for(fake, llm_model="proxied-model").generate("Where?", HITS[1:2]))) == "Paris [1]."
+    assert len(chat(fake)) == 3 and gone not in chat(fake)[-1].json  # learned: no second refusal
+
+
+def test_a_400_about_something_else_is_not_retried_as_a_parameter(fake):
+    fake.enqueue(error(400, "The model `proxied-model` does not exist", code="model_not_found"))
+    _, e = collect(gen_for(fake, llm_model="proxied-model").generate("Where?", HITS[1:2]))
+    assert isinstance(e, BackendError) and "does not exist" in str(e) and len(chat(fake)) == 1
+
+
 def test_rewrite_is_one_short_call(fake):
     fake.enqueue(text('Query: "When was the CSCO meeting held?"\n(resolved "it")'))
     g = gen_for(fake)
@@ -280,6 +315,22 @@ def test_persistent_500_is_a_backend_error_fast(fake):
     assert "HTTP 500" in str(e) and "boom" in str(e) and fake.url in str(e)
     assert "after 2 retries" in str(e)  # counted as they happened
     assert_clean(e)
+
+
+@pytest.mark.parametrize("question", [
+    "How long was the training course for the overseas participants?",  # the answer ranks below k
+    "According to Jun Ma, what obstacles still hold back blood cancer care in China?",
+    "Which international hematology societies does CSCO want closer ties with?",  # a list
+])
+def test_the_fallback_is_the_extractive_answer_from_its_own_evidence(fake, settings, question):
+    """When the model fails, the offline answer is the one the extractive back-end gives, from the
+    paragraphs it retrieves for the kind of question (more than the k the model is offered)."""
+    fake.default = error(500, "down")
+    a = ask(question, settings=settings.with_(**fake.llm_settings(llm_max_retries=0)), backend="openai")
+    e = ask(question, settings=settings, backend="extractive")
+    assert a.backend == "extractive" and "could not answer" in a.notice
+    assert (a.text, a.citations, a.abstained) == (e.text, e.citations, e.abstained)
+    assert len(a.hits) == len(e.hits) > settings.k
 
 
 def test_insufficient_quota_fails_after_one_call(fake):

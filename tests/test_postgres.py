@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from rag.errors import RagError
 from rag.retrieval import Retriever
 from rag.store import open_store
 from rag.store.pg_load import sync
+from rag.store.pg_schema import MIGRATIONS
 from rag.store.postgres import PostgresStore, close_databases, connect
 from rag.store.snapshot import SnapshotStore
 from rag.text import terms
@@ -172,7 +174,7 @@ def test_pooled_connections_carry_timeouts_and_the_hnsw_candidate_list(both):
         assert conn.execute("SHOW hnsw.ef_search").fetchone()[0] == "100"
         versions = [v for (v,) in conn.execute("SELECT version FROM rag_schema ORDER BY version")]
         index = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'chunks_embedding'").fetchone()[0]
-    assert versions == [1]
+    assert versions == [v for v, _ in MIGRATIONS]
     assert "USING hnsw" in index and "vector_ip_ops" in index
 
 
@@ -207,52 +209,80 @@ def test_add_and_remove_keep_term_statistics_exact(fresh, make_database):
     assert all(h.doc_id != "nordic" for h in store.search(terms(NEW_QUESTION), None, 5, "bm25"))
 
 
-WORKER = """
-import json, sys
-from rag.config import load_settings
-from rag.pipeline import ask
-from rag.retrieval import open_retriever
-settings = load_settings()
-retriever = open_retriever(settings)
-print("ready", flush=True)
-for line in sys.stdin:
-    a = ask(line.strip(), backend="extractive", settings=settings, retriever=retriever)
-    print(json.dumps({"abstained": a.abstained, "text": a.text, "docs": [c.doc_id for c in a.citations]}), flush=True)
-"""
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
-def test_two_processes_answer_from_one_database_and_see_changes_without_restart(fresh, make_database, monkeypatch):
+def _replica_home(fresh, name: str) -> Path:
+    "A replica's own RAG_HOME: the ONNX query model, no index (it serves from the database)."
+    home = fresh.home.parent / name
+    home.mkdir()
+    os.symlink(fresh.home / "models", home / "models")
+    return home
+
+
+def test_two_app_servers_answer_from_one_database_and_see_changes_without_restart(fresh, make_database,
+                                                                                 monkeypatch):
+    """Two app.py servers (replicas, each with its own RAG_HOME) answer through their HTTP API from one
+    database; an article added and then removed by `rag index` is seen by both, neither restarted."""
+    import time
+    import urllib.request
+
+    from gradio_client import Client
+
     s = fresh.with_(store=make_database())
     sync(s, progress=False)
     for name, value in {"RAG_STORE": s.store, "RAG_HOME": str(s.home), "RAG_SEEDS": str(s.seeds[0])}.items():
-        monkeypatch.setenv(name, value)  # for the workers and for `rag index` here
-    env = dict(os.environ)
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                text=True, env=env, cwd=REPO) for _ in range(2)]
+        monkeypatch.setenv(name, value)  # for `rag index` here
+    servers, urls = [], []
     try:
-        for w in workers:
-            assert w.stdout.readline().strip() == "ready"
+        for i in range(2):
+            port = _free_port()
+            home = _replica_home(fresh, f"replica{i}")
+            with open(home / "server.log", "w") as log:  # a file, not a pipe nobody drains
+                servers.append(subprocess.Popen([sys.executable, str(REPO / "app.py"), "--port", str(port)],
+                                                env=dict(os.environ, RAG_HOME=str(home)), cwd=REPO,
+                                                stdout=log, stderr=subprocess.STDOUT))
+            urls.append(f"http://127.0.0.1:{port}/")
+        deadline = time.monotonic() + 180
+        for i, (server, url) in enumerate(zip(servers, urls, strict=True)):
+            log_path = fresh.home.parent / f"replica{i}" / "server.log"
+            while True:
+                assert server.poll() is None, log_path.read_text()[-2000:]
+                try:
+                    urllib.request.urlopen(url, timeout=5).close()
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, f"{url} did not come up"
+                    time.sleep(0.5)
+        clients = [Client(url, verbose=False) for url in urls]
 
         def ask_all(question: str) -> list[dict]:
-            for w in workers:
-                w.stdin.write(question + "\n")
-                w.stdin.flush()
-            return [json.loads(w.stdout.readline()) for w in workers]
+            return [json.loads(c.predict(question, api_name="/ask")) for c in clients]
+
+        def listed() -> list[set[str]]:
+            return [{a["doc_id"] for a in json.loads(c.predict(api_name="/list_articles"))} for c in clients]
 
         for reply in ask_all("Where was the IACH prize handed over?"):
-            assert not reply["abstained"] and "Paris" in reply["text"] and reply["docs"]
+            assert not reply["abstained"] and "Paris" in reply["text"] and reply["citations"]
         (s.seeds[0] / "nordic.txt").write_text(NEW_ARTICLE, encoding="utf-8")
         assert main(["index", "-q"]) == 0
+        assert all("nordic" in ids for ids in listed())
         for reply in ask_all(NEW_QUESTION):
-            assert "Tromsø" in reply["text"] and "nordic" in reply["docs"]
-        (s.seeds[0] / "nordic.txt").unlink()
-        assert main(["index", "-q"]) == 0
+            assert "Tromsø" in reply["text"] and "nordic" in {c["doc_id"] for c in reply["citations"]}
+        assert main(["index", "-q", "--remove", "nordic"]) == 0
+        assert all("nordic" not in ids for ids in listed())
         for reply in ask_all(NEW_QUESTION):
-            assert "nordic" not in reply["docs"] and "Tromsø" not in reply["text"]
+            assert "nordic" not in {c["doc_id"] for c in reply["citations"]} and "Tromsø" not in reply["text"]
     finally:
-        for w in workers:
-            w.stdin.close()
-            w.wait(timeout=30)
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=30)
 
 
 def test_unreachable_database_is_one_line_error(monkeypatch, capsys):
@@ -299,14 +329,176 @@ def test_a_database_loaded_with_other_settings_is_refused_until_reloaded(pg_sett
 
 
 @pytest.mark.slow
-def test_rag_eval_gives_the_same_numbers_from_both_stores(settings, pg_settings):
-    "The eval harness end to end (retrieval and extractive answers) on each store: same metrics."
-    from rag.evaluation.dataset import load
-    from rag.evaluation.harness import evaluate
+def test_rag_eval_on_postgres_gives_the_snapshot_stores_verdict_and_numbers(settings, pg_settings, monkeypatch,
+                                                                             tmp_path):
+    """The issue's gate: `rag eval` with RAG_STORE at the suite's Postgres gets the snapshot store's
+    verdict against the committed baseline (it passes where the snapshot passes), with recall@5 (and
+    every other metric) within 0.01 of the snapshot store's."""
+    runs = {}
+    for name, store in (("snapshot", ""), ("postgres", pg_settings.store)):
+        monkeypatch.setenv("RAG_STORE", store)
+        code = main(["eval", "-q", "--out", str(tmp_path / name)])
+        runs[name] = code, json.loads((tmp_path / name / "metrics.json").read_text())
+    (snap_code, snap), (pg_code, pg) = runs["snapshot"], runs["postgres"]
+    assert pg_code == snap_code and pg["gate_ok"] == snap["gate_ok"]
+    a, b = snap["splits"]["all"]["metrics"], pg["splits"]["all"]["metrics"]
+    assert abs(a["recall@5"] - b["recall@5"]) <= 0.01
+    for name, value in a.items():
+        assert b[name] == pytest.approx(value, abs=0.01), name
 
-    questions = load()
-    snap = evaluate(settings, questions).summary()["metrics"]
-    pg = evaluate(pg_settings, questions).summary()["metrics"]
-    assert abs(snap["recall@5"] - pg["recall@5"]) <= 0.01
-    for name, value in snap.items():
-        assert pg[name] == pytest.approx(value, abs=0.01), name
+
+@pytest.mark.slow
+def test_rag_index_ray_loads_postgres_with_the_plain_builds_retrieval(settings, both, make_database, tmp_path,
+                                                                       monkeypatch, capsys):
+    "`rag index --ray` with RAG_STORE: embedded on a local Ray, loaded into Postgres, the same top 5 as the plain build."
+    home = tmp_path / "home"
+    home.mkdir()
+    os.symlink(settings.home / "models", home / "models")  # the ONNX query model; no embedding cache
+    dsn = make_database()
+    for name, value in {"RAG_STORE": dsn, "RAG_HOME": str(home), "RAG_SEEDS": str(settings.seeds[0])}.items():
+        monkeypatch.setenv(name, value)
+    assert main(["index", "--ray"]) == 0
+    captured = capsys.readouterr()
+    texts = int(re.search(r"Ray: embedded (\d+) texts of 5 articles", captured.err)[1])
+    loaded = re.search(r"5 article\(s\) added \(\d+ paragraphs, (\d+) chunks, (\d+) sentences\)", captured.out)
+    assert texts == int(loaded[1]) + int(loaded[2]) and "embedded 0 new texts" in captured.out  # all from Ray
+    snap, _ = both
+    s = settings.with_(store=dsn, home=home)
+    ray = Retriever(PostgresStore.open(s), s, snap.embedder)
+    from rag.evaluation.dataset import load
+
+    for q in load()[:60]:
+        vec = snap.embed(q.question)
+        for mode in ("hybrid", "dense", "bm25"):
+            assert [h.key for h in snap.search(q.question, 5, mode, qvec=vec)] == \
+                   [h.key for h in ray.search(q.question, 5, mode, qvec=vec)], (q.id, mode)
+
+
+def _doc_ids(dsn: str) -> set[str]:
+    with connect(dsn) as conn:
+        return {d for (d,) in conn.execute("SELECT doc_id FROM documents")}
+
+
+def test_rag_index_adds_removes_and_refreshes_the_collection_recorded_in_the_database(
+        fresh, make_database, monkeypatch, tmp_path, capsys):
+    "RAG_STORE follows the snapshot's collection rules: PATH adds, --remove removes, no PATH refreshes."
+    s = fresh.with_(store=make_database())
+    seeds = {p.stem for p in s.seeds[0].glob("*.txt")}
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "nordic.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    for name, value in {"RAG_STORE": s.store, "RAG_HOME": str(s.home), "RAG_SEEDS": str(s.seeds[0])}.items():
+        monkeypatch.setenv(name, value)
+    assert main(["index", "-q"]) == 0 and _doc_ids(s.store) == seeds  # the first load seeds the collection
+
+    assert main(["index", "-q", str(other)]) == 0
+    assert _doc_ids(s.store) == seeds | {"nordic"}  # added, not replaced
+    assert main(["index", "-q", str(other)]) == 0
+    assert "already part of the collection" in capsys.readouterr().err
+
+    # A refresh from another machine's RAG_HOME, whose RAG_SEEDS names other folders, keeps the recorded
+    # collection: RAG_SEEDS only seeds a new one.
+    monkeypatch.setenv("RAG_HOME", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("RAG_SEEDS", str(other))
+    os.makedirs(tmp_path / "elsewhere" / "cache")
+    shutil.copytree(s.home / "cache" / "embeddings", tmp_path / "elsewhere" / "cache" / "embeddings")
+    os.symlink(s.home / "models", tmp_path / "elsewhere" / "models")
+    capsys.readouterr()
+    assert main(["index"]) == 0
+    assert "0 article(s) added" in capsys.readouterr().out and _doc_ids(s.store) == seeds | {"nordic"}
+    assert main(["index", "--list"]) == 0
+    listing = capsys.readouterr().out
+    assert "6 articles" in listing and f"{s.seeds[0]}  (5 articles)" in listing and f"{other}  (1 article)" in listing
+
+    assert main(["index", "-q", "--remove", "nordic"]) == 0  # by article id
+    assert _doc_ids(s.store) == seeds
+    assert main(["index", "-q", str(other)]) == 0 and "nordic" in _doc_ids(s.store)  # added back
+    assert main(["index", "-q", "--remove", str(other)]) == 0 and _doc_ids(s.store) == seeds
+    assert main(["index", "-q", "--check"]) == 0
+
+    capsys.readouterr()
+    assert main(["index", "--remove", str(s.seeds[0])]) == 1  # would leave nothing: refused, nothing changed
+    assert "would leave the collection without articles" in capsys.readouterr().err
+    assert _doc_ids(s.store) == seeds
+
+
+def test_ui_tools_and_reader_read_the_postgres_store_like_the_snapshot(settings, pg_settings):
+    "list_articles, search, ask and the reader's articles come through the Store interface (RAG_STORE)."
+    from rag.ui.tools import corpus, index_label, make_tools
+
+    def fail(message):
+        return AssertionError(message)
+
+    pg_tools, snap_tools = make_tools(pg_settings, "extractive", fail), make_tools(settings, "extractive", fail)
+    assert json.loads(pg_tools[2]()) == json.loads(snap_tools[2]())  # list_articles
+    assert json.loads(pg_tools[1]("Beijing Protocol haploidentical", 5)) == \
+        json.loads(snap_tools[1]("Beijing Protocol haploidentical", 5))  # search
+    answer = json.loads(pg_tools[0]("Where was the IACH prize handed over?"))
+    assert not answer["abstained"] and "Paris" in answer["text"] and answer["citations"]
+    pg_docs, snap_docs = corpus(pg_settings), corpus(settings)
+    assert list(pg_docs) == list(snap_docs)
+    for doc_id, d in snap_docs.items():
+        e = pg_docs[doc_id]
+        assert (e.title, e.date, e.sha256, e.path, e.paragraphs) == (d.title, d.date, d.sha256, d.path, d.paragraphs)
+        assert [e.paragraph_text(p.number) for p in e.paragraphs] == [d.paragraph_text(p.number) for p in d.paragraphs]
+    assert index_label(pg_settings).startswith("Postgres ") and "generation" in index_label(pg_settings)
+
+
+def test_an_upload_in_the_ui_lands_in_the_database(fresh, make_database, tmp_path):
+    "The app's upload path with RAG_STORE: stored under RAG_HOME/uploads, loaded into Postgres, listed."
+    from rag.ui import uploads
+    from rag.ui.tools import corpus, make_tools
+
+    s = fresh.with_(store=make_database())
+    sync(s, progress=False)
+    before = corpus(s)
+    upload = tmp_path / "Nordic registry.txt"
+    upload.write_text(NEW_ARTICLE, encoding="utf-8")
+    results = uploads.add_uploads([upload], s, progress=False)
+    assert [r.ok for r in results] == [True], results
+    again = uploads.add_uploads([upload], s, progress=False)  # the same article twice: refused, kept once
+    assert not again[0].ok and "already in the collection" in again[0].message
+    added = [d.doc_id for d in PostgresStore.open(s).documents() if d.doc_id not in before]
+    assert len(added) == 1 and corpus(s)[added[0]].title == "Marrow Registry Opens Station in Tromsø"
+    listed = {a["doc_id"]: a for a in json.loads(make_tools(s, "extractive", AssertionError)[2]())}
+    assert listed[added[0]]["origin"] == "uploaded" and listed[next(iter(before))]["origin"] == "collection"
+
+    # Another replica, with its own RAG_HOME (no uploads folder), refreshes: the upload stays.
+    replica = s.with_(home=tmp_path / "replica")
+    assert sync(replica, progress=False).removed == 0 and added[0] in _doc_ids(s.store)
+    # Removed by id there: gone for everyone, and the first replica's copy of the file (kept here, as on
+    # its own machine) does not bring it back on its next refresh.
+    stored = s.uploads / Path(corpus(s)[added[0]].path).name
+    kept = stored.read_bytes()
+    assert sync(replica, remove=[added[0]], progress=False).removed == 1
+    stored.write_bytes(kept)
+    assert sync(s, progress=False).added == 0 and added[0] not in _doc_ids(s.store)
+    # Uploading it again is a deliberate add: it is back.
+    results = uploads.add_uploads([upload], s, progress=False)
+    assert [r.ok for r in results] == [True] and added[0] in _doc_ids(s.store)
+
+
+def test_a_version_1_database_is_migrated_with_its_bm25_postings_backfilled(fresh, make_database):
+    "Schema 2 builds the postings from the counts a version-1 database holds: the same BM25 results after."
+    from rag.store.pg_schema import migrate
+
+    s = fresh.with_(store=make_database())
+    sync(s, progress=False)
+    store = PostgresStore.open(s)
+    queries = [terms(q) for q in ("Beijing Protocol haploidentical", NEW_QUESTION, "pediatric liver transplants")]
+    before = [store.search(q, None, 10, "bm25") for q in queries]
+    with connect(s.store) as conn:
+        written = conn.execute("SELECT term, chunk, weight FROM postings ORDER BY term, chunk").fetchall()
+        with conn.transaction():  # back to version 1's shape, as a database written by the released code
+            conn.execute("DROP TABLE postings")
+            conn.execute("ALTER TABLE chunks ADD COLUMN bm25 sparsevec")
+            conn.execute("CREATE INDEX chunks_terms ON chunks USING gin (term_ids)")
+            conn.execute("ALTER TABLE rag_collection DROP COLUMN sources")
+            conn.execute("ALTER TABLE documents DROP COLUMN uploaded")
+            conn.execute("DELETE FROM rag_schema WHERE version > 1")
+        assert migrate(conn) == MIGRATIONS[-1][0]
+        backfilled = conn.execute("SELECT term, chunk, weight FROM postings ORDER BY term, chunk").fetchall()
+        assert conn.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'chunks_terms'").fetchone()[0] == 0
+    assert [r[:2] for r in backfilled] == [r[:2] for r in written]
+    assert np.allclose([r[2] for r in backfilled], [r[2] for r in written], rtol=1e-6)
+    assert [store.search(q, None, 10, "bm25") for q in queries] == before

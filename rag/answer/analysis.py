@@ -70,7 +70,8 @@ def split_instructions(message: str) -> tuple[str, str]:
 
 # -- kinds -----------------------------------------------------------------------------------------
 
-_DOCS = r"(?:articles?|documents?|stories|story|news (?:items?|pieces?|reports?|stories)|pieces?|reports?|texts?|sources|collection|corpus|files?|papers?|items)"
+_DOCS = (r"(?:(?:news\s+)?(?:articles?|documents?|stories|story|pieces?|reports?|items?)|news (?:items?|pieces?|reports?|stories)|"
+         r"texts?|sources|collection|corpus|files?|papers?)")
 _COLLECTION = re.compile(
     rf"\b(?:what|which)\s+(?:{_DOCS})\s+(?:do|did|does)\s+(?:you|we)\s+have"  # what articles do you have
     rf"|\b(?:what|which)\s+(?:{_DOCS})\s+(?:are|is)\s+(?:there|indexed|available|in (?:the|your|this) collection)"
@@ -78,6 +79,9 @@ _COLLECTION = re.compile(
     rf"|\bhow many\s+(?:of\s+(?:the|your|these)\s+)?{_DOCS}"
     rf"|\bwhich\s+(?:one\s+)?(?:of\s+(?:the|your|these)\s+)?{_DOCS}\b"
     rf"|\bwhich\s+(?:article|document|story|report|piece|news item)\b"
+    rf"|\bwhich\s+(?:is|was)\s+the\s+(?:\w+\s+)?(?:article|document|story|report|piece|news item)\b"  # ... the newest article
+    rf"|\bwhat\s+(?:is|was)\s+the\s+(?:\w+\s+)?(?:article|document|story|report|piece|news item)\s+about\b"  # the oldest article about
+    rf"|\b(?:is there|are there|do you have|have you got|does the collection (?:have|hold|include|contain))\s+(?:an?|any)\s+{_DOCS}\b"
     rf"|\b(?:list|show|name|give me|tell me)\s+(?:me\s+)?(?:a\s+(?:list|rundown|summary|overview)\s+of\s+)?(?:all\s+)?(?:the\s+|your\s+|these\s+)?{_DOCS}\b"
     rf"|\b(?:what|which)\s+(?:are|is)\s+(?:the|these|your|all the)\s+{_DOCS}\s+about\b"
     rf"|\bwhat(?:'s| is| was)\s+the\s+(?:{_DOCS})\s+(?:about|on|covering|regarding)\s+.+\babout\b"
@@ -86,7 +90,8 @@ _COLLECTION = re.compile(
     re.IGNORECASE,
 )
 _SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|sum up|sum it up|overview|outline|main points|key points|gist|"
-                      r"tl;?dr|recap|brief me|in (?:brief|short|a nutshell))\b", re.IGNORECASE)
+                      r"tl;?dr|recap|brief me|in (?:brief|short|a nutshell)|all about|(?:briefly )?describe|tell me about|"
+                      r"fill me in on|walk me through)\b", re.IGNORECASE)
 _COMPARE = re.compile(r"\b(?:compare|comparison|contrast|differ|different|difference|differences|in common|similar|"
                       r"similarities|versus|vs\.?|side by side|each)\b", re.IGNORECASE)
 # Sides of a comparison: "compare A and B", "A versus B", "difference between A and B",
@@ -157,7 +162,7 @@ def _trim_side(text: str) -> str:
 # nouns for measures, people and places, not words of any article.
 _MEASURES = ("number|amount|percentage|percent|share|proportion|rate|ratio|size|age|count|total|cost|price|fee|budget|"
              "salary|sum|value|duration|length|height|weight|population|capacity|score|dose|frequency|figure|figures|"
-             "funding|revenue|spending|distance|area|volume|speed|temperature|quantity")
+             "funding|revenue|spending|distance|area|volume|speed|temperature|quantity|attendance|turnout")
 _PEOPLE = ("person|people|professor|doctor|physician|expert|speaker|scientist|researcher|official|leader|chair|chairman|"
            "chairwoman|president|director|head|member|winner|recipient|author|founder|lecturer|presenter|host|"
            "organi[sz]er|delegate|participant|specialist|clinician|academician|minister|secretary|journalist|editor|"
@@ -169,7 +174,8 @@ _TYPES = [
     ("date", re.compile(r"^(?:when|since when)\b|\b(?:what|which)\s+(?:\w+\s+)?(?:year|date|day|month|time|season|period)\b"
                         r"|\bhow long (?:ago|after|before)\b|\bin what year\b|\bwhat time\b", re.I)),
     ("number", re.compile(rf"\bhow (?:many|much|long|old|often|far|large|big|high|fast)\b|\b(?:what|which)\s+(?:was|is|were|are)?\s*(?:the\s+)?(?:\w+\s+)?(?:{_MEASURES})\b"
-                          rf"|\bby how much\b|\bwhat (?:percentage|fraction|proportion|share)\b", re.I)),
+                          rf"|\bby how much\b|\bwhat (?:percentage|fraction|proportion|share)\b"
+                          rf"|\bwhat\s+(?:did|does|do|will|would)\s+.+\s+cost\b", re.I)),  # "What did the course cost?"
     ("person", re.compile(rf"^(?:who|whom)\b|\b(?:which|what)\s+(?:\w+\s+)?(?:{_PEOPLE})s?\b|\bby whom\b|\bwho\s+(?:was|is|were|are)\b"
                           rf"|^(?:list|name|identify|enumerate)\s+(?:the|a|an|all|every|each)\s+{_MODIFIERS}(?:{_PEOPLE})s?\b", re.I)),
     ("place", re.compile(rf"^where\b|\b(?:which|what|in which|in what)\s+(?:\w+\s+)?(?:{_PLACES})\b"
@@ -232,9 +238,10 @@ _QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "wh
                    "show", "find", "provide", "outline", "state", "identify", "check", "yes", "no", "hi"}
 
 
-def specific_terms(question: str) -> tuple[str, ...]:
+def specific_terms(question: str, phrase: bool = False) -> tuple[str, ...]:
     """Names, acronyms, numbers and quoted phrases: what the evidence must mention to be about the
-    same thing. Capitalised words count except question words and the first word of the question.
+    same thing. Capitalised words count except question words and the first word of the question
+    (unless the text is a `phrase`, such as a side of a comparison: "Changsha symposium").
 
     >>> specific_terms("Which honour did the CIBMTR give Huang Xiaojun in 2019?")
     ('CIBMTR', 'Huang', 'Xiaojun', '2019')
@@ -246,13 +253,20 @@ def specific_terms(question: str) -> tuple[str, ...]:
         if w.lower() in _QUESTION_WORDS or w.lower() in STOPWORDS or len(w) < 2 or w.lower() in _HONORIFICS:
             continue
         starts = m.start() == 0 or question[: m.start()].rstrip().endswith((".", "?", "!", ":"))
-        if starts and not w.isupper() and not re.match(r"\s+[A-Z]", question[m.end() :]):
+        if starts and not phrase and not w.isupper() and not re.match(r"\s+[A-Z]", question[m.end() :]):
             continue  # a capitalised first word is an ordinary word ("Apart from ...", "Across ...")
         if w.lower() in dates.MONTHS or (w.lower().rstrip(".") in {m[:3] for m in dates.MONTHS}
                                           and re.match(r"\.?\s*\d", question[m.end() :])):
             continue  # a month is a date, checked through the period, not as a name
         out.append(w)
-    out += [n.rstrip("stndrh") if re.fullmatch(r"\d+(?:st|nd|rd|th)", n) else n for n in _NUM.findall(question)]
+    # "the 7th symposium" is not the 8th: an ordinal outside a date is kept as written; one in a date
+    # ("February 23rd") is the day, checked through the period
+    in_dates = [m.span for m in dates.mentions(question)]
+    for m in _NUM.finditer(question):
+        n = m.group()
+        if re.fullmatch(r"\d+(?:st|nd|rd|th)", n) and any(a <= m.start() < b for a, b in in_dates):
+            n = n.rstrip("stndrh")
+        out.append(n)
     # a quantity qualifier spelled out ("five-year survival", "two-week course") is as specific as a number
     out += re.findall(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty)-(?:year|month|week|day|hour)s?\b",
                       question, re.I)
@@ -262,13 +276,39 @@ def specific_terms(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+_SECOND_QUESTION = re.compile(r"(?:,|;|\?)\s*(?:and\s+|but\s+|also\s+)?(?=(?:what|which|who|whom|whose|when|where|why|how)\b)", re.I)
+
+
+def parts(question: str) -> list[str]:
+    """A question that asks two things ("Who spoke for the trainees, and which country are they from?",
+    "Which scientist lectured there? Which institute does Huang direct?"), split into its questions;
+    a simple question is one part.
+
+    >>> parts("Which Peking University scientist lectured in Tianjin, and which institute does Huang direct?")
+    ['Which Peking University scientist lectured in Tianjin', 'which institute does Huang direct?']
+    """
+    cut = [m.start() for m in _SECOND_QUESTION.finditer(question) if m.start() > 0]
+    if not cut or not _WH.match(question):
+        return [question]
+    bounds = [0, *cut, len(question)]
+    out = [question[a:b].lstrip(",;? ").removeprefix("and ").removeprefix("but ").strip() for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [p for p in out if terms(p)]
+
+
+def period_terms(period: Period | None, question: str) -> set[str]:
+    "The question's specific terms that state its period ('2024', 'August 26'): checked as dates, not names."
+    if period is None or not (period.start or period.end):
+        return set()
+    return {period.text, *re.findall(r"\d{4}", period.text), *specific_terms(period.text, phrase=True)}
+
+
 def analyse(question: str, injection: str = "") -> Analysis:
     "Everything answering needs to know about a question (already stripped of instructions)."
     kind = kind_of(question)
     period = dates.period(question)
     specific = specific_terms(question)
-    if kind == "fact" and period and (period.start or period.end) and set(specific) <= set(re.findall(r"\d{4}", question)):
-        kind = "list"  # "What happened in February 2024?": every event of the period, not one
+    if kind == "fact" and period and (period.start or period.end) and set(specific) <= period_terms(period, question):
+        kind = "list"  # "What happened in February 2024?", "... on August 26?": every event of the period, not one
     subject = _subject(question, kind) if kind in ("summary", "collection") else ""
     return Analysis(
         question=question,
@@ -289,7 +329,9 @@ def analyse(question: str, injection: str = "") -> Analysis:
 # expansion). Matching them against sentences finds sentences about "recent years" or "standing".
 _ORDER_WORDS = frozenset(terms("recent recently latest newest earliest oldest first last"))
 _EXPANSION_WORDS = frozenset(terms("abbreviation acronym stand stands short full form name"))
-_ALWAYS_FORM = frozenset(terms("else"))  # "What else ...?" asks for more, about nothing called "else"
+# "What else ...?" asks for more, about nothing called "else"; "what's", "who's" leave their question
+# word behind as a term
+_ALWAYS_FORM = frozenset(terms("else")) | {"what", "who", "where", "when", "how", "why", "which"}
 
 
 # "across the collection", "in these articles": where to look, which every passage satisfies

@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..text import terms
 from ..types import Answer, Context
 from .analysis import specific_terms
 from .sentences import person_names
@@ -110,8 +111,11 @@ def context(question: str, history: Sequence[Turn]) -> tuple[str, Context]:
     last = history[-1]
     # both want something the last answer did not say
     said = re.sub(r"\s*\[\d+\]", "", last.answer) if _ELSE.search(question) or _NEXT.search(question) else ""
+    # "When was that?", "Which country is she from?", "How many of them were there?": a question with
+    # (almost) nothing of its own asks about what the last answer cited, where it is, or just after
+    bare = len(terms(question)) <= 1 and not specific_terms(question)
     near = tuple((doc_id, number + i) for doc_id, number in last.cited for i in range(NEAR + 1)) \
-        if _NEXT.search(question) else ()
+        if _NEXT.search(question) or bare else ()
     return query, Context(focus, near, said)
 
 

@@ -9,6 +9,7 @@ publication date, else its first stated year (`resolve`).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from collections.abc import Sequence
@@ -116,7 +117,25 @@ def first_year(text: str) -> str | None:
     return m.group(1) if m else None
 
 
+def days(m: Mention) -> int:
+    "How many days a date spans (1 for a day, about 365 for a year)."
+    try:
+        a, b = dt.date.fromisoformat(m.start.replace("????", "2000")), dt.date.fromisoformat(m.end.replace("????", "2000"))
+    except ValueError:
+        return 10**6
+    return (b - a).days + 1
+
+
+def within_period(m: Mention, period: Period) -> bool:
+    "Does the date lie wholly in the period?"
+    return overlaps(Mention(m.start, m.start, m.span, m.has_year), period) and overlaps(Mention(m.end, m.end, m.span, m.has_year), period)
+
+
 def overlaps(m: Mention, period: Period) -> bool:
+    """Does a date fall in the period? A period of year-less days ("????-08-26") compares month and day."""
+    if (period.start or "").startswith("????") or (period.end or "").startswith("????"):
+        start, end = (period.start or "")[5:], (period.end or "")[5:]
+        return (not start or m.end[5:] >= start) and (not end or m.start[5:] <= end)
     return (period.start is None or m.end >= period.start) and (period.end is None or m.start <= period.end)
 
 
@@ -169,6 +188,9 @@ def period(question: str) -> Period | None:
         start, end, text = _day(m.group(2), a, 1), _day(m.group(2), b, 31), m.group()
     else:
         found = [x for x in mentions(question) if x.has_year]
+        # "What did the trainees do on August 26?": a day without a year is a period of the days with
+        # that month and day (see overlaps), the year being whichever the articles' schedule has
+        found = found or [x for x in mentions(question) if x.start[8:] != "??" and x.start[:4] == "????"]
         if found:
             start, end, text = found[0].start, found[-1].end, question[found[0].span[0] : found[-1].span[1]]
     order = None
@@ -178,8 +200,9 @@ def period(question: str) -> Period | None:
         head = question[: m.start()]
         if word in ("first", "last"):
             qualifies = re.match(rf"\s+(?:\w+\s+){{0,2}}?{_ORDER_NOUNS}\b", tail, re.I)
-            came = re.search(r"\b(came|happened|took place|was held|were held|occurred|published)\s*$", head + " " + word, re.I) \
-                or re.match(r"\s*\?", tail)
+            # "Which came first?", "Which event was last?"; not the verb: "How long did it last?"
+            came = re.search(r"\b(?:came|happened|took place|was held|were held|occurred|published|was|were|is|are)\s*$",
+                             head, re.I)
             order = ("latest" if word == "last" else "earliest") if (qualifies or came) else None
         else:
             order = "latest" if word in ("most recent", "most recently", "latest", "newest") else "earliest"
@@ -189,15 +212,22 @@ def period(question: str) -> Period | None:
 
 
 def human(iso: str | None) -> str:
-    """An ISO date as news text writes it.
+    """An ISO date as news text writes it, at the precision it has (a Document's date can be
+    yyyy-mm-dd, yyyy-mm or yyyy); '' for anything else.
 
-    >>> human("2024-02-23")
-    'February 23, 2024'
+    >>> human("2024-02-23"), human("2024-02"), human("2024"), human("2024-13")
+    ('February 23, 2024', 'February 2024', '2024', '')
     """
-    if not iso or not re.fullmatch(r"\d{4}-\d\d-\d\d", iso):
+    m = re.fullmatch(r"(\d{4})(?:-(\d\d)(?:-(\d\d))?)?", iso or "")
+    if not m:
         return ""
-    y, m, d = iso.split("-")
-    return f"{MONTHS[int(m) - 1].capitalize()} {int(d)}, {y}"
+    y, month, day = m.groups()
+    if month is None:
+        return y
+    if not 1 <= int(month) <= 12:
+        return ""
+    name = MONTHS[int(month) - 1].capitalize()
+    return f"{name} {int(day)}, {y}" if day else f"{name} {y}"
 
 
 def lead_date(text: str) -> str:

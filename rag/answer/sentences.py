@@ -29,6 +29,10 @@ from ..types import Analysis, Corpus, Evidence, Hit, Sentence
 from . import dates
 
 W_DENSE, W_COVER, W_PARA = 0.5, 0.5, 0.1
+# A question naming someone or something is about the sentences that name it: the share of the
+# question's names a sentence states itself ("Dr. Jing Zhao spoke ... What was the topic?" is answered
+# by the sentence naming Jing Zhao, not by one naming another Zhao)
+W_NAMES = 0.15
 CONTEXT_WEIGHT = 0.5  # a question term found elsewhere in the paragraph (or the title) counts this much
 TYPE_PENALTY = 0.6  # score factor when the sentence lacks the kind of answer asked for
 PERIOD_PENALTY = 0.5  # ... or states only dates outside the question's period
@@ -38,7 +42,15 @@ SAID_PENALTY = 0.4  # "What else ...?": score factor of a sentence the last answ
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
                  r"thousand|million|billion|dozen|half|double|twofold|threefold|fourfold|tenfold|twentyfold|"
                  r"several|dozens|hundreds|thousands")
-_COUNT = re.compile(rf"\d+(?:[.,]\d+)*(?:\s*(?:%|percent|per cent))?|\b(?:{_NUMBER_WORDS})\b", re.I)
+# a count or measure, not an ordinal ("the 8th symposium" says nothing about how many)
+# (even glued to the next word, as scraped text has it: "the 35thanniversary")
+_COUNT = re.compile(rf"\d+(?:[.,]\d+)*(?!\d|st|nd|rd|th)(?:\s*(?:%|percent|per cent))?|\b(?:{_NUMBER_WORDS})\b", re.I)
+# "What was the budget?" is answered by an amount of money, not by the number of trainees
+# (lower case: "the Spanish Organ Donation Foundation" names no sum)
+_MONEY_Q = re.compile(r"\b(?:budget|cost|costs|price|fee|fees|salary|funding|revenue|spending|spent|paid|pay|"
+                      r"how much money|worth|investment|invested)\b")
+_MONEY = re.compile(r"[$€£¥]|\b(?:dollars?|euros?|pounds?|yuan|rmb|cny|usd|eur|gbp|yen|rupees?|francs?|"
+                    r"(?:thousand|million|billion|trillion)\b)", re.I)
 # Words that head an organisation, event or thing rather than a person: "Peking University" is no
 # one's name. General English, so it holds on any corpus of news.
 _NOT_PERSON = re.compile(r"\b(?:University|Hospital|Institute|Institution|Society|Center|Centre|Academy|Committee|"
@@ -66,7 +78,10 @@ _ACTS = (r"said|says|told|tells|delivered|presented|presents|gave|gives|introduc
          r"reported|emphasi[sz]ed|explained|spoke|speaks|chaired|chairs|hosted|hosts|signed|received|receives|won|"
          r"wins|led|leads|founded|serves|served|stated|added|announced|highlighted|discussed|described|welcomed|"
          r"attended|joined|visited|warned|argued|believes|believed|thanked|opened|closed|addressed|is|was|has|had")
-_ROLE_AFTER = re.compile(rf"^(?:’s?|'s?)?\s*(?:,\s*(?:the\s+|a\s+|an\s+)?[a-z]|\s+(?:{_ACTS})\b|\s*\()")
+# ... or a title after the comma, capitalised as titles are ("Zhao Weihua, Party secretary", ", Vice President
+# of"), told from a place's region ("San Antonio, Texas, the") by the lower-case word that follows it
+_ROLE_AFTER = re.compile(rf"^(?:’s?|'s?)?\s*(?:,\s*(?:the\s+|a\s+|an\s+)?[a-z]|,\s*(?:[A-Z][a-z]+\s+){{1,2}}(?!and\b|or\b)[a-z]"
+                         rf"|\s+(?:{_ACTS})\b|\s*\()")
 _BY = re.compile(r"\b(?:by|with)\s+$")  # "contributed by Emily Morehouse", "an interview with Jun Ma"
 _PLACE_BEFORE = re.compile(r"(?:\b(?:in|at|to|from|near|across|throughout|within|visited|toured|reached|"
                            r"such as|including|like)|\b(?:city|town|province|state|capital|region|county|country) of)"
@@ -107,15 +122,23 @@ def person_names(text: str) -> list[str]:
     return out
 
 
+# An institution is where something happened after a verb of going or meeting ("visited Tianjin
+# University", "held at the Peking Union Medical College"), not in an affiliation ("Director of the
+# Institute at Peking University")
+_VISITED = re.compile(r"\b(?:visited|visit|toured|tour|went to|go to|moved to|travel(?:l)?ed to|returned to|arrived at|"
+                      r"held at|took place at|hosted at|met at|gathered at|convened at)\s+(?:the\s+)?$", re.I)
+
+
 def _places(sentence: str, institutions: bool = False) -> list[str]:
     """Names that can be places: capitalised runs naming no organisation, event or person, after a
     preposition of place, a visit, or in a list ("held in Paris", "countries such as South Korea,
     Italy and France", "toured Juventas’ industrial base"). With `institutions`, organisations count
     too: "Where did they go?" is answered by "visited Tianjin University", "Which city?" is not."""
     people = person_names(sentence)
+    # an acronym marks an organisation or a programme ("the CSCO Leukemia committee"), not a place
     return [name for name, start, _end in _runs(sentence)
-            if (institutions or not _NOT_PERSON.search(name)) and name not in people
-            and _PLACE_BEFORE.search(sentence[:start])]
+            if name not in people and _PLACE_BEFORE.search(sentence[:start]) and not re.search(r"\b[A-Z]{3,}\b", name)
+            and (not _NOT_PERSON.search(name) or institutions and _VISITED.search(sentence[:start]))]
 
 
 def slot_values(answer_type: str | None, sentence: str, where: bool = False) -> list[str]:
@@ -141,6 +164,8 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
     answer to "Which hotel in Haikou hosted it?" must name something other than Haikou; one to "How
     old is Jun Ma?" must state a number. Questions of no particular type always pass."""
     kind = analysis.answer_type
+    if not names_kind(analysis, sentence):
+        return False
     if kind == "expansion":
         abbr = re.escape(analysis.noun)
         return bool(re.search(rf"\(\s*{abbr}\s*\)|\b{abbr}\s*\(", sentence))
@@ -149,19 +174,49 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
     asked = analysis.question.lower()
     where = bool(re.match(r"\s*(?:and\s+)?where\b", asked))  # names no kind of place: any will do
     values = slot_values(kind, sentence, where)
+    if kind == "number" and _MONEY_Q.search(asked) and not _MONEY.search(sentence):
+        return False
+    if kind == "number" and _DURATION_Q.search(asked):
+        # "How long did the workshop last?" is answered by a span of time ("from August 15 to 29",
+        # "a two-week course"), not by a day of it
+        return bool(_DURATION.search(sentence))
+    if kind == "number" and _AGE_Q.search(asked) and not _AGE.search(sentence):
+        return False  # "How old was he?" is answered by an age, not by "3-year survival"
+    if kind == "number" and re.search(r"\bhow many\b", asked):
+        # a count, not the length of something ("a two-week course" says nothing of how many came)
+        values = [v for v in values if not re.search(rf"\b{re.escape(v)}[- ](?:year|month|week|day|hour|minute)s?\b",
+                                                     sentence, re.I)]
     if kind == "date" and _YEAR_Q.search(asked):
         # "In what year ...?" is not answered by "August 22": the sentence must state a year itself
         values = [v for v in values if re.search(r"\b\d{4}\b", v)]
-    if kind == "place" and (m := _BUILT_PLACE.search(asked)) and not re.search(rf"\b{m.group(1)[:4]}", sentence, re.I):
-        return False  # "Which hotel hosted it?": a sentence that names a city but no hotel does not say
     return any(v.lower() not in asked for v in values)
 
 
+def names_kind(analysis: Analysis, sentence: str) -> bool:
+    """A question asking which hotel, university or hospital is answered by a sentence naming one, and
+    English names those by their kind ("Peking University", "the Hilton Hotel"): a sentence that names
+    a city but no hotel, or a person but no university, does not say. True for other questions."""
+    m = _BUILT_PLACE.search(analysis.question)
+    return not m or bool(re.search(rf"\b{m.group(1)[:4]}", sentence, re.I))
+
+
+_DURATION_Q = re.compile(r"\bhow long\b(?!\s+(?:ago|after|before|since))|\bfor how (?:long|many (?:days|weeks|months|years))\b"
+                         r"|\b(?:what|which) (?:was|is) the (?:duration|length)\b", re.I)
+_DURATION = re.compile(rf"\b(?:\d+(?:\.\d+)?|{_NUMBER_WORDS}|a|an)[- ](?:days?|weeks?|months?|years?|hours?|minutes?|decades?)\b"
+                       r"|\bfrom\s+\w+\s+\d{1,2}(?:st|nd|rd|th)?\s+(?:to|until|through)\s+(?:\w+\s+)?\d{1,2}\b"
+                       r"|\b\d{1,2}\s*[-–]\s*\d{1,2}\b|\b(?:weeks?|months?|years?|decades?|days?)[- ]long\b", re.I)
+_AGE_Q = re.compile(r"\bhow old\b|\b(?:what|which)\s+age\b|\bat what age\b", re.I)
+_AGE = re.compile(r"\b\d{1,3}[- ]years?[- ]old\b|\b\d{1,3}-year-old\b|\baged?\s+\d{1,3}\b|\bage of \d{1,3}\b|"
+                  r"\bin (?:his|her|their) (?:twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)\b", re.I)
 _YEAR_Q = re.compile(r"\b(?:what|which)\s+year\b|\byear\s+(?:was|were|did|does)\b", re.I)
 # Places a name after "in" does not identify by itself: a hotel, venue or building is called one
 # ("the Hilton Hotel", "the venue"), where a city or country is just named ("held in Paris").
 _BUILT_PLACE = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(hotel|venue|building|site|hall|stadium|campus|room|"
-                          r"auditorium|theat(?:er|re)|restaurant|airport|station|facility|hospital)s?\b", re.I)
+                          r"auditorium|theat(?:er|re)|restaurant|airport|station|facility|hospital|university|"
+                          r"college|school|museum)s?\b"
+                          # the head noun, not a modifier ("which hospital centres" asks for centres)
+                          r"(?=\s*[?,.;]|\s*$|\s+(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could|in|at|"
+                          r"of|for|on|to|by|with|from|that|where|or|and|hosted|held|houses?)\b)", re.I)
 
 
 def definition_pattern(analysis: Analysis) -> re.Pattern | None:
@@ -186,6 +241,38 @@ def named_pattern(analysis: Analysis) -> re.Pattern | None:
     if not analysis.noun or analysis.answer_type == "expansion":
         return None
     return re.compile(rf"(?:[A-Z][\w’'&.-]*\s+){{1,6}}{analysis.noun.capitalize()}\w*\b")
+
+
+def members_pattern(analysis: Analysis) -> re.Pattern | None:
+    """For "which/what <noun>s" questions, a sentence naming members of that kind: "enterprises
+    including Union Precision, Vcanbio ...", "countries such as South Korea"."""
+    if not analysis.noun or analysis.answer_type == "expansion":
+        return None
+    return re.compile(rf"\b{re.escape(analysis.noun)}\w*\s*(?:,\s*)?(?:including|such as|like|namely|:)\s+(?:the\s+)?[A-Z]",
+                      re.I)
+
+
+CHECKED_TYPES = ("date", "number", "person", "place", "expansion")
+
+
+def checkable(analysis: Analysis) -> bool:
+    """Can a sentence be checked for what the question asks? Answer types a sentence can be checked
+    for reliably (a date, a number, a person's name, a place, the expansion of an abbreviation), a
+    question about the future, a question asking which hotel or university. Other "which <noun>"
+    questions name too many kinds of thing to check."""
+    return analysis.answer_type in CHECKED_TYPES or asks_future(analysis) or bool(_BUILT_PLACE.search(analysis.question))
+
+
+def named_things(c: Candidate, a: Analysis) -> set[str]:
+    """What a sentence names of the kind asked for, beyond what the question names: the people of a
+    "who" question, the places of a "where", the named things of a "which awards". A further sentence
+    adds to an answer when it names something new. (Not a "when" or "how many": those ask for one
+    value, and another date or number is about something else.)"""
+    named = named_pattern(a)
+    found = set(named.findall(c.text)) if named else set()
+    if a.answer_type not in ("person", "place"):
+        return found
+    return found | {v for v in slot_values(a.answer_type, c.text) if v.lower() not in a.question.lower()}
 
 
 def asks_future(analysis: Analysis) -> bool:
@@ -217,6 +304,7 @@ class Candidate:
     type_ok: bool  # it states a value of the asked-for type that the question does not (has_slot)
     period_ok: bool
     anchored: bool  # where the conversation points: "what came next" is in or after the last answer's paragraphs
+    year: str | None  # the year its year-less dates are in (paragraph, article or publication)
     dates: tuple[dates.Mention, ...]  # the dates the sentence states, years resolved
     vec: np.ndarray  # the sentence's vector
 
@@ -249,9 +337,14 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     dense = vectors @ qvec if len(vectors) else np.zeros(0)
     defines = definition_pattern(analysis) if analysis.answer_type == "definition" else None
     named = named_pattern(analysis)
+    members = members_pattern(analysis)
     future = asks_future(analysis)
     top = max((h.score for h in hits), default=1.0) or 1.0
     said = _plain(evidence.context.said)
+    lowered = [t.lower() for ts in texts for t in ts]
+    # a name most candidates state ("Huang" in questions about Huang) tells them apart no better than the topic
+    qnames = {n: math.log((len(lowered) + 1) / (sum(n in t for t in lowered) + 0.5)) / math.log((len(lowered) + 1) / 0.5)
+              for n in (x.lower() for x in analysis.specific if not x.isdigit())}
     near = set(evidence.context.near)
     out: list[Candidate] = []
     at = 0
@@ -259,7 +352,9 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
         context_terms = set(terms(hit.text)) | set(terms(hit.title))
         context = sum(qweight[t] for t in qterms if t in context_terms)
         para = max(hit.score, 0.0) / top
-        para_year = dates.first_year(hit.text)
+        # the year a year-less date ("August 26: ...", "On February 23rd") is in: its paragraph's first
+        # year, else the publication's, else its article's (a schedule states the year once, in the lead)
+        year = dates.first_year(hit.text) or (hit.date or "")[:4] or dates.first_year(corpus.article(hit.doc_id).text) or None
         intro: frozenset[str] = frozenset()
         for j, (s, text) in enumerate(zip(sents, ts, strict=True)):
             d = float(dense[at + j])
@@ -274,22 +369,25 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
             own = sum(qweight[t] for t in qterms if t in sterms)
             cover = (own + CONTEXT_WEIGHT * (context - own)) / total
             score = W_DENSE * d + W_COVER * cover + W_PARA * para
+            if qnames:
+                low = lowered[at + j]
+                score += W_NAMES * sum(w for n, w in qnames.items() if n in low) / len(qnames)
             # a question about what will happen is answered only by a sentence about the future
             type_ok = has_slot(analysis, text) and (not future or bool(_FUTURE_S.search(text)))
             if not type_ok:
                 score *= TYPE_PENALTY
-            found = tuple(dates.resolve(dates.mentions(text), dates.first_year(text), para_year, (hit.date or "")[:4]))
+            found = tuple(dates.resolve(dates.mentions(text), dates.first_year(text), year))
             period_ok = _in_period(found, analysis)
             if not period_ok:
                 score *= PERIOD_PENALTY
-            if (defines is not None and defines.search(text)) or (named is not None and named.search(text)):
+            if any(p is not None and p.search(text) for p in (defines, named, members)):
                 score += BONUS
             if hit.key in near:
                 score += BONUS  # "What did they do next?": the last answer's paragraphs and those after
             if said and _plain(text) in said:  # a sentence the last answer gave
                 score *= SAID_PENALTY
             out.append(Candidate(score, hit, s, text, sterms, d, own / total, context / total, type_ok, period_ok,
-                                 hit.key in near, found, vectors[at + j]))
+                                 hit.key in near, year, found, vectors[at + j]))
         at += len(sents)
     return sorted(out, key=lambda c: -c.score)
 
@@ -311,10 +409,29 @@ def in_period(c: Candidate, period) -> bool:
     paragraph does ("Which events took place in 2025?")."""
     if period is None or (period.start is None and period.end is None):
         return True
-    return any(dates.overlaps(m, period) for m in item_dates(c))
+    return any(dates.overlaps(m, period) for m in precise(item_dates(c)))
+
+
+def precise(found: Sequence[dates.Mention]) -> list[dates.Mention]:
+    """The dates to place an item by: a bare year ("the 2025 CSCO Conference") only when nothing more
+    precise is stated ("From January 17 to 19, 2025, the 2025 CSCO Conference" is in January)."""
+    exact = [m for m in found if not (m.start.endswith("-01-01") and m.end.endswith("-12-31"))]
+    return exact or list(found)
+
+
+def period_fit(c: Candidate, period) -> tuple[bool, bool, int]:
+    """How exactly an item is dated in a period, best first: by its own sentence rather than its
+    paragraph, by a date inside the period rather than one overlapping it ("on August 26" is not
+    answered by "from August 15 to 29"), and by the narrowest date."""
+    own = [m for m in precise(c.dates) if dates.overlaps(m, period)]
+    found = own or [m for m in precise(item_dates(c)) if dates.overlaps(m, period)]
+    inside = [m for m in found if dates.within_period(m, period)]
+    return (not own, not inside, min((dates.days(m) for m in inside or found), default=10**6))
 
 
 def item_dates(c: Candidate) -> tuple[dates.Mention, ...]:
-    "The dates a sentence states, else those of its paragraph."
-    return c.dates or tuple(dates.resolve(dates.mentions(c.hit.text), dates.first_year(c.hit.text),
-                                          (c.hit.date or "")[:4]))
+    "The dates a sentence states, else those of its paragraph, else its article's publication date."
+    found = c.dates or tuple(dates.resolve(dates.mentions(c.hit.text), c.year))
+    if not found and c.hit.date and re.fullmatch(r"\d{4}-\d\d-\d\d", c.hit.date):
+        found = (dates.Mention(c.hit.date, c.hit.date, (0, 0), True),)
+    return found

@@ -12,8 +12,10 @@ server, llama-cpp-python, Ollama), as these servers really behave.
     errors.py    what a server's error means, told with what to check
 
 It sends what all of these servers accept: model, messages, stream, max_tokens, temperature=0,
-stop sequences (not to reasoning models, whose APIs refuse them) and stream_options for usage
-(dropped for a server that refuses it). No tools, no response_format.
+stop sequences (not to reasoning models, whose APIs refuse them) and stream_options for usage.
+OpenAI's o-series and gpt-5 get max_completion_tokens and no temperature, as their API demands;
+any other server that refuses one of these parameters with a 400 is asked again without it (and
+without it from then on: rag.llm.endpoint.Endpoint.adapt). No tools, no response_format.
 
 Failure modes, as the pipeline sees them (`stream` yields text deltas, Status items, then a Reply):
   - BackendError before any text: the pipeline shows the offline answer with the reason;
@@ -236,8 +238,7 @@ class OpenAIGenerator(Generator):
         "Stream one request's answer text; raise _Overflow, BackendError or StreamInterrupted."
         import openai
 
-        state = self._endpoint()
-        exchange = Exchange(lambda timeout: self._create(messages, self.max_tokens, timeout, state.usage_in_stream),
+        exchange = Exchange(lambda timeout: self._create(messages, self.max_tokens, timeout, True),
                             deadlines, self.settings.llm_max_retries)
         think = ThinkFilter(hold=self.reasoning)
         said_thinking, sent = False, ""
@@ -275,8 +276,7 @@ class OpenAIGenerator(Generator):
                     "text so far is incomplete. Check the server logs.") from e
             if errors.is_overflow(e):
                 raise _Overflow(e) from e
-            if state.usage_in_stream and isinstance(e, openai.BadRequestError) and "stream_options" in self._detail(e):
-                state.usage_in_stream = False  # a server that refuses the option: ask again without it
+            if self._adapted(e):  # a parameter this server or model refuses: ask again without it
                 yield from self._relay(messages, deadlines)
                 return
             raise self._error(e, "answering", exchange.retries) from e
@@ -320,6 +320,9 @@ class OpenAIGenerator(Generator):
         except Deadline as e:
             raise BackendError(f"The LLM endpoint at {self._where()} {self._deadline(e)} while {doing}.") from e
         except openai.OpenAIError as e:
+            if self._adapted(e):
+                yield from self._collect(messages, max_tokens, doing)
+                return
             raise self._error(e, doing, exchange.retries) from e
 
     def _check_prompt(self, prompt_tokens: int | None, messages: list[dict]) -> None:
@@ -400,14 +403,23 @@ class OpenAIGenerator(Generator):
         return endpoint.gate(s.llm_base_url, endpoint.concurrency(s.llm_base_url, s.llm_concurrency))
 
     def _create(self, messages: list[dict], max_tokens: int, timeout, usage: bool):
-        extra = {}
+        state = self._endpoint()
+        extra = {state.token_limit: max_tokens}
+        if state.temperature:
+            extra["temperature"] = 0
         if not self.reasoning:
             extra["stop"] = STOP
-        if usage:
+        if usage and state.usage_in_stream:
             extra["stream_options"] = {"include_usage": True}
         return self._client().chat.completions.create(
-            model=self.settings.llm_model, messages=messages, stream=True, max_tokens=max_tokens, temperature=0,
-            timeout=timeout, **extra)
+            model=self.settings.llm_model, messages=messages, stream=True, timeout=timeout, **extra)
+
+    def _adapted(self, e: BaseException) -> bool:
+        "A 400 that refused a request parameter, now learned for this endpoint and model (see Endpoint.adapt)."
+        import openai
+
+        return isinstance(e, openai.BadRequestError) and self._endpoint().adapt(
+            str(getattr(e, "param", "") or ""), self._detail(e))
 
     # -- messages ------------------------------------------------------------------------------
 

@@ -71,17 +71,60 @@ def concurrency(base_url: str, setting: int) -> int:
 # -- context window ------------------------------------------------------------------------------
 
 
+# OpenAI's reasoning models (o1, o3, o4-mini, gpt-5 and their dated or sized variants) refuse
+# `max_tokens` ("use 'max_completion_tokens' instead") and any temperature but the default.
+_OPENAI_REASONING = re.compile(r"^(openai/)?(o\d+|gpt-5)([-.:_].*)?$", re.I)
+# How servers word the refusal of a parameter (OpenAI, vLLM/pydantic "extra inputs", proxies).
+_REFUSED = re.compile(r"unsupported|not supported|does not support|unknown|unrecogni[sz]ed|not permitted|"
+                      r"not allowed|only the default")
+
+
 class Endpoint:
     """What has been learned about one (endpoint, model) in this process: its context window
-    (discovered once, lowered by overflow errors), whether it rejects stream_options, and whether
-    the warning about a chat template that drops the system message was given."""
+    (discovered once, lowered by overflow errors), the request parameters it takes (stream_options,
+    max_tokens or max_completion_tokens, temperature: known from the model's name where a family is
+    known to differ, else learned from the server's 400), and whether the warning about a chat
+    template that drops the system message was given."""
 
-    def __init__(self):
+    def __init__(self, model: str = ""):
         self._lock = threading.Lock()
         self._discovered: tuple[int, str] | None = None
         self._learned: tuple[int, str] | None = None
         self.usage_in_stream = True  # ask for usage with stream_options, until the server refuses it
+        openai_reasoning = bool(_OPENAI_REASONING.match(model))
+        # The answer-length cap's name: every server takes max_tokens; OpenAI's reasoning models
+        # only max_completion_tokens (which older llama.cpp and Ollama servers ignore).
+        self.token_limit = "max_completion_tokens" if openai_reasoning else "max_tokens"
+        self.temperature = not openai_reasoning  # send temperature=0 (deterministic answers) where allowed
         self.warned_system_dropped = False
+
+    def adapt(self, param: str, message: str) -> bool:
+        """Learn from a 400 that refused a request parameter; True when the request should be sent
+        again without it (each parameter is given up at most once, so this cannot loop).
+
+        >>> e = Endpoint("proxy-model")
+        >>> e.adapt("max_tokens", "Unsupported parameter: 'max_tokens' is not supported with this model. "
+        ...         "Use 'max_completion_tokens' instead."), e.token_limit
+        (True, 'max_completion_tokens')
+        >>> e.adapt("temperature", "Unsupported value: 'temperature' does not support 0 with this model."), e.temperature
+        (True, False)
+        >>> e.adapt("temperature", "Unsupported value: 'temperature'"), e.adapt("", "temperature must be a number")
+        (False, False)
+        """
+        said = f"{param} {message}".lower()
+        if not _REFUSED.search(said):
+            return False  # a 400 about a value we chose on purpose, or about something else
+        with self._lock:
+            if self.usage_in_stream and "stream_options" in said:
+                self.usage_in_stream = False
+            elif self.token_limit == "max_tokens" and "max_completion_tokens" in said and "max_tokens" in said:
+                self.token_limit = "max_completion_tokens"
+            elif self.temperature and "temperature" in said:
+                self.temperature = False
+            else:
+                return False
+        log.info("The endpoint refused a request parameter (%s); sending without it from now on", message)
+        return True
 
     def window(self, settings) -> tuple[int, str]:
         "(tokens, where that number came from)."
@@ -106,7 +149,7 @@ class Endpoint:
 
 @functools.lru_cache(maxsize=32)
 def endpoint(base_url: str, model: str) -> Endpoint:
-    return Endpoint()
+    return Endpoint(model)
 
 
 def window_in(message: str) -> int | None:

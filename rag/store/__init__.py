@@ -10,13 +10,13 @@ the reads answering needs (rag.types.Corpus: documents, paragraphs, sentences wi
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from ..config import Settings
 from ..errors import ConfigError
-from ..types import ArticleText, DocInfo, Hit, Sentence
+from ..types import ArticleText, DocInfo, Document, Hit, Sentence
 
 MODES = ("hybrid", "dense", "bm25")
 
@@ -51,6 +51,15 @@ class Store(ABC):
 
     @abstractmethod
     def idf(self, terms: Sequence[str]) -> list[float]: ...
+
+    def articles(self) -> Mapping[str, Document]:
+        """Every article whole (text, paragraphs, source path, hash) by doc_id, in collection order:
+        what the UI's reader and article list show."""
+        raise NotImplementedError
+
+    def label(self) -> str:
+        "Where the collection is served from, for people (the UI's article list)."
+        return self.name
 
     def changed(self) -> bool:
         "Has the collection moved on since this store was opened (a rebuild or an upload)?"

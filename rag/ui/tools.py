@@ -20,17 +20,27 @@ MAX_SEARCH_K = 50
 
 
 def corpus(settings: Settings) -> Mapping[str, Document]:
-    """The indexed articles by doc_id: the one place the UI reaches into the loaded index (the
-    collection `ask` answers from, reopened when an upload or a rebuild changed it)."""
+    """The indexed articles by doc_id: the one place the UI reaches into the loaded collection (the
+    store `ask` answers from, reopened when an upload or a rebuild changed it), through the Store
+    interface, so the reader and the article list work on a snapshot and on RAG_STORE alike."""
     from ..pipeline import default_retriever
 
-    return default_retriever(settings).store.snapshot.docs
+    store = default_retriever(settings).store
+    try:
+        return store.articles()
+    except NotImplementedError:
+        # The snapshot store's articles are its loaded docs; remove this once SnapshotStore implements
+        # Store.articles() (rag/store/snapshot.py is being rewritten on another branch).
+        return store.snapshot.docs
 
 
-def snapshot_name(settings: Settings) -> str:
+def index_label(settings: Settings) -> str:
+    "What the collection is served from: the snapshot's name, or the database and its generation."
     from ..pipeline import default_retriever
 
-    return default_retriever(settings).store.snapshot.path.name
+    store = default_retriever(settings).store
+    # SnapshotStore has no label() of its own yet (see corpus): its folder's name says which snapshot.
+    return store.snapshot.path.name if store.name == "snapshot" else store.label()
 
 
 def _json(value) -> str:

@@ -14,8 +14,8 @@ import numpy as np
 
 from ...config import Settings
 from ...generation import Reply
-from ...text import terms, words
-from ...types import Evidence, Side
+from ...text import terms
+from ...types import Corpus, Evidence, Side
 from ..analysis import specific_terms
 from ..answerability import present
 from ..compose import abstain, repeats, reply
@@ -29,14 +29,16 @@ _COMPARING = set(terms("compare comparison contrast differ different difference 
                        "similarities versus each both side"))
 
 
-def about(c: Candidate, side: Side) -> bool:
-    names = specific_terms(side.text)
-    haystack = f"{c.hit.title}\n{c.hit.text}".lower()
+def about(c: Candidate, side: Side, corpus: Corpus) -> bool:
+    """Is the sentence about this side? Its article names the side's names (a later paragraph of the
+    article on "the Changsha symposium" need not repeat "Changsha"), or, for a side without names,
+    its paragraph and title hold most of the side's words."""
+    names = specific_terms(side.text, phrase=True)
     if names:
-        vocabulary = set(words(haystack))
-        return all(present(n, haystack, vocabulary) for n in names)
+        article = corpus.article(c.hit.doc_id)
+        return all(present(n, article.text.lower(), article.words) for n in names)
     own = set(terms(side.text))
-    return len(own & set(terms(haystack))) >= max(1, len(own) // 2 + 1)
+    return len(own & set(terms(f"{c.hit.title}\n{c.hit.text}"))) >= max(1, len(own) // 2 + 1)
 
 
 def answer(evidence: Evidence, settings: Settings) -> Reply:
@@ -48,8 +50,11 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     for side in evidence.sides:
         qvec = side.qvec + evidence.qvec
         qvec = qvec / (np.linalg.norm(qvec) or 1.0)
-        view = replace(a, terms=tuple(terms(side.text)) + facets, specific=specific_terms(side.text), kind="fact")
-        ranked = [c for c in candidates(evidence, side.hits, view, qvec) if about(c, side)]
+        # about() keeps the side's sentences; among them, the ones stating the facets asked about
+        # ("coincided with a milestone") answer, not the side's lead that only names it again
+        view = replace(a, terms=facets or tuple(terms(side.text)), specific=specific_terms(side.text, phrase=True),
+                       kind="fact")
+        ranked = [c for c in candidates(evidence, side.hits, view, qvec) if about(c, side, evidence.corpus)]
         picked: list[Candidate] = []
         if not facets:  # "Compare A and B": what each is, when and where, as the articles open with it
             ranked = [c for c in ranked if c.hit.paragraph <= LEAD_PARAGRAPHS] or ranked

@@ -13,22 +13,22 @@ from ...config import Settings
 from ...generation import Reply
 from ...text import terms
 from ...types import Evidence, Hit
-from ..answerability import CHECKED_TYPES, judge, judged, question_names
+from ..answerability import judge, judged, question_names
 from ..compose import abstain, repeats, reply, with_items
-from ..sentences import Candidate, candidates, in_period, item_dates, named_pattern, slot_values
+from ..sentences import (
+    Candidate,
+    candidates,
+    checkable,
+    in_period,
+    item_dates,
+    named_pattern,
+    named_things,
+    period_fit,
+)
 from .fact import answer as fact_answer
 
 ITEM_RATIO = 0.45  # an item must score at least this share of the best item
 MAX_ITEMS = 8
-
-
-def things(c: Candidate, a) -> set[str]:
-    """What an item names of the kind asked for: the people of a "who" list, the places of a "where"
-    list, the named things of a "which awards" list. Another item from the same article joins only
-    when it names something new."""
-    named = named_pattern(a)
-    found = set(named.findall(c.text)) if named else set()
-    return found | {v for v in slot_values(a.answer_type, c.text) if v.lower() not in a.question.lower()}
 
 
 def when(c: Candidate) -> str:
@@ -73,9 +73,24 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         return abstain(evidence, evidence.hits[:1])
     # a follow-up the conversation anchors ("What did they discuss after that?") lists from there only
     pool = [c for c in ranked if c.type_ok and in_period(c, a.period) and (c.anchored or not best.anchored)]
-    verdict = judge(best, a, evidence.corpus, ranked)
-    if not verdict.answerable(settings.abstain_threshold):
-        return abstain(evidence, (best.hit,), verdict.missing)
+    dated = bool(a.period and (a.period.start or a.period.end))
+    if dated and across_collection(a):
+        # "What happened in August 2025?": the dates decide, not how well generic words match
+        if not pool:
+            return abstain(evidence, (best.hit,))
+    else:
+        verdict = judge(best, a, evidence.corpus, ranked)
+        if not verdict.answerable(settings.abstain_threshold):
+            return abstain(evidence, (best.hit,), verdict.missing)
+    if dated:
+        # "What happened in February 2024?": items dated in the period by their own words first, and
+        # within it, most narrowly ("on August 26": that day's sentences, not the two-week workshop's
+        # lead); across the collection, the date is what makes an item relevant, so only the best-dated count
+        pool.sort(key=lambda c: period_fit(c, a.period))
+        if across_collection(a) and pool:
+            fit = period_fit(pool[0], a.period)[:2]
+            pool = [c for c in pool if period_fit(c, a.period)[:2] == fit]
+            best = max(pool, key=lambda c: c.score)
     items: list[Candidate] = []
     names: set[str] = set()
     docs: set[str] = set()
@@ -83,15 +98,19 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     named = named_pattern(a)
     # "Which awards ...?": once an item names an award, every item must name another one
     by_name = bool(named and any(named.search(c.text) for c in pool[:3]))
-    per_article = across_collection(a)
-    typed = a.answer_type in CHECKED_TYPES
+    # one item per article for a list across the collection ("Which cities hosted the events?"), but
+    # every item of a period ("What happened in February 2024?" can be two things in one article)
+    per_article = across_collection(a) and not dated
+    typed = checkable(a)
     for c in pool:
         # an article's lead stating a value of the type asked ("held in Changsha" for "Which cities
         # hosted the events?") is its item however few of the question's generic words it shares
-        if c.score < ITEM_RATIO * best.score and not (per_article and typed and c.hit.key in leads):
+        # (and an item dated in the period asked about, across the collection, by that date)
+        if c.score < ITEM_RATIO * best.score and not (per_article and typed and c.hit.key in leads) \
+                and not (dated and across_collection(a)):
             continue
-        new_names = things(c, a) - names
-        if c.hit.doc_id in docs and (per_article or not new_names):
+        new_names = named_things(c, a) - names
+        if c.hit.doc_id in docs and (per_article or not (new_names or dated)):
             continue
         if by_name and not new_names:
             continue
@@ -137,8 +156,9 @@ def extreme(evidence: Evidence, settings: Settings) -> Reply:
         return abstain(evidence, evidence.hits[:1])
     best_per_doc: dict[str, Candidate] = {}
     # A sentence that states its date itself shows the reader why it comes first or last; one dated
-    # only by its paragraph stands in when its article has none.
-    for c in sorted(ranked, key=lambda c: not c.dates):
+    # only by its paragraph stands in when its article has none. For any event, the article's event
+    # is the one its lead reports, not a day of its programme.
+    for c in sorted(ranked, key=lambda c: (c.hit.key not in leads, not c.dates)):
         if c.score >= ITEM_RATIO * ranked[0].score or c.hit.key in leads:
             best_per_doc.setdefault(c.hit.doc_id, c)
     pick = sorted(best_per_doc.values(), key=when, reverse=a.period.order == "latest")[0]

@@ -16,13 +16,19 @@ import numpy as np
 
 from ...config import Settings
 from ...generation import Reply
+from ...text import terms
 from ...types import Evidence, Hit
 from ..analysis import _DOCS
 from ..answerability import covers_subject
 from ..compose import abstain, reading_order, reply
-from ..sentences import candidates, is_heading
+from ..sentences import candidates, is_heading, is_list_item
 
 W_CENTRAL, W_RELEVANT, W_POSITION, W_INFO = 0.5, 0.3, 0.2, 0.3
+W_TOPIC = 1.0  # relevance weight when the question asks about a part of the article
+TOPIC_TERMS = 2  # question terms beyond the article's title and lead that make it ask about a part
+# a credit line, not a statement of the article: "Source: ...", "Photo: ...", "Editor: ..."
+_CREDIT = re.compile(r"^\s*(?:(?:source|photo|image|editor|reporter|statement|by|credit|written by)s?\s*[:：]"
+                     r"|\(?\s*(?:contributed|written|reported|edited|translated) by\b)", re.I)
 MMR_LAMBDA = 0.6  # weight of a sentence's own score against its similarity to those already chosen
 MAX_PARAGRAPHS = 80  # an article longer than this is summarised from its beginning
 MIN_WORDS = 6  # shorter sentences are captions or labels, not statements
@@ -84,7 +90,9 @@ def _article(evidence: Evidence, doc_id: str) -> Reply:
     for hit, sents in zip(hits, per_para, strict=True):
         for s in sents:
             text = hit.text[s.start - hit.start : s.end - hit.start]
-            if not is_heading(text) and len(text.split()) >= MIN_WORDS:
+            # statements only: not a heading, a bulleted label ("• Vice Chair, ..."), a "Source: ..." line
+            if not is_heading(text) and len(text.split()) >= MIN_WORDS and not is_list_item(text) \
+                    and text.rstrip("\"'”’)»").endswith((".", "!", "?")) and not _CREDIT.match(text):
                 rows.append((hit, text, s.start))
                 keep.append(at)
             at += 1
@@ -95,7 +103,19 @@ def _article(evidence: Evidence, doc_id: str) -> Reply:
     centroid /= np.linalg.norm(centroid) or 1.0
     position = 1.0 - np.arange(len(rows)) / len(rows)
     info = np.array([informative(r[1]) for r in rows])
-    scores = W_CENTRAL * (v @ centroid) + W_RELEVANT * (v @ evidence.qvec) + W_POSITION * position + W_INFO * info
-    # the lead states what happened, when and where: every news summary starts from it
-    picked = sorted({0, *mmr(scores, v, size(len(rows)))})[: max(size(len(rows)), 1)]
+    # relevance as answering scores it (similarity, the question's words and names), so "Sum up what
+    # Jun Ma said about where the field should go" leans to those sentences of the article
+    scored = {(c.hit.key, c.sentence.start): c.score for c in candidates(evidence, hits)}
+    relevant = np.array([scored.get((r[0].key, r[2]), 0.0) for r in rows])
+    relevant /= relevant.max() or 1.0
+    # "Summarize the article about X" wants the article's essentials; "Sum up what Jun Ma said about
+    # where the field should go" names more than the article's opening does: that part of the article
+    lead_terms = set(terms(f"{hits[0].title}\n{hits[0].text}"))
+    topical = len([t for t in dict.fromkeys(evidence.analysis.terms) if t not in lead_terms]) >= TOPIC_TERMS
+    w_relevant = W_TOPIC if topical else W_RELEVANT
+    scores = W_CENTRAL * (v @ centroid) + w_relevant * relevant + W_POSITION * position + W_INFO * info
+    picked = mmr(scores, v, size(len(rows)))
+    if not topical:  # the lead states what happened, when and where: an article's summary starts from it
+        picked = sorted({0, *picked})[: size(len(rows))]
+    picked = sorted(picked)
     return reply((rows[i][0], rows[i][1]) for i in picked)

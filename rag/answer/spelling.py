@@ -1,0 +1,60 @@
+"""Typos in questions: "What are the aims of the Internatinal Acadamy for Clinical Hematolgy?"
+
+BM25 finds nothing for a misspelt word, and the embedder only part of its meaning. A word of the
+question that the best-matching articles do not contain and that is no English word (not a whole
+word of the embedder's WordPiece vocabulary) is replaced by the articles' word closest to it, within
+one edit (two for long words). Real words are left alone: "Which hotel hosted it?" must stay a
+question about a hotel, even if the articles only say "hostel".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Set
+
+from ..text import terms
+from ..types import Evidence
+from .answerability import within
+
+ARTICLES = 5  # the best-matching articles whose words can correct the question
+MIN_LENGTH = 5  # shorter words are too close to too many others to correct safely
+# Inflections the vocabulary leaves out: it has "transplant" and "lecture", not "transplants", "lecturers"
+_SUFFIXES = ("s", "es", "ed", "d", "ing", "er", "ers", "r", "rs", "ly", "ies", "ied")
+
+
+def _english(word: str, english: Set[str]) -> bool:
+    if word in english:
+        return True
+    for suffix in _SUFFIXES:
+        stem = word[: -len(suffix)]
+        if word.endswith(suffix) and (stem in english or stem + "e" in english or stem + "y" in english):
+            return True
+    return False
+
+
+def correct(query: str, evidence: Evidence, english: Set[str]) -> str:
+    """The query with its likely typos corrected against the words of the evidence's top articles
+    (unchanged when it has none)."""
+    docs = list(dict.fromkeys(h.doc_id for h in evidence.hits))[:ARTICLES]
+    vocabulary: set[str] = set()
+    for doc_id in docs:
+        vocabulary |= evidence.corpus.article(doc_id).words
+    if not vocabulary:
+        return query
+
+    def fix(m: re.Match) -> str:
+        word = m.group()
+        low = word.lower()
+        if len(low) < MIN_LENGTH or low in vocabulary or _english(low, english):
+            return word
+        budget = 1 if len(low) < 8 else 2
+        near = [v for v in vocabulary if abs(len(v) - len(low)) <= budget and v.isalpha() and within(low, v, budget)]
+        if not near:
+            return word
+        # the fewest edits, then the word the collection uses most ("Pyton": "python", not "pton")
+        distance = {v: 1 if within(low, v, 1) else 2 for v in near}
+        rarity = dict(zip(near, evidence.corpus.idf([" ".join(terms(v)) or v for v in near]), strict=True))
+        best = min(near, key=lambda v: (distance[v], rarity[v], v))
+        return best.capitalize() if word[0].isupper() else best
+
+    return re.sub(r"[A-Za-z]+", fix, query)
