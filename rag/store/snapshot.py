@@ -114,9 +114,8 @@ class SnapshotStore(Store):
         return dict(list(best.items())[:n])
 
     def _sentence_vectors(self, spans: Sequence[range]) -> np.ndarray:
-        "The vectors of these sentence rows, stacked (only they are read from the memory map)."
-        rows = np.concatenate([np.arange(r.start, r.stop) for r in spans]) if spans else np.zeros(0, np.int64)
-        return np.asarray(self.snapshot.sentence_vectors[rows])
+        "The vectors of these sentence rows, stacked (only they are read from disk)."
+        return self.snapshot.sentence_vectors.runs(spans)
 
     def _hit(self, row: int, score, dense_score=None, bm25_score=None) -> Hit:
         doc, start, end, page = self.tables.paragraphs[row, [P_DOC, P_START, P_END, P_PAGE]].tolist()
