@@ -41,9 +41,9 @@ def build(seeds: Path, home: Path, backend: str):
 
 
 def quality(settings) -> dict:
-    from rag.retrieval import get_retriever
+    from rag.retrieval import open_retriever
 
-    retriever = get_retriever(settings)
+    retriever = open_retriever(settings)
     rows = load_questions(answerable_only=True)
     out = {}
     for mode in ("hybrid", "dense"):

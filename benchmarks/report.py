@@ -265,7 +265,8 @@ def scale(r: dict) -> list[str]:
         lines += [f"Whole snapshot: {s['error']}", ""]
     elif s:
         st = s.get("store", {})
-        lines += _table([f"whole snapshot, {s['paragraphs']:,} paragraphs ({s['index_type']})", "value"], [
+        lines += _table([f"whole snapshot, {s['paragraphs']:,} paragraphs ({s['index_type']}, measured "
+                         f"{s.get('date', sc['date'])})", "value"], [
             ["write (rag.index, vectors given)", f"{s['write_s']} s, {s['disk_mb']:,} MB on disk, "
                                                   f"peak RSS {s.get('write_peak_rss_mb', 0):,.0f} MB"],
             ["open dense.faiss alone (mmap)", f"{s.get('dense_open_s', 0) * 1000:.0f} ms"],

