@@ -388,7 +388,7 @@ def test_snapshot_answers_as_the_articles_it_was_built_from(settings):
     chunks = [c for d in docs for c in chunk_document(d, settings.chunk_tokens, settings.token_encoding)]
     assert [[c.start, c.end] for c in chunks] == snap.chunks[:, [tables.C_START, tables.C_END]].tolist()
     for d in docs:
-        assert snap.docs[d.doc_id] == d  # every field: path, title, date, sha256, text, paragraphs
+        assert snap.docs[d.doc_id] == d == store.articles()[d.doc_id]  # every field: path, title, date, sha256, text, paragraphs
         assert store.document(d.doc_id).paragraphs == len(d.paragraphs)
         keys = [(d.doc_id, p.number) for p in d.paragraphs]
         hits = [store.paragraph(*k) for k in keys]
@@ -402,6 +402,7 @@ def test_snapshot_answers_as_the_articles_it_was_built_from(settings):
     with pytest.raises(IndexError):
         store.paragraph(docs[0].doc_id, len(docs[0].paragraphs) + 1)
     assert "no-such-article" not in snap.docs and docs[0].doc_id in snap.docs
+    assert store.label() == snap.path.name
 
 
 def _synthetic_snapshot(settings, articles: int, per: int = 20):

@@ -9,7 +9,7 @@ BM25 score the best of its windows. Each retriever proposes `candidates` paragra
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 
 import numpy as np
@@ -19,7 +19,7 @@ from ..config import Settings
 from ..index import Snapshot, changed_files, current_snapshot, ensure_index, reload
 from ..tables import C_PARA, P_DOC, P_END, P_PAGE, P_START, S_END, S_PARA, S_START
 from ..text import terms, words
-from ..types import ArticleText, DocInfo, Hit, Sentence
+from ..types import ArticleText, DocInfo, Document, Hit, Sentence
 from . import MODES, Store
 
 
@@ -124,6 +124,13 @@ class SnapshotStore(Store):
                    self.tables.para_text(row), float(score), dense_score, bm25_score, None if page < 0 else page)
 
     # -- Corpus ----------------------------------------------------------------------------------
+
+    def articles(self) -> Mapping[str, Document]:
+        "Every article by doc_id, in build order; each Document is read from the tables when looked up."
+        return self.snapshot.docs
+
+    def label(self) -> str:
+        return self.snapshot.path.name
 
     @cached_property
     def _documents(self) -> tuple[DocInfo, ...]:
