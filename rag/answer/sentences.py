@@ -7,9 +7,12 @@ A sentence's score combines
     well it separates the candidates: the topic every candidate shares says little about which one
     answers, the focus much;
   - the paragraph's retrieval score, as a small prior;
+  - the question's names it states, each weighted by how few candidates state it;
+  - a bonus when it states exactly the kind of thing asked (a definition, a named award, members of
+    the kind: "enterprises including ..."), or sits where the conversation points ("after that");
 and is cut when the sentence lacks what the question asks for: its answer type (a date for "when",
-a number for "how many", a person for "who" ...), the question's period ("in 2025"), a future
-statement for a question about the future.
+a number for "how many", a person for "who" ...; has_slot), the question's period ("in 2025"), a
+future statement for a question about the future, or repeats the last answer for "what else".
 
 `Candidate` keeps the parts, so answerability (rag/answer/answerability.py) can judge the best one.
 """
