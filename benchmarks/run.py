@@ -35,7 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import peer, ray_ingest, report, shared, startup, stores  # noqa: E402
-from benchmarks.common import OUT, REPO, bench_env, run_worker  # noqa: E402
+from benchmarks.common import OUT, REPO, bench_env, load_questions, run_worker  # noqa: E402
 
 HOME = OUT / "home"
 SCALE_FILE = OUT / "scale.json"
@@ -45,7 +45,8 @@ SYNTHETIC_TARGET = 100_000
 
 def notes(rounds: int) -> list[str]:
     return [
-        f"Floor, retrieve and ask take turns on each question ({rounds} pass(es) over the 104 eval questions). "
+        f"Floor, retrieve and ask take turns on each question ({rounds} pass(es) over the {len(load_questions())} "
+        "eval questions). "
         "Every timed retrieve/ask embeds its question (rag keeps no query-vector cache). "
         "recall@5 counts a paragraph as relevant when it holds a gold quote verbatim (answerable questions).",
         "Cold starts: a new process each run, the index built and the OS file cache warm; median of the runs "
