@@ -25,22 +25,14 @@ def corpus(settings: Settings) -> Mapping[str, Document]:
     interface, so the reader and the article list work on a snapshot and on RAG_STORE alike."""
     from ..pipeline import default_retriever
 
-    store = default_retriever(settings).store
-    try:
-        return store.articles()
-    except NotImplementedError:
-        # The snapshot store's articles are its loaded docs; remove this once SnapshotStore implements
-        # Store.articles() (rag/store/snapshot.py is being rewritten on another branch).
-        return store.snapshot.docs
+    return default_retriever(settings).store.articles()
 
 
 def index_label(settings: Settings) -> str:
     "What the collection is served from: the snapshot's name, or the database and its generation."
     from ..pipeline import default_retriever
 
-    store = default_retriever(settings).store
-    # SnapshotStore has no label() of its own yet (see corpus): its folder's name says which snapshot.
-    return store.snapshot.path.name if store.name == "snapshot" else store.label()
+    return default_retriever(settings).store.label()
 
 
 def _json(value) -> str:
