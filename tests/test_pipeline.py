@@ -134,6 +134,11 @@ def test_an_article_about_a_topic_is_not_one_that_mentions_it_once(settings):
 def test_how_long_is_answered_by_a_span_of_time(settings):
     a = ask("How long did the CSCO conference last?", settings=settings)  # "last" is the verb, not an order
     assert not a.abstained and "January 17 to 19" in a.text
+    assert "August 15 to 29" in ask("How many days did the Tianjin workshop last?", settings=settings).text
+    # a date asked for as "the date of" is checked as a date, not as an attribute the articles must name
+    assert "October 5, 2023" in ask("What was the date of the IACH ceremony?", settings=settings).text
+    published = ask("When was the article about the Xiaoxiang symposium published?", settings=settings)
+    assert published.kind == "collection" and "August 17, 2022" in published.text
     assert ask("How long has Huang Xiaojun worked at Peking University?", settings=settings).abstained
 
 

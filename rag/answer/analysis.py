@@ -82,6 +82,7 @@ _COLLECTION = re.compile(
     rf"|\bwhich\s+(?:is|was)\s+the\s+(?:\w+\s+)?(?:article|document|story|report|piece|news item)\b"  # ... the newest article
     rf"|\bwhat\s+(?:is|was)\s+the\s+(?:\w+\s+)?(?:article|document|story|report|piece|news item)\s+about\b"  # the oldest article about
     rf"|\b(?:is there|are there|do you have|have you got|does the collection (?:have|hold|include|contain))\s+(?:an?|any)\s+{_DOCS}\b"
+    rf"|\b(?:when|what date|which day)\b.*\b{_DOCS}\b.*\b(?:published|posted|released|dated|written)\b"  # the record's date
     rf"|\b(?:list|show|name|give me|tell me)\s+(?:me\s+)?(?:a\s+(?:list|rundown|summary|overview)\s+of\s+)?(?:all\s+)?(?:the\s+|your\s+|these\s+)?{_DOCS}\b"
     rf"|\b(?:what|which)\s+(?:are|is)\s+(?:the|these|your|all the)\s+{_DOCS}\s+about\b"
     rf"|\bwhat(?:'s| is| was)\s+the\s+(?:{_DOCS})\s+(?:about|on|covering|regarding)\s+.+\babout\b"
@@ -171,7 +172,8 @@ _PLACES = "city|cities|country|countries|place|venue|location|state|region|provi
 # up to three words before the head noun, not crossing into a relative clause ("the countries that sent trainees")
 _MODIFIERS = r"(?:(?!(?:that|who|whom|which|whose|where|when)\b)[\w-]+\s+){0,3}"
 _TYPES = [
-    ("date", re.compile(r"^(?:when|since when)\b|\b(?:what|which)\s+(?:\w+\s+)?(?:year|date|day|month|time|season|period)\b"
+    ("date", re.compile(r"^(?:when|since when)\b|\b(?:what|which)\s+(?:(?:was|is|were|are)\s+)?(?:the\s+)?(?:\w+\s+)?"
+                        r"(?:year|date|day|month|time|season|period)\b"
                         r"|\bhow long (?:ago|after|before)\b|\bin what year\b|\bwhat time\b", re.I)),
     ("number", re.compile(rf"\bhow (?:many|much|long|old|often|far|large|big|high|fast)\b|\b(?:what|which)\s+(?:was|is|were|are)?\s*(?:the\s+)?(?:\w+\s+)?(?:{_MEASURES})\b"
                           rf"|\bby how much\b|\bwhat (?:percentage|fraction|proportion|share)\b"

@@ -216,7 +216,9 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     # none of the articles retrieved speaks of at all is not stated (one they word differently,
     # "the role of X", "its aims", usually is, so only a word none of them uses rules it out)
     attribute = _ATTRIBUTE.match(analysis.question)
-    if attribute and not missing:
+    # (a date, a number, a place or a person asked for this way is checked by its type instead:
+    # "What was the date of the ceremony?" is answered by a date, however the article words it)
+    if attribute and not missing and analysis.answer_type in (None, "definition"):
         spoken = set().union(*(corpus.article(d).terms for d in {c.hit.doc_id for c in ranked} | {best.hit.doc_id}))
         words_ = attribute.group(1).lower().split()
         # the head noun ("the main aims": aims), or a contact detail ("email address", "phone number")

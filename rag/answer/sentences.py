@@ -203,7 +203,7 @@ def names_kind(analysis: Analysis, sentence: str) -> bool:
     return not m or bool(re.search(rf"\b{m.group(1)[:4]}", sentence, re.I))
 
 
-_DURATION_Q = re.compile(r"\bhow long\b(?!\s+(?:ago|after|before|since))|\bfor how (?:long|many (?:days|weeks|months|years))\b"
+_DURATION_Q = re.compile(r"\bhow long\b(?!\s+(?:ago|after|before|since))|\b(?:for )?how many (?:days|weeks|months|years|hours)\b"
                          r"|\b(?:what|which) (?:was|is) the (?:duration|length)\b", re.I)
 _DURATION = re.compile(rf"\b(?:\d+(?:\.\d+)?|{_NUMBER_WORDS}|a|an)[- ](?:days?|weeks?|months?|years?|hours?|minutes?|decades?)\b"
                        r"|\bfrom\s+\w+\s+\d{1,2}(?:st|nd|rd|th)?\s+(?:to|until|through)\s+(?:\w+\s+)?\d{1,2}\b"
