@@ -119,7 +119,8 @@ def person_names(text: str) -> list[str]:
     out = [m.group(1) for m in _TITLED.finditer(text) if not _NOT_PERSON.search(m.group(1))]
     for name, start, end in _runs(text):
         cue = _ROLE_AFTER.match(text[end:]) or _BY.search(text[:start])
-        if 2 <= len(name.split()) <= 3 and not _NOT_PERSON.search(name) and cue \
+        # (a run opening with an acronym is a title or an organisation: "CTO of Juventas")
+        if 2 <= len(name.split()) <= 3 and not _NOT_PERSON.search(name) and cue and not re.match(r"[A-Z]{2,}\b", name) \
                 and not any(name in o or o in name for o in out):
             out.append(name)
     return out
