@@ -293,6 +293,9 @@ def test_reading_an_answer(server, browser, traffic, viewport, scheme):
     page.wait_for_function("document.querySelectorAll('#chat .rag-answer:not(.draft)').length >= 4",
                            timeout=60_000)
     page.wait_for_timeout(300)
+    # the edited query already names its subject: it is searched as it stands, not extended again
+    rerun = _flat(page.locator("#chat .rag-msg").nth(3).inner_text())
+    assert "Searched for" not in rerun or "(CSCO) (CSCO)" not in rerun
     _shot(page, f"follow-up-{tag}")
 
     # 8. A long question: a counter with the limit; over the limit Ask is off, nothing is cut silently.

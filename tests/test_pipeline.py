@@ -111,8 +111,7 @@ def test_follow_ups_asking_what_else_or_what_came_next_move_on(settings):
 
 def test_every_article_counts_for_a_question_across_the_collection(settings):
     cities = ask("Which cities hosted the events?", settings=settings)
-    assert {"Haikou", "Tianjin", "Paris", "San Antonio", "Changsha"} <= {c for c in
-        ("Haikou", "Tianjin", "Paris", "San Antonio", "Changsha") if c in cities.text}
+    assert all(city in cities.text for city in ("Haikou", "Tianjin", "Paris", "San Antonio", "Changsha"))
     first = ask("Which of the reported events took place first?", settings=settings)
     assert "May 27, 2022" in first.text and [c.doc_id for c in first.citations] == ["004_df5a4ce205c5cd94"]
 

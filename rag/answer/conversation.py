@@ -142,8 +142,11 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
     if leans_on_topic and state.topic and not any(state.topic in c or c in state.topic for c in carried):
         carried.append(state.topic)
         focus = focus or state.topic_docs
+    # a question that already names its referent (an edited earlier query, "When was it held? (CSCO)")
+    # keeps its focus but is not extended again
+    carried = [c for c in carried if c.lower() not in question.lower()]
     if not carried:
-        return question, ()
+        return question, focus
     return f"{question} ({'; '.join(carried)})", focus
 
 
