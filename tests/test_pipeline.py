@@ -123,6 +123,27 @@ def test_a_day_without_a_year_is_a_period(settings):
     assert "Distinguished Service Award" in b.text and "Tandem Meetings" in b.text
 
 
+def test_a_schedule_dates_its_sentences_by_the_day_heading(settings):
+    """'August 28:' heads the paragraphs that tell that day without repeating the date: a sentence
+    under it answers 'on which day', and a day's question gets the whole day."""
+    a = ask("On which day did Prof. Toshio Suda lecture on the hematopoietic stem cell niche?", settings=settings)
+    assert not a.abstained and a.text.startswith("August 28: In the morning, Prof. Toshio Suda")
+    b = ask("When did the participants visit Tianjin University?", settings=settings)
+    # the heading is in the paragraph before: cited on its own, so each citation supports its sentence
+    assert b.text.startswith("August 28. [1] In the afternoon") and [c.paragraph for c in b.citations] == [29, 30]
+    assert all(c.supported for c in b.citations)
+    c = ask("What did the trainees do on August 26?", settings=settings)
+    assert "CAR-T Cell Manufacturing" in c.text and "industrial base" in c.text  # morning and afternoon
+    assert not ask("When will the next cell therapy workshop take place?", settings=settings).text.startswith("August")
+
+
+def test_the_day_after_that_counts_from_the_last_turns_date(settings):
+    q = "What did the participants of the Tianjin workshop do on August 21?"
+    history = [(q, ask(q, settings=settings))]
+    a = ask("And on the day after that?", history, settings=settings)
+    assert a.query.startswith("And on August 22?") and "Ying Wang" in a.text and "Immunotherapy Center" in a.text
+
+
 def test_an_article_about_a_topic_is_not_one_that_mentions_it_once(settings):
     a = ask("Do you have any articles about diabetes?", settings=settings)  # one passing mention in 003
     assert a.kind == "collection" and a.abstained and a.text.startswith("None of the articles is about diabetes.")

@@ -15,12 +15,14 @@ turn the referent came from are the conversation's focus: retrieval ranks their 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..text import terms
 from ..types import Answer, Context
+from . import dates
 from .analysis import specific_terms
 from .sentences import person_names
 
@@ -74,7 +76,8 @@ def _phrases(question: str) -> list[str]:
     out = []
     for chunk in re.findall(r"[A-Z0-9][\w’'&\-]*(?:\s+[A-Z0-9][\w’'&\-]*)*", question):
         kept = " ".join(w for w in chunk.split() if re.sub(r"['’]s$", "", w).strip(".'’-") in names)
-        if kept and kept not in out:
+        # a day of the month alone ("21" of "on August 21") names nothing: the date is carried whole, if at all
+        if kept and kept not in out and not re.fullmatch(r"\d{1,2}", kept):
             out.append(kept)
     return out
 
@@ -101,6 +104,10 @@ _ELSE = re.compile(r"\b(?:else|besides|another|apart from (?:that|this)|in addit
 _NEXT = re.compile(r"\b(?:after(?:wards)?|then|next|later|subsequently|following|"
                    r"that (?:morning|afternoon|evening|night|day|week))\b", re.I)
 NEAR = 2  # paragraphs after each one the last answer cited (which itself may go on after the sentence given)
+# "And the day after that?", "What happened the next day?": a day counted from the one the last turn
+# was about, which a schedule names by its date
+_NEXT_DAY = re.compile(r"\b(?:on\s+)?the\s+(?:(?:next|following)\s+day|day\s+after(?:\s+(?:that|it|this))?)\b", re.I)
+_PREVIOUS_DAY = re.compile(r"\b(?:on\s+)?the\s+(?:(?:previous|preceding)\s+day|day\s+before(?:\s+(?:that|it|this))?)\b", re.I)
 
 
 def context(question: str, history: Sequence[Turn]) -> tuple[str, Context]:
@@ -114,8 +121,10 @@ def context(question: str, history: Sequence[Turn]) -> tuple[str, Context]:
     # "When was that?", "Which country is she from?", "How many of them were there?": a question with
     # (almost) nothing of its own asks about what the last answer cited, where it is, or just after
     bare = len(terms(question)) <= 1 and not specific_terms(question)
+    # ... unless it names the day it wants ("the day after that" made a date): the date places it
+    dated = _relative_day(question, last) != question
     near = tuple((doc_id, number + i) for doc_id, number in last.cited for i in range(NEAR + 1)) \
-        if _NEXT.search(question) or bare else ()
+        if (_NEXT.search(question) or bare) and not dated else ()
     return query, Context(focus, near, said)
 
 
@@ -130,6 +139,7 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
     """
     if not history or not leans_on_context(question):
         return question, ()
+    said = _relative_day(question, history[-1])
     state = _State()
     for turn in history:
         _advance(state, turn)
@@ -144,10 +154,36 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
         focus = focus or state.topic_docs
     # a question that already names its referent (an edited earlier query, "When was it held? (CSCO)")
     # keeps its focus but is not extended again
-    carried = [c for c in carried if c.lower() not in question.lower()]
+    carried = [c for c in carried if c.lower() not in said.lower()]
     if not carried:
-        return question, focus
-    return f"{question} ({'; '.join(carried)})", focus
+        return said, focus
+    return f"{said} ({'; '.join(carried)})", focus
+
+
+def _relative_day(question: str, last: Turn) -> str:
+    """The question with "the next day" / "the day before" replaced by the date it means, counted
+    from the day the last question (else its answer) named.
+
+    >>> _relative_day("And on the day after that?", Turn("What happened on August 21?", ""))
+    'And on August 22?'
+    """
+    for rx, step in ((_NEXT_DAY, 1), (_PREVIOUS_DAY, -1)):
+        m = rx.search(question)
+        if not m:
+            continue
+        named = [d for d in dates.mentions(last.question) or dates.mentions(last.answer) if d.start[5:] != "01-01"
+                 or d.end[5:] != "12-31"]
+        if not named:
+            return question
+        iso = (named[0].end if step > 0 else named[0].start).replace("????", "2001")
+        try:
+            day = dt.date.fromisoformat(iso) + dt.timedelta(days=step)
+        except ValueError:
+            return question
+        known = not named[0].start.startswith("????")
+        said = f"{dates.MONTHS[day.month - 1].capitalize()} {day.day}" + (f", {day.year}" if known else "")
+        return f"{question[: m.start()]}on {said}{question[m.end() :]}"
+    return question
 
 
 def _advance(state: _State, turn: Turn) -> None:

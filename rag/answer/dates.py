@@ -112,6 +112,26 @@ def resolve(found: Sequence[Mention], *context_years: str | None) -> list[Mentio
             for m in found]
 
 
+# A schedule gives each day a line of its own, "August 18:" or "August 21: In the morning, ...", and
+# tells that day's events in the paragraphs below it without repeating the date.
+_DATELINE = re.compile(rf"(?m)^[ \t]*(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?(?:{_MONTH}\s+{_DAY}|{_DAY}\s+{_MONTH})"
+                       rf"(?:,?\s+{_YEAR})?\s*[:–—]", re.I)
+
+
+def dateline(text: str) -> tuple[str, Mention] | None:
+    r"""The last day heading a text holds (the one in force at its end), as written and as a date.
+
+    >>> dateline("Daily Summary\n\nAugust 18:\n\nThe program opened.")[0]
+    'August 18:'
+    """
+    found = list(_DATELINE.finditer(text))
+    if not found:
+        return None
+    m = found[-1]
+    day = mentions(m.group())
+    return (m.group().strip(), day[0]) if day else None
+
+
 def first_year(text: str) -> str | None:
     m = re.search(rf"\b{_YEAR}\b", text)
     return m.group(1) if m else None

@@ -311,6 +311,36 @@ class Candidate:
     year: str | None  # the year its year-less dates are in (paragraph, article or publication)
     dates: tuple[dates.Mention, ...]  # the dates the sentence states, years resolved
     vec: np.ndarray  # the sentence's vector
+    day: Dateline | None = None  # the schedule day it is told under, for questions about dates
+
+
+@dataclass(frozen=True)
+class Dateline:
+    "A schedule's day heading ('August 28:') that a sentence below it is dated by."
+
+    hit: Hit  # the paragraph holding the heading
+    text: str  # as written
+    date: dates.Mention  # year resolved
+
+
+LOOKBACK = 8  # paragraphs above a sentence searched for the day heading it is told under
+
+
+def dateline(corpus: Corpus, hit: Hit, offset: int, year: str | None) -> Dateline | None:
+    """The day heading a sentence (at char `offset` of the article) is told under: the last one above
+    it in its paragraph, else in the paragraphs before, up to a heading without a date (a new
+    section: "Program Implementation") or LOOKBACK paragraphs."""
+    above = hit.text[: max(offset - hit.start, 0)]
+    for n in range(hit.paragraph, max(hit.paragraph - LOOKBACK, 0), -1):
+        para = hit if n == hit.paragraph else corpus.paragraph(hit.doc_id, n)
+        text = above if n == hit.paragraph else para.text
+        found = dates.dateline(text)
+        if found:
+            (date,) = dates.resolve([found[1]], year) or [found[1]]
+            return Dateline(para, found[0], date)
+        if n != hit.paragraph and is_heading(para.text.split("\n", 1)[0].strip()):
+            return None
+    return None
 
 
 def _discrimination(term: str, pool: list[frozenset[str]]) -> float:
@@ -350,6 +380,8 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     qnames = {n: math.log((len(lowered) + 1) / (sum(n in t for t in lowered) + 0.5)) / math.log((len(lowered) + 1) / 0.5)
               for n in (x.lower() for x in analysis.specific if not x.isdigit())}
     near = set(evidence.context.near)
+    dated = analysis.answer_type == "date" or analysis.period is not None  # schedule days matter
+    dated_in = analysis.period is not None and (analysis.period.start or analysis.period.end) is not None
     out: list[Candidate] = []
     at = 0
     for hit, sents, ts in zip(hits, per_para, texts, strict=True):
@@ -359,6 +391,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
         # the year a year-less date ("August 26: ...", "On February 23rd") is in: its paragraph's first
         # year, else the publication's, else its article's (a schedule states the year once, in the lead)
         year = dates.first_year(hit.text) or (hit.date or "")[:4] or dates.first_year(corpus.article(hit.doc_id).text) or None
+        paragraph_day = dateline(corpus, hit, hit.end, year) if dated else None
         intro: frozenset[str] = frozenset()
         for j, (s, text) in enumerate(zip(sents, ts, strict=True)):
             d = float(dense[at + j])
@@ -369,21 +402,35 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
                 intro = pool[at + j] if text.rstrip().endswith(":") else frozenset()
             if is_heading(text):
                 continue
+            found = tuple(dates.resolve(dates.mentions(text), dates.first_year(text), year))
+            # a sentence of a schedule is dated by its day's heading: "On which day did X lecture?" is
+            # answered by "In the morning, X presented ..." under "August 28:", and "What did they do
+            # on August 20?" by the sentences under "August 20:" (whose words they share). Not a
+            # question about the future: a schedule tells what was done.
+            day = (paragraph_day if paragraph_day is None or paragraph_day.hit.key != hit.key
+                   else dateline(corpus, hit, s.start, year)) if dated and not found and not future else None
             sterms = pool[at + j] | intro if item else pool[at + j]
+            if day is not None:
+                sterms |= frozenset(terms(day.text))
             own = sum(qweight[t] for t in qterms if t in sterms)
             cover = (own + CONTEXT_WEIGHT * (context - own)) / total
             score = W_DENSE * d + W_COVER * cover + W_PARA * para
             if qnames:
                 low = lowered[at + j]
                 score += W_NAMES * sum(w for n, w in qnames.items() if n in low) / len(qnames)
+            slot = has_slot(analysis, text) or (day is not None and analysis.answer_type == "date"
+                                                and has_slot(analysis, f"{day.text} {text}"))
             # a question about what will happen is answered only by a sentence about the future
-            type_ok = has_slot(analysis, text) and (not future or bool(_FUTURE_S.search(text)))
+            type_ok = slot and (not future or bool(_FUTURE_S.search(text)))
             if not type_ok:
                 score *= TYPE_PENALTY
-            found = tuple(dates.resolve(dates.mentions(text), dates.first_year(text), year))
-            period_ok = _in_period(found, analysis)
+            period_ok = _in_period(found or ((day.date,) if day else ()), analysis)
             if not period_ok:
                 score *= PERIOD_PENALTY
+            elif dated_in and any(dates.within_period(m, analysis.period) for m in found or ((day.date,) if day else ())):
+                # "What happened on August 22?": a sentence dated that day says; an undated one, or one
+                # spanning more ("from August 15 to 29"), may not be about it
+                score += BONUS
             if any(p is not None and p.search(text) for p in (defines, named, members)):
                 score += BONUS
             if hit.key in near:
@@ -391,7 +438,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
             if said and _plain(text) in said:  # a sentence the last answer gave
                 score *= SAID_PENALTY
             out.append(Candidate(score, hit, s, text, sterms, d, own / total, context / total, type_ok, period_ok,
-                                 hit.key in near, year, found, vectors[at + j]))
+                                 hit.key in near, year, found, vectors[at + j], day))
         at += len(sents)
     return sorted(out, key=lambda c: -c.score)
 
@@ -434,8 +481,9 @@ def period_fit(c: Candidate, period) -> tuple[bool, bool, int]:
 
 
 def item_dates(c: Candidate) -> tuple[dates.Mention, ...]:
-    "The dates a sentence states, else those of its paragraph, else its article's publication date."
-    found = c.dates or tuple(dates.resolve(dates.mentions(c.hit.text), c.year))
+    """The dates a sentence states, else its schedule day's, else its paragraph's, else its article's
+    publication date."""
+    found = c.dates or ((c.day.date,) if c.day else ()) or tuple(dates.resolve(dates.mentions(c.hit.text), c.year))
     if not found and c.hit.date and re.fullmatch(r"\d{4}-\d\d-\d\d", c.hit.date):
         found = (dates.Mention(c.hit.date, c.hit.date, (0, 0), True),)
     return found

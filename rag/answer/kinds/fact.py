@@ -11,14 +11,16 @@ from dataclasses import replace
 
 from ...config import Settings
 from ...generation import Reply
-from ...types import Evidence
+from ...types import Evidence, Hit
+from .. import dates
 from ..analysis import analyse, parts
 from ..answerability import judge, judged
 from ..compose import abstain, reading_order, repeats, reply, with_items
-from ..sentences import Candidate, candidates, named_things
+from ..sentences import LOOKBACK, Candidate, candidates, named_things
 
 JOIN_RATIO = 0.75  # a further sentence must score at least this share of the best
 NAME_JOIN_RATIO = 0.6  # ... or this share, when it names another thing of the kind asked for
+DAY_SENTENCES = 5  # "What happened on August 26?": at most this many sentences of that day
 
 
 def answer(evidence: Evidence, settings: Settings) -> Reply:
@@ -29,7 +31,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     split = parts(evidence.analysis.question)
     if len(split) == 1:
         got = choose(evidence, settings)
-        return got if isinstance(got, Reply) else reply(with_items(((c.hit, c.text) for c in got), evidence.corpus))
+        return got if isinstance(got, Reply) else reply(with_items(stated(got, evidence), evidence.corpus))
     # "Which scientist lectured in Tianjin, and which institute does Huang direct?": each question of
     # the message is answered (or not) on its own, each with its own names, then together
     chosen: list[Candidate] = []
@@ -43,7 +45,39 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     if not chosen:
         return abstain(evidence, unanswered[0].closest)
     caveat = " ".join(r.abstain for r in unanswered)
-    return reply(with_items(((c.hit, c.text) for c in reading_order(chosen)), evidence.corpus), caveat=caveat)
+    return reply(with_items(stated(reading_order(chosen), evidence), evidence.corpus), caveat=caveat)
+
+
+def _on(c: Candidate, period) -> bool:
+    "Is the sentence dated (by its own words or its schedule day) within the period?"
+    return any(dates.within_period(m, period) for m in c.dates or ((c.day.date,) if c.day else ()))
+
+
+def _day_paragraphs(evidence: Evidence, hit: Hit) -> list[Hit]:
+    "The paragraphs after this one up to the schedule's next day heading (LOOKBACK at most)."
+    info = evidence.corpus.document(hit.doc_id)
+    out = []
+    for n in range(hit.paragraph + 1, min(hit.paragraph + LOOKBACK, info.paragraphs) + 1):
+        para = evidence.corpus.paragraph(hit.doc_id, n)
+        if dates.dateline(para.text):
+            break
+        out.append(para)
+    return out
+
+
+def stated(chosen: list[Candidate], evidence: Evidence) -> list[tuple[Hit, str]]:
+    """The chosen sentences as (paragraph, text); asked when, a sentence told under a schedule's day
+    heading comes with it ("August 28: In the morning, ..."), since the sentence itself gives no date."""
+    out: list[tuple[Hit, str]] = []
+    for c in chosen:
+        day = c.day if evidence.analysis.answer_type == "date" and not c.dates else None
+        if day is None:
+            out.append((c.hit, c.text))
+        elif day.hit.key == c.hit.key:
+            out.append((c.hit, f"{day.text} {c.text}"))
+        else:
+            out += [(day.hit, day.text.rstrip(":–— ")), (c.hit, c.text)]  # "August 28. [1] In the afternoon, ... [2]"
+    return out
 
 
 def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
@@ -53,8 +87,23 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
     if best is None:
         return abstain(evidence)
     verdict = judge(best, evidence.analysis, evidence.corpus, ranked)
-    if not verdict.answerable(settings.abstain_threshold):
+    period = evidence.analysis.period
+    # "What did the trainees do on August 26?" asks for a day's account: what is dated that day
+    # answers, however few of the question's (generic) words it shares, so similarity does not judge it
+    one_day = bool(period and period.start and period.start == period.end and evidence.analysis.answer_type is None)
+    # (nor similarity's floor: "What happened on August 26?" is like no sentence at all)
+    on_day = one_day and not verdict.missing and not verdict.slot_missing and _on(best, period)
+    if not (verdict.answerable(settings.abstain_threshold) or on_day):
         return abstain(evidence, (best.hit,), verdict.missing)
+    if one_day:
+        # every sentence dated that day in the article that tells it (a schedule's morning, noon and
+        # afternoon, in the paragraphs under its day heading), not only the best
+        told = _day_paragraphs(evidence, best.hit)
+        seen = {c.hit.key for c in ranked}
+        pool = ranked + candidates(evidence, [h for h in told if h.key not in seen])
+        day = [c for c in pool if c.hit.doc_id == best.hit.doc_id and c.period_ok and _on(c, period)]
+        if best in day:
+            return reading_order([best] + [c for c in day if c is not best][: DAY_SENTENCES - 1])
     qterms = set(evidence.analysis.terms)
     names = named_things(best, evidence.analysis)
     chosen, covered, docs = [best], best.terms & qterms, {best.hit.doc_id}

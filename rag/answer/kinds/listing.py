@@ -66,6 +66,8 @@ def across_collection(a) -> bool:
 
 def answer(evidence: Evidence, settings: Settings) -> Reply:
     a = evidence.analysis
+    if a.period and a.period.start and a.period.start == a.period.end and a.answer_type is None:
+        return fact_answer(evidence, settings)  # "What did the trainees do on August 26?": that day's account
     hits, leads = with_leads(evidence)
     ranked = candidates(evidence, hits)
     best = judged(evidence, ranked)
