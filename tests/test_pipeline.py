@@ -144,6 +144,25 @@ def test_the_day_after_that_counts_from_the_last_turns_date(settings):
     assert a.query.startswith("And on August 22?") and "Ying Wang" in a.text and "Immunotherapy Center" in a.text
 
 
+def test_a_sentence_listing_the_kind_asked_for_answers_a_list_question(settings):
+    # shares hardly a word with the question ("It recruited 20 physicians ... from Thailand, ...")
+    a = ask("From which countries were the cell therapy trainees recruited?", settings=settings)
+    assert not a.abstained and all(c in a.text for c in ("Thailand", "Belarus", "Egypt"))
+
+
+@pytest.mark.parametrize("question", [
+    "How many people have been treated with the Beijing Protocol?",  # "20 percent", "twentyfold" are not counts
+    "Which convention centre hosted the CSCO conference?",  # "convened" is not a convention centre
+])
+def test_a_value_of_the_wrong_kind_does_not_answer(settings, question):
+    assert ask(question, settings=settings).abstained
+
+
+def test_two_swapped_letters_in_a_short_name_are_forgiven(settings):
+    a = ask("What did Prof. Dail Li present?", settings=settings)
+    assert not a.abstained and "Genome Editing" in a.text
+
+
 def test_an_article_about_a_topic_is_not_one_that_mentions_it_once(settings):
     a = ask("Do you have any articles about diabetes?", settings=settings)  # one passing mention in 003
     assert a.kind == "collection" and a.abstained and a.text.startswith("None of the articles is about diabetes.")

@@ -185,7 +185,7 @@ _TYPES = [
     ("reason", re.compile(r"^why\b|\bfor what reason\b|\bwhat (?:led to|caused|prompted)\b", re.I)),
     ("yesno", re.compile(r"^(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)),
 ]
-_DEFINITION = re.compile(r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?!\w+ed\b|\w+en\b|done\b|said\b|held\b|made\b)(?:the\s+|a\s+|an\s+)?(.{2,80}?)\s*\??\s*$"
+_DEFINITION = re.compile(r"^\s*(?:what|who)\s+(?:exactly\s+|really\s+|actually\s+)?(?:is|are|was|were)\s+(?!\w+ed\b|\w+en\b|done\b|said\b|held\b|made\b)(?:the\s+|a\s+|an\s+)?(.{2,80}?)\s*\??\s*$"
                          r"|^\s*what does\s+(.{2,60}?)\s+(?:mean|stand for)\s*\??\s*$|^\s*define\s+(.{2,60}?)\s*\??\s*$", re.I)
 _NAMED = re.compile(r"\b(?:which|what)\s+(?!(?:is|are|was|were|did|does|do|has|have|had|will|can|could|would)\b)(?:(?:\w+)\s+){0,2}?(?:two|three|four|several)?\s*([a-z]{4,}?)(?:ies|es|s)?\s+"
                     r"(?:did|does|do|was|were|is|are|has|have|had|will|can|of|from|in|at|for)\b", re.I)

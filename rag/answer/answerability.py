@@ -30,7 +30,7 @@ from ..text import terms, words
 from ..types import Analysis, Corpus, Evidence, Period
 from . import dates
 from .analysis import period_terms
-from .sentences import Candidate, candidates, checkable, in_period, precise
+from .sentences import Candidate, candidates, checkable, in_period, precise, slot_values
 
 FEATURES = ("bias", "focus_missing", "focus_missing_article", "cover", "dense", "dense_margin")
 # Fitted by `rag eval --calibrate` on the calib split's questions that pass the rules (see judge), with
@@ -41,6 +41,7 @@ THRESHOLD = 0.5
 # Below this cosine (all-MiniLM-L6-v2) the best sentence is not about the question at all: on the eval
 # set no answerable question's answer sentence scored under 0.25, out-of-domain questions 0.07-0.13.
 DENSE_FLOOR = 0.2
+ENUMERATION = 3  # names of the asked type in one sentence that make it a list of them
 OFF_TOPIC_COVER = 0.5  # ... unless it holds at least this (IDF-weighted) share of the question's terms
 
 
@@ -52,6 +53,7 @@ class Verdict:
     slot_missing: bool  # the sentence lacks a value of the (checkable) type asked for
     off_topic: bool  # the sentence is not about the question at all
     anchored: bool = False  # the conversation points at it ("And what happened next?")
+    enumerates: bool = False  # a list question's sentence names several things of the kind asked for
 
     @property
     def ruled_out(self) -> bool:
@@ -60,7 +62,10 @@ class Verdict:
     def answerable(self, threshold: float = THRESHOLD) -> bool:
         # A sentence the conversation points at is the answer by position: "What did they do that
         # afternoon?" shares few words with the afternoon it asks about, so similarity cannot judge it.
-        return not self.ruled_out and (self.anchored or self.probability >= threshold)
+        # Nor can it judge a list: "Which countries did the trainees come from?" is answered by a
+        # sentence listing countries, however it words the rest ("It recruited 20 physicians from
+        # Thailand, Belarus, ...").
+        return not self.ruled_out and (self.anchored or self.enumerates or self.probability >= threshold)
 
 
 def present(term: str, haystack: str, vocabulary: set[str]) -> bool:
@@ -73,13 +78,22 @@ def present(term: str, haystack: str, vocabulary: set[str]) -> bool:
     digits = re.sub(r"\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", lambda m: str(_NUMBER_WORDS.index(m.group()) + 1), t)
     if digits != t:
         return present(digits, haystack, vocabulary)
-    if len(t) < 5 or not t.isalpha():
+    if not t.isalpha():
         return False
+    if len(t) < 5:
+        # in a short name only two neighbouring letters swapped, the commonest slip ("Wnag" is "Wang"):
+        # one letter changed would make another short name of it
+        return len(t) >= 3 and any(len(w) == len(t) and _swapped(t, w) for w in vocabulary)
     budget = 1 if len(t) < 8 else 2
     return any(abs(len(w) - len(t)) <= budget and within(t, w, budget) for w in vocabulary)
 
 
 _NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+
+
+def _swapped(a: str, b: str) -> bool:
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
 
 
 def within(a: str, b: str, budget: int) -> bool:
@@ -102,6 +116,12 @@ def _missing(names: Sequence[str], text: str, vocabulary: Set[str] | None = None
     haystack = text.lower()
     vocabulary = set(words(haystack)) if vocabulary is None else vocabulary
     return [n for n in names if not present(n, haystack, vocabulary)]
+
+
+def lacks(corpus: Corpus, doc_id: str, names: Sequence[str]) -> list[str]:
+    "The names (a question's) an article does not state."
+    article = corpus.article(doc_id)
+    return _missing(names, article.text, article.words)
 
 
 def _focus_missing(qterms: Sequence[str], idf: Sequence[float], have: Set[str]) -> float:
@@ -169,8 +189,7 @@ def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Can
     names = question_names(evidence.analysis)
     if names:
         for c in ranked[:CONSIDERED]:
-            article = evidence.corpus.article(c.hit.doc_id)
-            if not _missing(names, article.text, article.words):
+            if not lacks(evidence.corpus, c.hit.doc_id, names):
                 return c
     return ranked[0]
 
@@ -227,9 +246,11 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
             missing = (attribute.group(1),)
     # "What did the CIBMTR give him in 2019?" is not answered by a sentence about 2024
     slot_missing = checkable(analysis) and not best.type_ok or outside(best, analysis.period)
-    # a long sentence that states every word of the question is about it, however low its cosine
-    off_topic = best.dense < DENSE_FLOOR and best.cover < OFF_TOPIC_COVER
-    return Verdict(probability(x), x, missing, slot_missing, off_topic, best.anchored)
+    # a long sentence that states every word of the question is about it, however low its cosine, and
+    # so is one whose paragraph does (a misspelt name lowers the cosine of the right sentence too)
+    off_topic = best.dense < DENSE_FLOOR and best.cover < OFF_TOPIC_COVER and x["focus_missing"] > 0
+    enumerates = analysis.kind == "list" and len(set(slot_values(analysis.answer_type, best.text))) >= ENUMERATION
+    return Verdict(probability(x), x, missing, slot_missing, off_topic, best.anchored, enumerates)
 
 
 def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], weights: Sequence[float] | None = None,
@@ -262,7 +283,7 @@ def covers_subject(evidence: Evidence, doc_id: str) -> bool:
     article = evidence.corpus.article(doc_id)
     names = question_names(a)
     if names:
-        gone = _missing(names, article.text, article.words)
+        gone = lacks(evidence.corpus, doc_id, names)
         return len(gone) < len(names) / 2 or names[0] not in gone
     subject = set(terms(a.subject))
     if not subject:

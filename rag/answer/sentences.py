@@ -139,10 +139,23 @@ def _places(sentence: str, institutions: bool = False) -> list[str]:
     Italy and France", "toured Juventas’ industrial base"). With `institutions`, organisations count
     too: "Where did they go?" is answered by "visited Tianjin University", "Which city?" is not."""
     people = person_names(sentence)
-    # an acronym marks an organisation or a programme ("the CSCO Leukemia committee"), not a place
-    return [name for name, start, _end in _runs(sentence)
-            if name not in people and _PLACE_BEFORE.search(sentence[:start]) and not re.search(r"\b[A-Z]{3,}\b", name)
-            and (not _NOT_PERSON.search(name) or institutions and _VISITED.search(sentence[:start]))]
+    out: list[str] = []
+    after = -1  # end of the last place found: "from Thailand, Belarus, and Egypt" goes on listing places
+    for name, start, end in _runs(sentence):
+        listed = after >= 0 and bool(_LIST_ON.fullmatch(sentence[after:start]))
+        # an acronym marks an organisation or a programme ("the CSCO Leukemia committee"), not a place
+        if name not in people and (listed or _PLACE_BEFORE.search(sentence[:start])) \
+                and not re.search(r"\b[A-Z]{3,}\b", name) \
+                and (not _NOT_PERSON.search(name) or institutions and _VISITED.search(sentence[:start])):
+            # "Italy and France" is two places (an organisation's "and" is ruled out above)
+            out += [part for part in re.split(r"\s+and\s+", name) if part not in people]
+            after = end
+        else:
+            after = -1
+    return out
+
+
+_LIST_ON = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?:the\s+)?")
 
 
 def slot_values(answer_type: str | None, sentence: str, where: bool = False) -> list[str]:
@@ -190,6 +203,9 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
         # a count, not the length of something ("a two-week course" says nothing of how many came)
         values = [v for v in values if not re.search(rf"\b{re.escape(v)}[- ](?:year|month|week|day|hour|minute)s?\b",
                                                      sentence, re.I)]
+        # ... nor a share or a factor ("from 20 to 70 percent", "a twentyfold increase" say how much
+        # something changed, not how many there are)
+        values = [v for v in values if not re.search(r"%|percent|per cent|fold$", v, re.I)]
     if kind == "date" and _YEAR_Q.search(asked):
         # "In what year ...?" is not answered by "August 22": the sentence must state a year itself
         values = [v for v in values if re.search(r"\b\d{4}\b", v)]
@@ -201,7 +217,12 @@ def names_kind(analysis: Analysis, sentence: str) -> bool:
     English names those by their kind ("Peking University", "the Hilton Hotel"): a sentence that names
     a city but no hotel, or a person but no university, does not say. True for other questions."""
     m = _BUILT_PLACE.search(analysis.question)
-    return not m or bool(re.search(rf"\b{m.group(1)[:4]}", sentence, re.I))
+    if not m:
+        return True
+    kind = m.group(1).split()
+    # "hotel(s)", "universit(y|ies)": the stem; "convention center/centre": the first word, then either spelling
+    said = rf"\b{re.escape(kind[0])}\s+cent(?:er|re)" if len(kind) > 1 else rf"\b{kind[0][:4]}"
+    return bool(re.search(said, sentence, re.I))
 
 
 _DURATION_Q = re.compile(r"\bhow long\b(?!\s+(?:ago|after|before|since))|\b(?:for )?how many (?:days|weeks|months|years|hours)\b"
@@ -217,7 +238,7 @@ _YEAR_Q = re.compile(r"\b(?:what|which)\s+year\b|\byear\s+(?:was|were|did|does)\
 # ("the Hilton Hotel", "the venue"), where a city or country is just named ("held in Paris").
 _BUILT_PLACE = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(hotel|venue|building|site|hall|stadium|campus|room|"
                           r"auditorium|theat(?:er|re)|restaurant|airport|station|facility|hospital|university|"
-                          r"college|school|museum)s?\b"
+                          r"college|school|museum|(?:convention|conference|exhibition|congress)\s+cent(?:er|re))s?\b"
                           # the head noun, not a modifier ("which hospital centres" asks for centres)
                           r"(?=\s*[?,.;]|\s*$|\s+(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could|in|at|"
                           r"of|for|on|to|by|with|from|that|where|or|and|hosted|held|houses?)\b)", re.I)
@@ -230,7 +251,8 @@ def definition_pattern(analysis: Analysis) -> re.Pattern | None:
     >>> bool(definition_pattern(analyse("What is the Beijing Protocol?")).search("a method known as the “Beijing Protocol.”"))
     True
     """
-    m = re.match(r"\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+|a\s+|an\s+)?(.{2,60}?)\s*\??\s*$", analysis.question, re.I)
+    m = re.match(r"\s*(?:what|who)\s+(?:exactly\s+|really\s+|actually\s+)?(?:is|are|was|were)\s+(?:the\s+|a\s+|an\s+)?"
+                 r"(.{2,60}?)\s*\??\s*$", analysis.question, re.I)
     if not m:
         return None
     x = r"\W{0,3}\s*".join(map(re.escape, m.group(1).split()))

@@ -13,7 +13,7 @@ from ...config import Settings
 from ...generation import Reply
 from ...text import terms
 from ...types import Evidence, Hit
-from ..answerability import judge, judged, question_names
+from ..answerability import judge, judged, lacks, question_names
 from ..compose import abstain, repeats, reply, with_items
 from ..sentences import (
     Candidate,
@@ -104,6 +104,9 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     # every item of a period ("What happened in February 2024?" can be two things in one article)
     per_article = across_collection(a) and not dated
     typed = checkable(a)
+    # "Which countries did the Tianjin trainees come from?": only articles naming what the question names
+    asked = question_names(a)
+    pool = [c for c in pool if not asked or not lacks(evidence.corpus, c.hit.doc_id, asked)]
     for c in pool:
         # an article's lead stating a value of the type asked ("held in Changsha" for "Which cities
         # hosted the events?") is its item however few of the question's generic words it shares
