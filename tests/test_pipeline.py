@@ -137,6 +137,18 @@ def test_a_schedule_dates_its_sentences_by_the_day_heading(settings):
     assert not ask("When will the next cell therapy workshop take place?", settings=settings).text.startswith("August")
 
 
+@pytest.mark.parametrize("question", [
+    "Was the CIBMTR award given before or after the IACH award?",
+    "Which was earlier: the IACH ceremony or the CIBMTR award?",
+    "How long after the IACH ceremony in Paris was the CIBMTR award presented?",
+])
+def test_which_of_two_events_came_first_is_told_by_their_dates(settings, question):
+    a = ask(question, settings=settings)
+    assert a.kind == "compare" and not a.abstained
+    assert a.text.startswith("By the dates the articles give, October 5, 2023 came first, about 5 months before February 23")
+    assert [c.doc_id for c in a.citations] == [IACH, CIBMTR]  # in date order
+
+
 def test_the_day_after_that_counts_from_the_last_turns_date(settings):
     q = "What did the participants of the Tianjin workshop do on August 21?"
     history = [(q, ask(q, settings=settings))]

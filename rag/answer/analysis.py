@@ -108,6 +108,19 @@ _SIDES = [
     re.compile(r"^(?:the\s+)?(.+?)\s+and\s+(?:the\s+)?(.+?)\s+(?:each|both)\b", re.I),
     re.compile(r"\bput\s+(.+?)\s+side by side with\s+(.+?)(?:[,:;?.]|$)", re.I),
 ]
+# Which of two events came first, or how far apart they were, is a comparison of their dates:
+# "Which came first: A or B?", "Did A happen before or after B?", "How long after A did B ...?",
+# "How much time passed between A and B?"
+ORDERING = re.compile(r"\b(?:which|what)\b.*\b(?:first|earlier|sooner|later)\b|\b(?:before or after|after or before|"
+                      r"earlier or later)\b|\bhow (?:long|much time|many (?:days|weeks|months|years))\s+(?:after|before|between)\b"
+                      r"|\b(?:time|days|weeks|months|years)\s+(?:passed|elapsed|went by|were there)\s+between\b", re.I)
+_ORDER_SIDES = [
+    re.compile(r"\b(?:first|earlier|sooner|later)\b\s*[:—–,-]*\s*(.+?),?\s+or\s+(.+?)\s*[?.!]*$", re.I),
+    re.compile(r"^\s*(?:did|was|were|is|are|does|do)\s+(.+?)\s+(?:before or after|after or before|earlier or later)\s+(.+?)\s*[?.!]*$", re.I),
+    re.compile(r"\bhow (?:long|much time|many (?:days|weeks|months|years))\s+(?:after|before)\s+(.+?)\s+"
+               r"(?:did|was|were|is|are|does|do|had|has)\s+(.+?)\s*[?.!]*$", re.I),
+    re.compile(r"\bbetween\s+(.+?)\s+and\s+(.+?)\s*[?.!]*$", re.I),
+]
 _WH = re.compile(r"^\s*(?:and\s+|so\s+|then\s+|also\s+)?(what|which|who|whom|whose|when|where|why|how)\b", re.I)
 # Plural head nouns after which/what ask for every item: "which cities", "what awards".
 _PLURAL_Q = re.compile(r"\b(?:which|what)\s+(?:(?:\w+|\w+-\w+)\s+){0,2}?(\w{3,}?(?:ies|ses|xes|ches|shes|[^su]s)|people|men|women|children)\b", re.I)
@@ -130,7 +143,7 @@ def kind_of(question: str) -> str:
         return "summary"
     if _COLLECTION.search(question):
         return "collection"
-    if _COMPARE.search(question) and sides(question):
+    if (_COMPARE.search(question) or ORDERING.search(question)) and sides(question):
         return "compare"
     if _LIST_VERB.search(question):
         return "list"
@@ -143,7 +156,7 @@ def kind_of(question: str) -> str:
 
 def sides(question: str) -> tuple[str, ...]:
     "The two things a comparison is about (empty when the question names no two)."
-    for rx in _SIDES:
+    for rx in _ORDER_SIDES if ORDERING.search(question) else _SIDES:
         m = rx.search(question)
         if m:
             a, b = (_trim_side(g) for g in m.groups())

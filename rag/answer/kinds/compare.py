@@ -8,6 +8,7 @@ sentence, its paragraph or its article title.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
 import numpy as np
@@ -16,10 +17,11 @@ from ...config import Settings
 from ...generation import Reply
 from ...text import terms
 from ...types import Corpus, Evidence, Side
-from ..analysis import specific_terms
+from ..analysis import ORDERING, specific_terms
 from ..answerability import present
 from ..compose import abstain, repeats, reply
-from ..sentences import Candidate, candidates
+from ..dates import human
+from ..sentences import Candidate, candidates, item_dates, precise
 
 PER_SIDE = 2
 SECOND_RATIO = 0.8  # a side's second sentence must score this share of its first
@@ -43,6 +45,8 @@ def about(c: Candidate, side: Side, corpus: Corpus) -> bool:
 
 def answer(evidence: Evidence, settings: Settings) -> Reply:
     a = evidence.analysis
+    if ORDERING.search(a.question):
+        return order(evidence)
     side_terms = {t for s in evidence.sides for t in terms(s.text)}
     facets = tuple(t for t in a.terms if t not in side_terms and t not in _COMPARING)
     chosen: list[list[Candidate]] = []
@@ -72,3 +76,46 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         return abstain(evidence, evidence.hits[:1], what=f"The articles don't say anything about {' or '.join(missing)}.")
     caveat = f"The articles say nothing about {' or '.join(missing)}." if missing else ""
     return reply(((c.hit, c.text) for side_items in chosen for c in side_items), caveat=caveat)
+
+
+def order(evidence: Evidence) -> Reply:
+    """"Which came first, A or B?", "How long after A was B?": each side's best dated sentence, in
+    the order of their dates, led by what the dates say (how far apart, which first)."""
+    a = evidence.analysis
+    dated: list[tuple[str, Candidate]] = []
+    missing = []
+    for side in evidence.sides:
+        qvec = side.qvec + evidence.qvec
+        qvec = qvec / (np.linalg.norm(qvec) or 1.0)
+        view = replace(a, terms=tuple(terms(side.text)), specific=specific_terms(side.text, phrase=True), kind="fact",
+                       answer_type="date", period=None)
+        ranked = [c for c in candidates(evidence, side.hits, view, qvec) if about(c, side, evidence.corpus) and item_dates(c)]
+        # a sentence stating its date shows the reader the date; one dated by its paragraph stands in
+        ranked.sort(key=lambda c: not c.type_ok)
+        if not ranked:
+            missing.append(side.text)
+            continue
+        dated.append((precise(item_dates(ranked[0]))[0].start, ranked[0]))
+    if missing:
+        return abstain(evidence, evidence.hits[:1], what=f"The articles don't say when {' or '.join(missing)} took place.")
+    (first, c1), (second, c2) = sorted(dated, key=lambda dc: dc[0])
+    if c1.text == c2.text:
+        return reply([(c1.hit, c1.text)])
+    lead = f"By the dates the articles give, {_said(first)} came first, {_apart(first, second)} before {_said(second)}."
+    return reply([(c1.hit, c1.text), (c2.hit, c2.text)], lead=lead)
+
+
+def _said(iso: str) -> str:
+    return human(iso) if not iso.startswith("?") else human("2000" + iso[4:]).replace(", 2000", "")
+
+
+def _apart(a: str, b: str) -> str:
+    "How far apart two ISO days are, as a reader would say it."
+    days = (dt.date.fromisoformat(b.replace("????", "2000")) - dt.date.fromisoformat(a.replace("????", "2000"))).days
+    if days < 14:
+        return f"{days} day{'s' if days != 1 else ''}"
+    if days < 60:
+        return f"about {round(days / 7)} weeks"
+    if days < 730:
+        return f"about {round(days / 30.44)} months"
+    return f"about {round(days / 365.25)} years"
