@@ -149,6 +149,12 @@ def test_which_of_two_events_came_first_is_told_by_their_dates(settings, questio
     assert [c.doc_id for c in a.citations] == [IACH, CIBMTR]  # in date order
 
 
+def test_that_person_is_the_person_the_last_answer_named(settings):
+    q = "Who praised Huang at the Tandem Meetings?"
+    a = ask("What is that person's role?", [(q, ask(q, settings=settings))], settings=settings)
+    assert a.query.startswith("What is Michael Verneris's role?") and "Advisory Committee" in a.text
+
+
 def test_the_day_after_that_counts_from_the_last_turns_date(settings):
     q = "What did the participants of the Tianjin workshop do on August 21?"
     history = [(q, ask(q, settings=settings))]

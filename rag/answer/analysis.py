@@ -347,6 +347,8 @@ _EXPANSION_WORDS = frozenset(terms("abbreviation acronym stand stands short full
 # "What else ...?" asks for more, about nothing called "else"; "what's", "who's" leave their question
 # word behind as a term
 _ALWAYS_FORM = frozenset(terms("else")) | {"what", "who", "where", "when", "how", "why", "which"}
+# "Summarize ...", "Give me an overview of ...", "the gist of ...": the shape of the answer wanted
+_SUMMARY_WORDS = frozenset(terms("summarize summarise summary sum overview outline gist recap brief describe"))
 
 
 # "across the collection", "in these articles": where to look, which every passage satisfies
@@ -361,6 +363,8 @@ def _content_terms(question: str, period: Period | None) -> tuple[str, ...]:
         drop |= _ORDER_WORDS
     if _EXPANSION.search(question):
         drop |= _EXPANSION_WORDS
+    if _SUMMARY.search(question):
+        drop |= _SUMMARY_WORDS
     kept = tuple(t for t in found if t not in drop)
     return kept or tuple(found)
 

@@ -26,7 +26,8 @@ from . import dates
 from .analysis import specific_terms
 from .sentences import person_names
 
-_PERSONAL = re.compile(r"\b(?:he|him|his|she|her|hers|himself|herself)\b", re.I)
+_PERSONAL = re.compile(r"\b(?:he|him|his|she|her|hers|himself|herself)\b|\b(?:that|this|the same)\s+(?:person|man|woman|"
+                       r"speaker|professor|doctor|expert|scientist|researcher|official)\b", re.I)
 _THING = re.compile(r"\b(?:it|its|it's|they|them|their|theirs|this|that|these|those|there|then|the same|"
                     r"such|above|former|latter)\b", re.I)
 
@@ -144,11 +145,17 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
     for turn in history:
         _advance(state, turn)
     carried, focus = [], ()
-    if _PERSONAL.search(question) and state.person:
-        carried.append(state.person)
+    if (m := _PERSONAL.search(question)) and state.person:
         focus = state.person_docs
+        if m.group().lower().split()[0] in ("that", "this", "the"):
+            # "What position does that person hold?": the person stands in the phrase's place (its
+            # words "that person" ask about nobody in particular)
+            said = said.replace(m.group(), state.person, 1)
+        else:
+            carried.append(state.person)
     # "it"/"there" point at the topic; a question with no name of its own and no "he"/"she" does too
-    leans_on_topic = _THING.search(question) or (not specific_terms(question) and not carried)
+    leans_on_topic = _THING.search(_PERSONAL.sub(" ", question)) or (not specific_terms(question) and not carried
+                                                                      and said == question)
     if leans_on_topic and state.topic and not any(state.topic in c or c in state.topic for c in carried):
         carried.append(state.topic)
         focus = focus or state.topic_docs

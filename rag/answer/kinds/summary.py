@@ -11,6 +11,7 @@ spread over several articles gets a topic summary over those passages instead.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -19,12 +20,13 @@ from ...generation import Reply
 from ...text import terms
 from ...types import Evidence, Hit
 from ..analysis import _DOCS
-from ..answerability import covers_subject
+from ..answerability import covers_subject, lacks, question_names
 from ..compose import abstain, reading_order, reply
 from ..sentences import candidates, is_heading, is_list_item
 
 W_CENTRAL, W_RELEVANT, W_POSITION, W_INFO = 0.5, 0.3, 0.2, 0.3
 W_TOPIC = 1.0  # relevance weight when the question asks about a part of the article
+PART_SHARE = 0.5  # of the most relevant sentence's relevance, for a sentence to be about the part asked for
 TOPIC_TERMS = 2  # question terms beyond the article's title and lead that make it ask about a part
 # a credit line, not a statement of the article: "Source: ...", "Photo: ...", "Editor: ..."
 _CREDIT = re.compile(r"^\s*(?:(?:source|photo|image|editor|reporter|statement|by|credit|written by)s?\s*[:：]"
@@ -33,6 +35,8 @@ MMR_LAMBDA = 0.6  # weight of a sentence's own score against its similarity to t
 MAX_PARAGRAPHS = 80  # an article longer than this is summarised from its beginning
 MIN_WORDS = 6  # shorter sentences are captions or labels, not statements
 ARTICLE_WORDS = re.compile(rf"\b{_DOCS}\b", re.I)
+# "Summarize what the article says about X": the part of the article about X, not the whole article
+_PART = re.compile(r"\bwhat\b.{0,40}\b(?:says?|said|tells?|told|reports?|reported|writes?|wrote|mentions?)\s+(?:about|on|of)\b", re.I)
 
 
 def size(n_sentences: int) -> int:
@@ -68,6 +72,10 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     # the best-ranked article about what the question names: "the report on X's CIBMTR honour" is
     # the one naming the CIBMTR, though an article about X alone may rank first
     top = [kv for kv in ranked if covers_subject(evidence, kv[0])]
+    # ... and of those, the one naming most of what the question names ("the article about Huang
+    # Xiaojun and CIBMTR" is the one naming both, not one about Huang alone that ranks higher)
+    names = question_names(evidence.analysis)
+    top.sort(key=lambda kv: len(lacks(evidence.corpus, kv[0], names)) if names else 0)
     if not top:
         topic = evidence.analysis.subject or "that"
         return abstain(evidence, evidence.hits[:1], what=f"None of the articles is about {topic}.")
@@ -103,18 +111,24 @@ def _article(evidence: Evidence, doc_id: str) -> Reply:
     centroid /= np.linalg.norm(centroid) or 1.0
     position = 1.0 - np.arange(len(rows)) / len(rows)
     info = np.array([informative(r[1]) for r in rows])
-    # relevance as answering scores it (similarity, the question's words and names), so "Sum up what
-    # Jun Ma said about where the field should go" leans to those sentences of the article
-    scored = {(c.hit.key, c.sentence.start): c.score for c in candidates(evidence, hits)}
-    relevant = np.array([scored.get((r[0].key, r[2]), 0.0) for r in rows])
-    relevant /= relevant.max() or 1.0
     # "Summarize the article about X" wants the article's essentials; "Sum up what Jun Ma said about
     # where the field should go" names more than the article's opening does: that part of the article
     lead_terms = set(terms(f"{hits[0].title}\n{hits[0].text}"))
-    topical = len([t for t in dict.fromkeys(evidence.analysis.terms) if t not in lead_terms]) >= TOPIC_TERMS
+    part = [t for t in dict.fromkeys(evidence.analysis.terms) if t not in lead_terms]
+    topical = len(part) >= TOPIC_TERMS or bool(_PART.search(evidence.question))
+    # relevance as answering scores it (similarity, the question's words and names), so "Sum up what
+    # Jun Ma said about where the field should go" leans to those sentences of the article; for a
+    # part, by the words that name the part: those naming the article ("the Tianjin workshop's
+    # closing day") are in every sentence's article and tell none apart
+    view = replace(evidence.analysis, terms=tuple(part), specific=()) if topical and part else None
+    scored = {(c.hit.key, c.sentence.start): c.score for c in candidates(evidence, hits, view)}
+    relevant = np.array([scored.get((r[0].key, r[2]), 0.0) for r in rows])
+    relevant /= relevant.max() or 1.0
     w_relevant = W_TOPIC if topical else W_RELEVANT
     scores = W_CENTRAL * (v @ centroid) + w_relevant * relevant + W_POSITION * position + W_INFO * info
-    picked = mmr(scores, v, size(len(rows)))
+    if topical:  # a part's summary is made of the sentences about that part, however central the others
+        scores[relevant < PART_SHARE] = -np.inf
+    picked = [i for i in mmr(scores, v, size(len(rows))) if np.isfinite(scores[i])]
     if not topical:  # the lead states what happened, when and where: an article's summary starts from it
         picked = sorted({0, *picked})[: size(len(rows))]
     picked = sorted(picked)
