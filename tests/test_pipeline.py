@@ -179,6 +179,15 @@ def test_a_value_of_the_wrong_kind_does_not_answer(settings, question):
 def test_two_swapped_letters_in_a_short_name_are_forgiven(settings):
     a = ask("What did Prof. Dail Li present?", settings=settings)
     assert not a.abstained and "Genome Editing" in a.text
+    b = ask("Which institute does Professor Jun Maa direct?", settings=settings)  # a letter typed twice
+    assert not b.abstained and "Harbin Institute" in b.text
+
+
+def test_an_adjective_of_origin_is_not_a_name_the_article_must_hold(settings):
+    # the article names the Spanish foundation, never "European"; "Hainan" is a name, not an adjective
+    a = ask("Which European foundation signed an agreement with the children's hospital in Changsha?", settings=settings)
+    assert not a.abstained and "Spanish Organ Donation" in a.text
+    assert ask("Which hotel in Hainan hosted the CSCO conference?", settings=settings).abstained
 
 
 def test_an_article_about_a_topic_is_not_one_that_mentions_it_once(settings):

@@ -80,6 +80,9 @@ def present(term: str, haystack: str, vocabulary: set[str]) -> bool:
         return present(digits, haystack, vocabulary)
     if not t.isalpha():
         return False
+    single = re.sub(r"(.)\1+", r"\1", t)
+    if single != t and present(single, haystack, vocabulary):
+        return True  # a letter typed twice: "Maa" is "Ma"
     if len(t) < 5:
         # in a short name only two neighbouring letters swapped, the commonest slip ("Wnag" is "Wang"):
         # one letter changed would make another short name of it
@@ -200,7 +203,13 @@ def question_names(analysis: Analysis) -> list[str]:
     checked against the answer's dates instead, see judge)."""
     p = analysis.period
     dated = period_terms(p, analysis.question) if p and re.match(_RANGE, p.text, re.I) else set()
-    return [n for n in analysis.specific if not re.fullmatch(r"\d{1,2}", n) and n not in dated]
+    return [n for n in analysis.specific if not re.fullmatch(r"\d{1,2}", n) and n not in dated and not _DESCRIBES.fullmatch(n)]
+
+
+# A capitalised adjective of origin describes what it qualifies ("the European organisation", "an
+# American-based centre") in words an article rarely uses for it (it names "Spain", "the United
+# States"): it is a term of the question, not a name the article must hold.
+_DESCRIBES = re.compile(r"[A-Z][a-z]+(?:ican|ean|ian|ese|ish)|[A-Z][A-Za-z]+-(?:based|born|led|run|owned|funded|made)")
 
 
 # a period reaching beyond the years it names ("before 2024"); "in 2019" names its year and an article
