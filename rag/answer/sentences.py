@@ -40,6 +40,8 @@ CONTEXT_WEIGHT = 0.5  # a question term found elsewhere in the paragraph (or the
 TYPE_PENALTY = 0.6  # score factor when the sentence lacks the kind of answer asked for
 PERIOD_PENALTY = 0.5  # ... or states only dates outside the question's period
 BONUS = 0.1  # the sentence states exactly the kind of thing asked for (a definition, a named award)
+TEMPLATE_PENALTY = 0.5  # ... of a sentence whose shape TEMPLATE_ARTICLES or more of the evidence's articles repeat
+TEMPLATE_ARTICLES = 3
 SAID_PENALTY = 0.4  # "What else ...?": score factor of a sentence the last answer already gave
 
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
@@ -398,6 +400,13 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     top = max((h.score for h in hits), default=1.0) or 1.0
     said = _plain(evidence.context.said)
     lowered = [t.lower() for ts in texts for t in ts]
+    # A sentence every article repeats with other numbers ("This article explains the new features in
+    # Python 3.9, compared to 3.8.") is the collection's template, not news: it matches a question's
+    # names in every article and tells nothing about any
+    shapes: dict[str, set[str]] = {}
+    for hit, ts in zip(hits, texts, strict=True):
+        for t in ts:
+            shapes.setdefault(_shape(t), set()).add(hit.doc_id)
     # a name most candidates state ("Huang" in questions about Huang) tells them apart no better than the topic
     qnames = {n: math.log((len(lowered) + 1) / (sum(n in t for t in lowered) + 0.5)) / math.log((len(lowered) + 1) / 0.5)
               for n in (x.lower() for x in analysis.specific if not x.isdigit())}
@@ -459,10 +468,18 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
                 score += BONUS  # "What did they do next?": the last answer's paragraphs and those after
             if said and _plain(text) in said:  # a sentence the last answer gave
                 score *= SAID_PENALTY
+            # (one stating a date is each article's record of it: "Python 3.9 was released on October 5, 2020.")
+            if not found and len(shapes[_shape(text)]) >= TEMPLATE_ARTICLES:
+                score *= TEMPLATE_PENALTY
             out.append(Candidate(score, hit, s, text, sterms, d, own / total, context / total, type_ok, period_ok,
                                  hit.key in near, year, found, vectors[at + j], day))
         at += len(sents)
     return sorted(out, key=lambda c: -c.score)
+
+
+def _shape(sentence: str) -> str:
+    "A sentence with its numbers and dates blanked: the same shape in many articles is a template."
+    return re.sub(r"\d[\d.,:/-]*", "#", _plain(sentence))
 
 
 def _plain(sentence: str) -> str:
