@@ -171,6 +171,7 @@ def test_a_sentence_listing_the_kind_asked_for_answers_a_list_question(settings)
 @pytest.mark.parametrize("question", [
     "How many people have been treated with the Beijing Protocol?",  # "20 percent", "twentyfold" are not counts
     "Which convention centre hosted the CSCO conference?",  # "convened" is not a convention centre
+    "How many beds does the new International Medical Center have?",  # "several participants" is no count
 ])
 def test_a_value_of_the_wrong_kind_does_not_answer(settings, question):
     assert ask(question, settings=settings).abstained

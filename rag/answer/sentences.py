@@ -206,8 +206,9 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
         values = [v for v in values if not re.search(rf"\b{re.escape(v)}[- ](?:year|month|week|day|hour|minute)s?\b",
                                                      sentence, re.I)]
         # ... nor a share or a factor ("from 20 to 70 percent", "a twentyfold increase" say how much
-        # something changed, not how many there are)
-        values = [v for v in values if not re.search(r"%|percent|per cent|fold$", v, re.I)]
+        # something changed, not how many there are), nor a vague quantity ("several participants")
+        values = [v for v in values if not re.search(r"%|percent|per cent|fold$|^(?:several|dozens|hundreds|thousands)$",
+                                                     v, re.I)]
     if kind == "date" and _YEAR_Q.search(asked):
         # "In what year ...?" is not answered by "August 22": the sentence must state a year itself
         values = [v for v in values if re.search(r"\b\d{4}\b", v)]
