@@ -155,6 +155,12 @@ def test_that_person_is_the_person_the_last_answer_named(settings):
     assert a.query.startswith("What is Michael Verneris's role?") and "Advisory Committee" in a.text
 
 
+def test_two_of_a_kind_not_named_one_by_one_are_compared_article_by_article(settings):
+    a = ask("How do Huang's two awards compare?", settings=settings)
+    assert a.kind == "compare" and {c.doc_id for c in a.citations} == {CIBMTR, IACH}
+    assert "International Collaboration Award" in a.text and "Distinguished Service Award" in a.text
+
+
 def test_the_day_after_that_counts_from_the_last_turns_date(settings):
     q = "What did the participants of the Tianjin workshop do on August 21?"
     history = [(q, ask(q, settings=settings))]

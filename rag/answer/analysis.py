@@ -98,7 +98,7 @@ _COMPARE = re.compile(r"\b(?:compare|comparison|contrast|differ|different|differ
 # Sides of a comparison: "compare A and B", "A versus B", "difference between A and B",
 # "how did A differ from B", "what do A and B have in common", "A and B each ..."
 _SIDES = [
-    re.compile(r"\b(?:compare|contrast)\s+(.+?)\s+(?:and|with|to|against|versus|vs\.?)\s+(.+?)(?:[,:;?]|\s+(?:in terms of|on|regarding|by)\b|$)", re.I),
+    re.compile(r"\b(?:compare|contrast)\s+([^:;?]+?)\s+(?:and|with|to|against|versus|vs\.?)\s+(.+?)(?:[,:;?]|\s+(?:in terms of|on|regarding|by)\b|$)", re.I),
     re.compile(r"\bdifferences?\s+between\s+(.+?)\s+and\s+(.+?)(?:[,:;?]|$)", re.I),
     re.compile(r"\b(?:how|in what ways?)\s+(?:did|does|do|was|were|is|are)\s+(.+?)\s+(?:differ|compare|contrast)\s+(?:from|with|to)\s+(.+?)(?:[,:;?]|\s+in\b|$)", re.I),
     re.compile(r"\b(?:how|in what ways?)\s+(?:did|does|do)\s+(?:the\s+)?(.+?)\s+and\s+(?:the\s+)?(.+?)\s+(?:differ|compare|contrast)\b", re.I),
@@ -121,6 +121,8 @@ _ORDER_SIDES = [
                r"(?:did|was|were|is|are|does|do|had|has)\s+(.+?)\s*[?.!]*$", re.I),
     re.compile(r"\bbetween\s+(.+?)\s+and\s+(.+?)\s*[?.!]*$", re.I),
 ]
+# "his two awards", "the two articles", "each of his two ceremonies", "both of her prizes"
+_TWO = re.compile(r"\b(?:the|his|her|their|its|[A-Z][\w’']*(?:['’]s)?)\s+two\s+\w+|\bboth\s+of\s+(?:his|her|their|the)\b", re.I)
 _WH = re.compile(r"^\s*(?:and\s+|so\s+|then\s+|also\s+)?(what|which|who|whom|whose|when|where|why|how)\b", re.I)
 # Plural head nouns after which/what ask for every item: "which cities", "what awards".
 _PLURAL_Q = re.compile(r"\b(?:which|what)\s+(?:(?:\w+|\w+-\w+)\s+){0,2}?(\w{3,}?(?:ies|ses|xes|ches|shes|[^su]s)|people|men|women|children)\b", re.I)
@@ -145,6 +147,8 @@ def kind_of(question: str) -> str:
         return "collection"
     if (_COMPARE.search(question) or ORDERING.search(question)) and sides(question):
         return "compare"
+    if _TWO.search(question) and (_COMPARE.search(question) or re.search(r"\b(?:each|both)\b", question, re.I)):
+        return "compare"  # "Compare Huang's two awards": two of a kind, not named one by one (kinds/compare.py)
     if _LIST_VERB.search(question):
         return "list"
     m = _PLURAL_Q.search(question)

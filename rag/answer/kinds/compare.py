@@ -17,11 +17,12 @@ from ...config import Settings
 from ...generation import Reply
 from ...text import terms
 from ...types import Corpus, Evidence, Side
-from ..analysis import ORDERING, specific_terms
-from ..answerability import present
+from ..analysis import ORDERING, answer_type, specific_terms
+from ..answerability import lacks, present, question_names
 from ..compose import abstain, repeats, reply
 from ..dates import human
 from ..sentences import Candidate, candidates, item_dates, precise
+from . import fact
 
 PER_SIDE = 2
 SECOND_RATIO = 0.8  # a side's second sentence must score this share of its first
@@ -47,6 +48,8 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     a = evidence.analysis
     if ORDERING.search(a.question):
         return order(evidence)
+    if not evidence.sides:
+        return instances(evidence, settings)
     side_terms = {t for s in evidence.sides for t in terms(s.text)}
     facets = tuple(t for t in a.terms if t not in side_terms and t not in _COMPARING)
     chosen: list[list[Candidate]] = []
@@ -59,16 +62,9 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         view = replace(a, terms=facets or tuple(terms(side.text)), specific=specific_terms(side.text, phrase=True),
                        kind="fact")
         ranked = [c for c in candidates(evidence, side.hits, view, qvec) if about(c, side, evidence.corpus)]
-        picked: list[Candidate] = []
         if not facets:  # "Compare A and B": what each is, when and where, as the articles open with it
             ranked = [c for c in ranked if c.hit.paragraph <= LEAD_PARAGRAPHS] or ranked
-        for c in ranked:
-            if len(picked) == PER_SIDE or (picked and c.score < SECOND_RATIO * picked[0].score):
-                break
-            if picked and c.hit.doc_id != picked[0].hit.doc_id:
-                continue  # one side, one article: another article is about something else
-            if not repeats(c, picked + [x for side_items in chosen for x in side_items]):
-                picked.append(c)
+        picked = _pick(ranked, [x for side_items in chosen for x in side_items])
         if not picked:
             missing.append(side.text)
         chosen.append(sorted(picked, key=lambda c: c.sentence.start))
@@ -76,6 +72,48 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         return abstain(evidence, evidence.hits[:1], what=f"The articles don't say anything about {' or '.join(missing)}.")
     caveat = f"The articles say nothing about {' or '.join(missing)}." if missing else ""
     return reply(((c.hit, c.text) for side_items in chosen for c in side_items), caveat=caveat)
+
+
+def _pick(ranked: list[Candidate], taken: list[Candidate]) -> list[Candidate]:
+    "A side's best sentence and, scoring close to it in the same article, its second; in reading order."
+    picked: list[Candidate] = []
+    for c in ranked:
+        if len(picked) == PER_SIDE or (picked and c.score < SECOND_RATIO * picked[0].score):
+            break
+        if picked and c.hit.doc_id != picked[0].hit.doc_id:
+            continue  # one side, one article: another article is about something else
+        if not repeats(c, picked + taken):
+            picked.append(c)
+    return sorted(picked, key=lambda c: c.sentence.start)
+
+
+def instances(evidence: Evidence, settings: Settings) -> Reply:
+    """"Compare Huang's two awards", "at each of his two ceremonies": two of a kind the question does
+    not name one by one; news gives each its own article, so the sides are the two best articles
+    holding the question's names, each described by its sentences on the facets asked."""
+    a = evidence.analysis
+    names = question_names(a)
+    weight: dict[str, float] = {}
+    for h in evidence.hits:
+        weight[h.doc_id] = weight.get(h.doc_id, 0.0) + h.score
+    docs = [d for d in sorted(weight, key=lambda d: -weight[d]) if not lacks(evidence.corpus, d, names)][:2]
+    if len(docs) < 2:
+        return fact.answer(evidence, settings)  # one article holds both: answered as a fact
+    named = {t for n in names for t in terms(n)}
+    facets = tuple(t for t in a.terms if t not in named and t not in _COMPARING and t != "two")
+    # (of the type asked: "Who spoke at each of his two ceremonies?" is answered by a person on each side)
+    view = replace(a, terms=facets or a.terms, kind="fact", answer_type=answer_type(a.question))
+    chosen: list[Candidate] = []
+    for doc_id in docs:
+        hits = [h for h in evidence.hits if h.doc_id == doc_id]
+        have = {h.key for h in hits}
+        hits += [evidence.corpus.paragraph(doc_id, n) for n in range(1, LEAD_PARAGRAPHS + 1)
+                 if (doc_id, n) not in have and n <= evidence.corpus.document(doc_id).paragraphs]
+        ranked = candidates(evidence, hits, view)
+        if len(facets) <= 1:  # "Compare his two awards": what each is, as its article opens with it
+            ranked = [c for c in ranked if c.hit.paragraph <= LEAD_PARAGRAPHS] or ranked
+        chosen += _pick(ranked, chosen)
+    return reply((c.hit, c.text) for c in chosen)
 
 
 def order(evidence: Evidence) -> Reply:
