@@ -197,6 +197,12 @@ def test_an_adjective_of_origin_is_not_a_name_the_article_must_hold(settings):
     assert ask("Which hotel in Hainan hosted the CSCO conference?", settings=settings).abstained
 
 
+def test_which_of_the_articles_report_something_lists_those_articles_only(settings):
+    a = ask("Which of the articles mention organ donation?", settings=settings)
+    assert a.kind == "collection" and {c.doc_id for c in a.citations} == {"004_df5a4ce205c5cd94"}
+    assert "The collection has" not in a.text  # not the overview of every article
+
+
 def test_an_article_about_a_topic_is_not_one_that_mentions_it_once(settings):
     a = ask("Do you have any articles about diabetes?", settings=settings)  # one passing mention in 003
     assert a.kind == "collection" and a.abstained and a.text.startswith("None of the articles is about diabetes.")

@@ -75,7 +75,8 @@ _DOCS = (r"(?:(?:news\s+)?(?:articles?|documents?|stories|story|pieces?|reports?
 _COLLECTION = re.compile(
     rf"\b(?:what|which)\s+(?:{_DOCS})\s+(?:do|did|does)\s+(?:you|we)\s+have"  # what articles do you have
     rf"|\b(?:what|which)\s+(?:{_DOCS})\s+(?:are|is)\s+(?:there|indexed|available|in (?:the|your|this) collection)"
-    rf"|\b(?:what|which)\s+(?:\w+\s+){{0,2}}(?:do|does)\s+(?:the|these|your|all the)\s+{_DOCS}\s+(?:cover|discuss|report|contain|say)"
+    rf"|\b(?:what|which)\s+(?:\w+\s+){{0,2}}(?:do|does)\s+(?:the|these|your|all the)\s+{_DOCS}"
+    rf"(?:\s+(?:in|of)\s+(?:this|the|your)\s+collection)?\s+(?:cover|discuss|report|contain|say)"
     rf"|\bhow many\s+(?:of\s+(?:the|your|these)\s+)?{_DOCS}"
     rf"|\bwhich\s+(?:one\s+)?(?:of\s+(?:the|your|these)\s+)?{_DOCS}\b"
     rf"|\bwhich\s+(?:article|document|story|report|piece|news item)\b"

@@ -9,16 +9,23 @@ article's, and is shown as such (Reply.lead).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from ...config import Settings
 from ...generation import Reply
+from ...text import terms
 from ...types import DocInfo, Evidence, Hit
 from .. import dates
+from ..analysis import _DOCS
 from ..answerability import covers_subject
 from ..compose import abstain, reply
 from ..sentences import candidates, is_heading
 
+# "Which of the articles report faster start-up?": a topic named after a verb of reporting, in the
+# reader's words rather than as "the article about X"
+_REPORTING = re.compile(rf"\b{_DOCS}\s+(?:\w+\s+)?(?:reports?|reported|mentions?|mentioned|discuss(?:es)?|describes?|"
+                        rf"says?|covers?|talks? about|deals? with)\s+(.*\w.*)$", re.I)
 MAX_LISTED = 10  # articles listed by an overview; more are summarised by count
 MATCH_RATIO = 0.7  # an article matches a topic when its best passage scores this share of the best one's
 
@@ -62,7 +69,9 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         if not ordered:
             return abstain(evidence, what="The articles don't state their dates.")
         return reply([_record(ordered[0], evidence)])
-    if a.subject or a.specific:
+    # "Which of the articles report faster start-up?" names a topic in its own words, as "the article
+    # about X" does in a subject: the articles about it, not the whole list
+    if a.subject or a.specific or ((m := _REPORTING.search(a.question)) and terms(m.group(1))):
         return _about(evidence, settings)
     shown = sorted(docs, key=lambda d: dated(d, evidence), reverse=True)[:MAX_LISTED]
     more = f" The {MAX_LISTED} most recent are listed." if len(docs) > MAX_LISTED else ""
