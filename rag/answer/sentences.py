@@ -82,12 +82,16 @@ _LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)]|[•·▪●◦\-*–])\s")
 _ACTS = (r"said|says|told|tells|delivered|presented|presents|gave|gives|introduced|lectured|shared|noted|praised|"
          r"reported|emphasi[sz]ed|explained|spoke|speaks|chaired|chairs|hosted|hosts|signed|received|receives|won|"
          r"wins|led|leads|founded|serves|served|stated|added|announced|highlighted|discussed|described|welcomed|"
-         r"attended|joined|visited|warned|argued|believes|believed|thanked|opened|closed|addressed|is|was|has|had")
+         r"attended|joined|visited|warned|argued|believes|believed|thanked|opened|closed|addressed|is|was|has|had|"
+         r"did|does|made|makes|wrote|writes|created|developed|designed|implemented|contributed|proposed|invented|"
+         r"built|established|launched|organi[sz]ed|completed|performed|conducted|taught|published|suggested|"
+         r"recommended|pointed")
 # ... or a title after the comma, capitalised as titles are ("Zhao Weihua, Party secretary", ", Vice President
 # of"), told from a place's region ("San Antonio, Texas, the") by the lower-case word that follows it
 _ROLE_AFTER = re.compile(rf"^(?:’s?|'s?)?\s*(?:,\s*(?:the\s+|a\s+|an\s+)?[a-z]|,\s*(?:[A-Z][a-z]+\s+){{1,2}}(?!and\b|or\b)[a-z]"
                          rf"|\s+(?:{_ACTS})\b|\s*\()")
-_BY = re.compile(r"\b(?:by|with)\s+$")  # "contributed by Emily Morehouse", "an interview with Jun Ma"
+# "contributed by Emily Morehouse", "an interview with Jun Ma", "shrunk thanks to Fredrik Lundh"
+_BY = re.compile(r"\b(?:by|with|thanks to|according to|courtesy of)\s+$")
 _PLACE_BEFORE = re.compile(r"(?:\b(?:in|at|to|from|near|across|throughout|within|visited|toured|reached|"
                            r"such as|including|like)|\b(?:city|town|province|state|capital|region|county|country) of)"
                            r"\s+(?:the\s+)?$")
