@@ -121,6 +121,8 @@ def person_names(text: str) -> list[str]:
     ['Jun Ma']
     >>> person_names("Michael Verneris, chair of the committee, spoke. Multiple Myeloma committees met.")
     ['Michael Verneris']
+    >>> person_names("Tim Peters did much of the benchmarking, thanks to Fredrik Lundh.")
+    ['Tim Peters', 'Fredrik Lundh']
     """
     out = [m.group(1) for m in _TITLED.finditer(text) if not _NOT_PERSON.search(m.group(1))]
     for name, start, end in _runs(text):
