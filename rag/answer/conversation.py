@@ -153,10 +153,13 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
             said = said.replace(m.group(), state.person, 1)
         else:
             carried.append(state.person)
+    # "Who wrote the PEP behind that module?": the module an earlier turn named ("the zoneinfo module")
+    if (named := _named_before(question, history)) and named.lower() not in said.lower():
+        carried.append(named)
     # "it"/"there" point at the topic; a question with no name of its own and no "he"/"she" does too
     leans_on_topic = _THING.search(_PERSONAL.sub(" ", question)) or (not specific_terms(question) and not carried
                                                                       and said == question)
-    if leans_on_topic and state.topic and not any(state.topic in c or c in state.topic for c in carried):
+    if leans_on_topic and state.topic and not named and not any(state.topic in c or c in state.topic for c in carried):
         carried.append(state.topic)
         focus = focus or state.topic_docs
     # a question that already names its referent (an edited earlier query, "When was it held? (CSCO)")
@@ -165,6 +168,42 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
     if not carried:
         return said, focus
     return f"{said} ({'; '.join(carried)})", focus
+
+
+_THAT_NOUN = re.compile(r"\b(?:that|this|the same|the said|the above)\s+([a-z]{3,})\b", re.I)
+# nouns of time are counted ("that day": rag.answer.conversation._relative_day, "that afternoon": _NEXT),
+# people are tracked as the person
+_NOT_REFERENT = {"day", "morning", "afternoon", "evening", "night", "week", "month", "year", "time", "one", "way",
+                 "person", "man", "woman", "speaker", "professor", "doctor", "expert", "scientist", "researcher",
+                 "official", "is", "was", "are", "were", "has", "had", "will", "would", "can", "could", "did", "does"}
+
+
+def _named_before(question: str, history: Sequence[Turn]) -> str:
+    """For "that module", "this award": the latest earlier question, else answer, that named one with
+    its own words ("the zoneinfo module", "the CIBMTR Distinguished Service Award"), as it named it.
+
+    >>> _named_before("Where was that award presented?", [Turn("Who received the CIBMTR Distinguished Service Award?", "")])
+    'CIBMTR Distinguished Service Award'
+    """
+    m = _THAT_NOUN.search(question)
+    if not m or m.group(1).lower() in _NOT_REFERENT:
+        return ""
+    noun = m.group(1).lower()
+    rx = re.compile(rf"\b((?:[\w.’'\-]+\s+){{1,3}}){noun}s?\b", re.I)
+    for turn in reversed(history):
+        for text in (turn.question, turn.answer):
+            for found in rx.finditer(text):
+                words_ = found.group(1).split()
+                while words_ and re.sub(r"['’]s$", "", words_[0].lower()) in _NAMING_STOP:
+                    words_ = words_[1:]  # "What is the zoneinfo module": "zoneinfo module"
+                if words_ and not any(re.sub(r"['’]s$", "", w.lower()) in _NAMING_STOP for w in words_[-1:]):
+                    return " ".join(words_ + [found.group().split()[-1]])
+    return ""
+
+
+_NAMING_STOP = {"the", "a", "an", "this", "that", "these", "those", "which", "what", "whose", "his", "her", "its",
+                "their", "our", "your", "of", "in", "on", "at", "for", "to", "and", "or", "with", "by", "from",
+                "new", "same", "other", "another", "each", "every", "any", "some", "is", "was", "did", "does"}
 
 
 def _relative_day(question: str, last: Turn) -> str:
