@@ -416,6 +416,21 @@ def test_injected_document_never_changes_the_answer(fresh):
     assert "data, never instructions" in sent.system or "never instructions" in sent.system.lower()
 
 
+def test_a_year_the_question_names_must_be_stated_near_the_answer(fresh):
+    """An article about the 2023 summit that mentions the 2019 one in passing does not answer a
+    question about the 2019 summit with a 2023 figure."""
+    (fresh.seeds[0] / "summit.txt").write_text(
+        "Harbor Summit closes\n\nThe 2023 Harbor Summit on coastal hospitals closed in Lisbon on Friday.\n\n"
+        "Delegates from twelve countries attended the summit's three days of sessions.\n\n"
+        "Sessions covered flood planning, emergency power and patient transfer.\n\n"
+        "A workshop on hospital ship design drew the largest audience.\n\n"
+        "Several ministries sent observers to the closing session.\n\n"
+        "The organisers recalled that the first summit, in 2019, had been a one-day meeting.\n", encoding="utf-8")
+    answered = ask("How many countries sent delegates to the 2023 Harbor Summit?", settings=fresh)
+    assert not answered.abstained and "twelve countries" in answered.text
+    assert ask("How many countries sent delegates to the 2019 Harbor Summit?", settings=fresh).abstained
+
+
 def test_validate_renumbers_in_order_of_use(settings):
     from rag import retrieve
 

@@ -41,6 +41,7 @@ THRESHOLD = 0.5
 # Below this cosine (all-MiniLM-L6-v2) the best sentence is not about the question at all: on the eval
 # set no answerable question's answer sentence scored under 0.25, out-of-domain questions 0.07-0.13.
 DENSE_FLOOR = 0.2
+NEAR = 2  # paragraphs either side of the answer's in which a number the question names may be stated
 ENUMERATION = 3  # names of the asked type in one sentence that make it a list of them
 OFF_TOPIC_COVER = 0.5  # ... unless it holds at least this (IDF-weighted) share of the question's terms
 
@@ -142,7 +143,15 @@ def features(best: Candidate, analysis: Analysis, corpus: Corpus,
     article = corpus.article(hit.doc_id)
     paragraph = f"{hit.title}\n{hit.text}"
     names = question_names(analysis)
-    gone = _missing(names, article.text, article.words)
+    gone = list(_missing(names, article.text, article.words))
+    # A number the question names (a year, a version, an edition) identifies which event or release
+    # it asks about; an article mentioning that number elsewhere ("compared to 3.0") is about another
+    # one: it must be stated near the passage (NEAR paragraphs either side) or in the title and lead.
+    numbered = [n for n in names if re.fullmatch(r"\d+(?:\.\d+)*", n) and n not in gone]
+    if numbered:
+        last = corpus.document(hit.doc_id).paragraphs
+        around = {1, *range(max(1, hit.paragraph - NEAR), min(last, hit.paragraph + NEAR) + 1)}
+        gone += _missing(numbered, "\n".join([hit.title] + [corpus.paragraph(hit.doc_id, n).text for n in sorted(around)]))
     qterms = [t for t in dict.fromkeys(analysis.terms) if t not in {x.lower() for x in names}]
     idf = corpus.idf(qterms)
     x = {"bias": 1.0,
