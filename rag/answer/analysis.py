@@ -107,6 +107,8 @@ _SIDES = [
     re.compile(r"^(?:the\s+)?(.+?)\s+(?:versus|vs\.?)\s+(.+?)(?:[,:;?]|$)", re.I),
     re.compile(r"\b(?:did|do|does)\s+(?:the\s+)?(.+?)\s+and\s+(?:the\s+)?(.+?)\s+each\b", re.I),
     re.compile(r"^(?:the\s+)?(.+?)\s+and\s+(?:the\s+)?(.+?)\s+(?:each|both)\b", re.I),
+    # "A and B were released in different years; what do their dates have in common?"
+    re.compile(r"^(?:the\s+)?([^,;:?]+?)\s+and\s+(?:the\s+)?([^,;:?]+?)\s+(?:were|are|was|is|have|had|did|do)\b[^;?]*[;,]", re.I),
     re.compile(r"\bput\s+(.+?)\s+side by side with\s+(.+?)(?:[,:;?.]|$)", re.I),
 ]
 # Which of two events came first, or how far apart they were, is a comparison of their dates:
@@ -172,7 +174,7 @@ def sides(question: str) -> tuple[str, ...]:
 
 def _trim_side(text: str) -> str:
     text = re.sub(r"^(?:the|a|an|both)\s+", "", text.strip(" ,.?!"), flags=re.I)
-    text = re.sub(r"\s+(?:each|both|have|had|did)$", "", text, flags=re.I)
+    text = re.sub(r"\s+(?:each|both|have|had|did|are|were|is|was)$", "", text, flags=re.I)
     return text if terms(text) else ""
 
 
