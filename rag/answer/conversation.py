@@ -72,10 +72,14 @@ def turns(history) -> list[Turn]:
 
 def _phrases(question: str) -> list[str]:
     """The names a question gives, kept together as written: 'Jun Ma', 'CSCO' from "Where does Jun Ma
-    work, and what is CSCO?". Names carry a follow-up's subject; the nouns around them vary."""
+    work, and what is CSCO?". Names carry a follow-up's subject; the nouns around them vary.
+
+    >>> _phrases("What does the Python 3.8 article say, and what did Jun Ma say?")
+    ['Python 3.8', 'Jun Ma']
+    """
     names = set(specific_terms(question))
     out = []
-    for chunk in re.findall(r"[A-Z0-9][\w’'&\-]*(?:\s+[A-Z0-9][\w’'&\-]*)*", question):
+    for chunk in re.findall(r"[A-Z0-9][\w’'&\-]*(?:\.\d+)*(?:\s+[A-Z0-9][\w’'&\-]*(?:\.\d+)*)*", question):
         kept = " ".join(w for w in chunk.split() if re.sub(r"['’]s$", "", w).strip(".'’-") in names)
         # a day of the month alone ("21" of "on August 21") names nothing: the date is carried whole, if at all
         if kept and kept not in out and not re.fullmatch(r"\d{1,2}", kept):
@@ -179,7 +183,7 @@ _NOT_REFERENT = {"day", "morning", "afternoon", "evening", "night", "week", "mon
 
 
 def _named_before(question: str, history: Sequence[Turn]) -> str:
-    """For "that module", "this award": the latest earlier question, else answer, that named one with
+    """For "that module", "this award": the latest earlier question (else answer) that named one with
     its own words ("the zoneinfo module", "the CIBMTR Distinguished Service Award"), as it named it.
 
     >>> _named_before("Where was that award presented?", [Turn("Who received the CIBMTR Distinguished Service Award?", "")])
@@ -190,14 +194,14 @@ def _named_before(question: str, history: Sequence[Turn]) -> str:
         return ""
     noun = m.group(1).lower()
     rx = re.compile(rf"\b((?:[\w.’'\-]+\s+){{1,3}}){noun}s?\b", re.I)
-    for turn in reversed(history):
-        for text in (turn.question, turn.answer):
-            for found in rx.finditer(text):
-                words_ = found.group(1).split()
-                while words_ and re.sub(r"['’]s$", "", words_[0].lower()) in _NAMING_STOP:
-                    words_ = words_[1:]  # "What is the zoneinfo module": "zoneinfo module"
-                if words_ and not any(re.sub(r"['’]s$", "", w.lower()) in _NAMING_STOP for w in words_[-1:]):
-                    return " ".join(words_ + [found.group().split()[-1]])
+    # the reader's own questions first: an answer names other things of the kind in passing
+    for text in [t.question for t in reversed(history)] + [t.answer for t in reversed(history)]:
+        for found in rx.finditer(text):
+            words_ = found.group(1).split()
+            while words_ and re.sub(r"['’]s$", "", words_[0].lower()) in _NAMING_STOP:
+                words_ = words_[1:]  # "What is the zoneinfo module": "zoneinfo module"
+            if words_ and not any(re.sub(r"['’]s$", "", w.lower()) in _NAMING_STOP for w in words_[-1:]):
+                return " ".join(words_ + [found.group().split()[-1]])
     return ""
 
 
