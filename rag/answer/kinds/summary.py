@@ -94,15 +94,18 @@ def _article(evidence: Evidence, doc_id: str) -> Reply:
     hits: list[Hit] = [corpus.paragraph(doc_id, n) for n in range(1, min(info.paragraphs, MAX_PARAGRAPHS) + 1)]
     per_para, vectors = corpus.sentences([h.key for h in hits])
     rows, keep = [], []
+    seen: set[str] = set()  # a sentence the article states twice (a standfirst repeated in the body) is said once
     at = 0
     for hit, sents in zip(hits, per_para, strict=True):
         for s in sents:
             text = hit.text[s.start - hit.start : s.end - hit.start]
             # statements only: not a heading, a bulleted label ("• Vice Chair, ..."), a "Source: ..." line
             if not is_heading(text) and len(text.split()) >= MIN_WORDS and not is_list_item(text) \
-                    and text.rstrip("\"'”’)»").endswith((".", "!", "?")) and not _CREDIT.match(text):
+                    and text.rstrip("\"'”’)»").endswith((".", "!", "?")) and not _CREDIT.match(text) \
+                    and " ".join(text.split()) not in seen:
                 rows.append((hit, text, s.start))
                 keep.append(at)
+                seen.add(" ".join(text.split()))
             at += 1
     if not rows:
         return abstain(evidence, hits[:1])
