@@ -187,13 +187,15 @@ _MEASURES = ("number|amount|percentage|percent|share|proportion|rate|ratio|size|
 _PEOPLE = ("person|people|professor|doctor|physician|expert|speaker|scientist|researcher|official|leader|chair|chairman|"
            "chairwoman|president|director|head|member|winner|recipient|author|founder|lecturer|presenter|host|"
            "organi[sz]er|delegate|participant|specialist|clinician|academician|minister|secretary|journalist|editor|"
-           "student|trainee|patient|man|woman|team")
+           "student|trainee|patient|man|woman|team|surgeon|nurse|engineer|teacher|lawyer|judge|artist|writer|"
+           "player|athlete|coach|politician|diplomat|ambassador|mayor|governor|executive|manager|economist|analyst|"
+           "historian|architect|designer|developer|programmer|contributor|maintainer|volunteer|pioneer|laureate")
 _PLACES = "city|cities|country|countries|place|venue|location|state|region|province|town|site|hotel|building|nation|continent"
 # up to three words before the head noun, not crossing into a relative clause ("the countries that sent trainees")
 _MODIFIERS = r"(?:(?!(?:that|who|whom|which|whose|where|when)\b)[\w-]+\s+){0,3}"
 _TYPES = [
     ("date", re.compile(r"^(?:when|since when)\b|\b(?:what|which)\s+(?:(?:was|is|were|are)\s+)?(?:the\s+)?(?:\w+\s+)?"
-                        r"(?:year|date|day|month|time|season|period)\b"
+                        r"(?:year|date|day|month|time|season|period)s?\b"
                         r"|\bhow long (?:ago|after|before)\b|\bin what year\b|\bwhat time\b", re.I)),
     ("number", re.compile(rf"\bhow (?:many|much|long|old|often|far|large|big|high|fast)\b|\b(?:what|which)\s+(?:was|is|were|are)?\s*(?:the\s+)?(?:\w+\s+)?(?:{_MEASURES})\b"
                           rf"|\bby how much\b|\bwhat (?:percentage|fraction|proportion|share)\b"

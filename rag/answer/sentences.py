@@ -242,7 +242,7 @@ _DURATION = re.compile(rf"\b(?:\d+(?:\.\d+)?|{_NUMBER_WORDS}|a|an)[- ](?:days?|w
 _AGE_Q = re.compile(r"\bhow old\b|\b(?:what|which)\s+age\b|\bat what age\b", re.I)
 _AGE = re.compile(r"\b\d{1,3}[- ]years?[- ]old\b|\b\d{1,3}-year-old\b|\baged?\s+\d{1,3}\b|\bage of \d{1,3}\b|"
                   r"\bin (?:his|her|their) (?:twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)\b", re.I)
-_YEAR_Q = re.compile(r"\b(?:what|which)\s+year\b|\byear\s+(?:was|were|did|does)\b", re.I)
+_YEAR_Q = re.compile(r"\b(?:what|which)\s+years?\b|\byear\s+(?:was|were|did|does)\b", re.I)
 # Places a name after "in" does not identify by itself: a hotel, venue or building is called one
 # ("the Hilton Hotel", "the venue"), where a city or country is just named ("held in Paris").
 _BUILT_PLACE = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(hotel|venue|building|site|hall|stadium|campus|room|"
