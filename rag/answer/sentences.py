@@ -344,6 +344,11 @@ class Candidate:
     vec: np.ndarray  # the sentence's vector
     day: Dateline | None = None  # the schedule day it is told under, for questions about dates
 
+    @property
+    def when(self) -> tuple[dates.Mention, ...]:
+        "The dates it states, else its schedule day's."
+        return self.dates or ((self.day.date,) if self.day else ())
+
 
 @dataclass(frozen=True)
 class Dateline:
@@ -529,7 +534,7 @@ def period_fit(c: Candidate, period) -> tuple[bool, bool, int]:
 def item_dates(c: Candidate) -> tuple[dates.Mention, ...]:
     """The dates a sentence states, else its schedule day's, else its paragraph's, else its article's
     publication date."""
-    found = c.dates or ((c.day.date,) if c.day else ()) or tuple(dates.resolve(dates.mentions(c.hit.text), c.year))
+    found = c.when or tuple(dates.resolve(dates.mentions(c.hit.text), c.year))
     if not found and c.hit.date and re.fullmatch(r"\d{4}-\d\d-\d\d", c.hit.date):
         found = (dates.Mention(c.hit.date, c.hit.date, (0, 0), True),)
     return found

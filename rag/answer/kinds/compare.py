@@ -139,7 +139,8 @@ def order(evidence: Evidence) -> Reply:
     (first, c1), (second, c2) = sorted(dated, key=lambda dc: dc[0])
     if c1.text == c2.text:
         return reply([(c1.hit, c1.text)])
-    lead = f"By the dates the articles give, {_said(first)} came first, {_apart(first, second)} before {_said(second)}."
+    lead = (f"By the dates the articles give, both were on {_said(first)}." if first == second else
+            f"By the dates the articles give, {_said(first)} came first, {_apart(first, second)} before {_said(second)}.")
     return reply([(c1.hit, c1.text), (c2.hit, c2.text)], lead=lead)
 
 

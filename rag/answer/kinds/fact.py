@@ -50,7 +50,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
 
 def _on(c: Candidate, period) -> bool:
     "Is the sentence dated (by its own words or its schedule day) within the period?"
-    return any(dates.within_period(m, period) for m in c.dates or ((c.day.date,) if c.day else ()))
+    return any(dates.within_period(m, period) for m in c.when)
 
 
 def _day_paragraphs(evidence: Evidence, hit: Hit) -> list[Hit]:
