@@ -175,8 +175,7 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
 
 
 _THAT_NOUN = re.compile(r"\b(?:that|this|the same|the said|the above)\s+([a-z]{3,})\b", re.I)
-# nouns of time are counted ("that day": rag.answer.conversation._relative_day, "that afternoon": _NEXT),
-# people are tracked as the person
+# nouns of time point at where the last answer was ("that afternoon": _NEXT), people at the person
 _NOT_REFERENT = {"day", "morning", "afternoon", "evening", "night", "week", "month", "year", "time", "one", "way",
                  "person", "man", "woman", "speaker", "professor", "doctor", "expert", "scientist", "researcher",
                  "official", "is", "was", "are", "were", "has", "had", "will", "would", "can", "could", "did", "does"}
@@ -198,11 +197,15 @@ def _named_before(question: str, history: Sequence[Turn]) -> str:
     for text in [t.question for t in reversed(history)] + [t.answer for t in reversed(history)]:
         for found in rx.finditer(text):
             words_ = found.group(1).split()
-            while words_ and re.sub(r"['’]s$", "", words_[0].lower()) in _NAMING_STOP:
+            while words_ and _bare(words_[0]) in _NAMING_STOP:
                 words_ = words_[1:]  # "What is the zoneinfo module": "zoneinfo module"
-            if words_ and not any(re.sub(r"['’]s$", "", w.lower()) in _NAMING_STOP for w in words_[-1:]):
+            if words_ and _bare(words_[-1]) not in _NAMING_STOP:
                 return " ".join(words_ + [found.group().split()[-1]])
     return ""
+
+
+def _bare(word: str) -> str:
+    return re.sub(r"['’]s$", "", word.lower())
 
 
 _NAMING_STOP = {"the", "a", "an", "this", "that", "these", "those", "which", "what", "whose", "his", "her", "its",
