@@ -4,7 +4,8 @@ Similarity alone cannot tell: "Where will the next workshop be held?" retrieves 
 the workshop, which is close in every way but one. So the judge looks at what an answer needs:
 
     specific_missing  the question's names, acronyms, numbers and years that neither the best
-                      sentence, its paragraph nor its article title contains (typos forgiven)
+                      sentence, its paragraph nor its article title contains (typos forgiven); a
+                      year or version must be stated near the answer, not anywhere in the article
     focus_missing     the IDF weight of question terms absent from the best sentence's paragraph
                       and title, as a share of all: the detail asked about ("budget", "born", "hotel")
     type_ok           the sentence holds the kind of answer asked for (a date for "when" ...)
@@ -143,7 +144,7 @@ def features(best: Candidate, analysis: Analysis, corpus: Corpus,
     article = corpus.article(hit.doc_id)
     paragraph = f"{hit.title}\n{hit.text}"
     names = question_names(analysis)
-    gone = list(_missing(names, article.text, article.words))
+    gone = _missing(names, article.text, article.words)
     # A number the question names (a year, a version, an edition) identifies which event or release
     # it asks about; an article mentioning that number elsewhere ("compared to 3.0") is about another
     # one: it must be stated near the passage (NEAR paragraphs either side) or in the title and lead.
