@@ -161,6 +161,14 @@ def test_two_of_a_kind_not_named_one_by_one_are_compared_article_by_article(sett
     assert "International Collaboration Award" in a.text and "Distinguished Service Award" in a.text
 
 
+def test_a_short_intro_after_the_answer_brings_its_list(settings):
+    # "... a leading authority in hematologic oncology. He serves as: • Director, ... • Editor-in-Chief, ..."
+    q = "Who chaired the 2025 CSCO Hematologic Oncology Conference?"
+    a = ask("What other positions does he hold?", [(q, ask(q, settings=settings))], settings=settings)
+    assert "Editor-in-Chief, Leukemia & Lymphoma Journal" in a.text and "Chair, CSCO Supervisory Board" in a.text
+    assert "Prof. Huang" not in a.text  # another article's person does not join an answer about Jun Ma
+
+
 def test_the_day_after_that_counts_from_the_last_turns_date(settings):
     q = "What did the participants of the Tianjin workshop do on August 21?"
     history = [(q, ask(q, settings=settings))]

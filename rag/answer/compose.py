@@ -30,19 +30,29 @@ def reply(items: Iterable[tuple[Hit, str]], **extra) -> Reply:
     return Reply(" ".join(parts), tuple(hits), **extra)
 
 
+INTRO_WORDS = 8  # "He serves as:" right after a chosen sentence goes on with it into its list
+
+
 def with_items(items: Iterable[tuple[Hit, str]], corpus: Corpus) -> list[tuple[Hit, str]]:
     """A sentence ending in a colon introduces what follows ("our focus will be on two key
-    priorities:"): the numbered or bulleted lines right after it in its paragraph complete it."""
+    priorities:"): the numbered or bulleted lines right after it in its paragraph complete it. So
+    does a short one right after a chosen sentence ("Professor Jun Ma is a leading authority in
+    hematologic oncology. He serves as: • Director, ...")."""
     items = list(items)
     out: list[tuple[Hit, str]] = []
     given = {text for _, text in items}
     for hit, text in items:
         out.append((hit, text))
-        if not text.rstrip().endswith(":"):
-            continue
         (sents,), _ = corpus.sentences([hit.key])
         lines = [hit.text[s.start - hit.start : s.end - hit.start] for s in sents]
         after = lines[lines.index(text) + 1 :] if text in lines else []
+        if not text.rstrip().endswith(":"):
+            if not (len(after) > 1 and after[0].rstrip().endswith(":") and len(after[0].split()) <= INTRO_WORDS
+                    and is_list_item(after[1]) and after[0] not in given):
+                continue
+            out.append((hit, after[0]))
+            given.add(after[0])
+            after = after[1:]
         for line in after:
             if not is_list_item(line):
                 break

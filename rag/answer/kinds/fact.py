@@ -14,7 +14,7 @@ from ...generation import Reply
 from ...types import Evidence, Hit
 from .. import dates
 from ..analysis import analyse, parts
-from ..answerability import judge, judged
+from ..answerability import judge, judged, lacks, question_names
 from ..compose import abstain, reading_order, repeats, reply, with_items
 from ..sentences import LOOKBACK, Candidate, candidates, named_things
 
@@ -106,6 +106,9 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
             return reading_order([best] + [c for c in day if c is not best][: DAY_SENTENCES - 1])
     qterms = set(evidence.analysis.terms)
     names = named_things(best, evidence.analysis)
+    # the subject a follow-up carries from the conversation ("he" -> Jun Ma) is what every sentence
+    # must be about; names the question itself gives may each be in another article
+    carried = [n for n in question_names(evidence.analysis) if n.lower() not in evidence.question.lower()]
     chosen, covered, docs = [best], best.terms & qterms, {best.hit.doc_id}
     for cand in ranked[1:]:
         if len(chosen) >= settings.max_answer_sentences:
@@ -125,6 +128,8 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
             continue
         if repeats(cand, chosen):
             continue
+        if cand.hit.doc_id not in docs and carried and lacks(evidence.corpus, cand.hit.doc_id, carried):
+            continue  # "What other positions does he hold? (Jun Ma)": not another article's "Prof. Huang holds ..."
         chosen.append(cand)
         covered |= cand.terms & qterms
         docs.add(cand.hit.doc_id)
