@@ -186,6 +186,7 @@ def test_a_sentence_listing_the_kind_asked_for_answers_a_list_question(settings)
     "How many people have been treated with the Beijing Protocol?",  # "20 percent", "twentyfold" are not counts
     "Which convention centre hosted the CSCO conference?",  # "convened" is not a convention centre
     "How many beds does the new International Medical Center have?",  # "several participants" is no count
+    "How much prize money came with the IACH award?",  # an amount of money, which no article states
 ])
 def test_a_value_of_the_wrong_kind_does_not_answer(settings, question):
     assert ask(question, settings=settings).abstained
@@ -196,6 +197,11 @@ def test_two_swapped_letters_in_a_short_name_are_forgiven(settings):
     assert not a.abstained and "Genome Editing" in a.text
     b = ask("Which institute does Professor Jun Maa direct?", settings=settings)  # a letter typed twice
     assert not b.abstained and "Harbin Institute" in b.text
+
+
+def test_a_country_abbreviation_is_the_name_written_out(settings):
+    a = ask("Which award did the US transplant research centre give Huang Xiaojun?", settings=settings)
+    assert not a.abstained and "Distinguished Service Award" in a.text  # the article says "the United States"
 
 
 def test_an_adjective_of_origin_is_not_a_name_the_article_must_hold(settings):

@@ -76,6 +76,8 @@ def present(term: str, haystack: str, vocabulary: set[str]) -> bool:
     t = term.lower()
     if re.search(rf"(?<!\w){re.escape(t)}(?!\w)", haystack) or (len(t) > 3 and t in haystack):
         return True
+    if t.replace(".", "") in _SPELLED and _SPELLED[t.replace(".", "")] in haystack:
+        return True  # "the US" is "the United States" written out
     # a quantity spelled out in the question is the same written in digits: "three-year" is "3-year"
     digits = re.sub(r"\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", lambda m: str(_NUMBER_WORDS.index(m.group()) + 1), t)
     if digits != t:
@@ -93,6 +95,9 @@ def present(term: str, haystack: str, vocabulary: set[str]) -> bool:
     return any(abs(len(w) - len(t)) <= budget and within(t, w, budget) for w in vocabulary)
 
 
+# Country and union abbreviations a question uses where an article spells the name out
+_SPELLED = {"us": "united states", "usa": "united states", "uk": "united kingdom", "eu": "european union",
+            "un": "united nations", "uae": "united arab emirates", "prc": "china"}
 _NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 
 

@@ -53,7 +53,7 @@ _COUNT = re.compile(rf"\d+(?:[.,]\d+)*(?!\d|st|nd|rd|th)(?:\s*(?:%|percent|per c
 # "What was the budget?" is answered by an amount of money, not by the number of trainees
 # (lower case: "the Spanish Organ Donation Foundation" names no sum)
 _MONEY_Q = re.compile(r"\b(?:budget|cost|costs|price|fee|fees|salary|funding|revenue|spending|spent|paid|pay|"
-                      r"how much money|worth|investment|invested)\b")
+                      r"how much money|money|cash|prize money|worth|investment|invested)\b")
 _MONEY = re.compile(r"[$€£¥]|\b(?:dollars?|euros?|pounds?|yuan|rmb|cny|usd|eur|gbp|yen|rupees?|francs?|"
                     r"(?:thousand|million|billion|trillion)\b)", re.I)
 # Words that head an organisation, event or thing rather than a person: "Peking University" is no
