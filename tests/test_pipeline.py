@@ -169,6 +169,16 @@ def test_a_short_intro_after_the_answer_brings_its_list(settings):
     assert "Prof. Huang" not in a.text  # another article's person does not join an answer about Jun Ma
 
 
+def test_a_day_counted_in_the_schedule_is_that_days_account(settings):
+    last = ask("What took place on the final day of the cell therapy workshop?", settings=settings)
+    assert "closing ceremony" in last.text.lower() and "Certificates" in last.text  # "took place" asks what, not where
+    second = ask("What did the trainees do on day two of the cell therapy workshop?", settings=settings)
+    assert second.text.startswith("August 19:") and "Vijay Bhoj" in second.text and "Jianxiang Wang" in second.text
+    # a day retrieval did not bring up is read from the article's own schedule
+    day = ask("What was on the program of the cell therapy training on August 22?", settings=settings)
+    assert "Ying Wang" in day.text and "Immunotherapy Center" in day.text
+
+
 def test_the_day_after_that_counts_from_the_last_turns_date(settings):
     q = "What did the participants of the Tianjin workshop do on August 21?"
     history = [(q, ask(q, settings=settings))]

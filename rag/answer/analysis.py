@@ -202,7 +202,8 @@ _TYPES = [
                           rf"|\bwhat\s+(?:did|does|do|will|would)\s+.+\s+cost\b", re.I)),  # "What did the course cost?"
     ("person", re.compile(rf"^(?:who|whom)\b|\b(?:which|what)\s+(?:\w+\s+)?(?:{_PEOPLE})s?\b|\bby whom\b|\bwho\s+(?:was|is|were|are)\b"
                           rf"|^(?:list|name|identify|enumerate)\s+(?:the|a|an|all|every|each)\s+{_MODIFIERS}(?:{_PEOPLE})s?\b", re.I)),
-    ("place", re.compile(rf"^where\b|\b(?:which|what|in which|in what)\s+(?:\w+\s+)?(?:{_PLACES})\b"
+    # ("What took place ...?" asks what happened, not where)
+    ("place", re.compile(rf"^where\b|\b(?:which|what|in which|in what)\s+(?!(?:took|takes|take|taking)\s+place\b)(?:\w+\s+)?(?:{_PLACES})\b"
                          rf"|^(?:list|name|identify|enumerate)\s+(?:the|all|every|each)\s+{_MODIFIERS}(?:{_PLACES})\b", re.I)),
     ("reason", re.compile(r"^why\b|\bfor what reason\b|\bwhat (?:led to|caused|prompted)\b", re.I)),
     ("yesno", re.compile(r"^(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)),

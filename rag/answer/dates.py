@@ -124,12 +124,13 @@ def dateline(text: str) -> tuple[str, Mention] | None:
     >>> dateline("Daily Summary\n\nAugust 18:\n\nThe program opened.")[0]
     'August 18:'
     """
-    found = list(_DATELINE.finditer(text))
-    if not found:
-        return None
-    m = found[-1]
-    day = mentions(m.group())
-    return (m.group().strip(), day[0]) if day else None
+    found = [m for m in _DATELINE.finditer(text) if mentions(m.group())]
+    return (found[-1].group().strip(), mentions(found[-1].group())[0]) if found else None
+
+
+def datelines(text: str) -> list[Mention]:
+    "Every day heading a text holds, in order."
+    return [d for m in _DATELINE.finditer(text) for d in mentions(m.group())[:1]]
 
 
 def first_year(text: str) -> str | None:

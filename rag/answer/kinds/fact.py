@@ -7,11 +7,12 @@ thing of the kind asked for ("What awards ...?").
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from ...config import Settings
 from ...generation import Reply
-from ...types import Evidence, Hit
+from ...types import Evidence, Hit, Period
 from .. import dates
 from ..analysis import analyse, parts
 from ..answerability import judge, judged, lacks, question_names
@@ -20,6 +21,7 @@ from ..sentences import LOOKBACK, Candidate, candidates, named_things
 
 JOIN_RATIO = 0.75  # a further sentence must score at least this share of the best
 NAME_JOIN_RATIO = 0.6  # ... or this share, when it names another thing of the kind asked for
+MAX_SCANNED = 200  # paragraphs of an article read for a day's schedule
 DAY_SENTENCES = 5  # "What happened on August 26?": at most this many sentences of that day
 
 
@@ -65,12 +67,52 @@ def _day_paragraphs(evidence: Evidence, hit: Hit) -> list[Hit]:
     return out
 
 
+# "the final day", "day two", "on the opening day": a day counted in a schedule's day headings
+_ORDINAL_DAY = re.compile(r"\b(first|opening|second|third|fourth|fifth|last|final|closing)\s+day\b"
+                          r"|\bday\s+(one|two|three|four|five|[1-9])\b", re.I)
+_ORDINALS = {"first": 0, "opening": 0, "one": 0, "1": 0, "second": 1, "two": 1, "2": 1, "third": 2, "three": 2, "3": 2,
+             "fourth": 3, "four": 3, "4": 3, "fifth": 4, "five": 4, "5": 4, "last": -1, "final": -1, "closing": -1}
+
+
+def _schedule_day(evidence: Evidence) -> Evidence:
+    """A question about "the final day" or "day two" of an event whose article gives a day heading to
+    each day: the question's period becomes that day (its date, as the headings state it)."""
+    a = evidence.analysis
+    m = _ORDINAL_DAY.search(a.question)
+    if not m or (a.period and (a.period.start or a.period.end)) or not evidence.hits:
+        return evidence
+    doc_id = evidence.hits[0].doc_id
+    days: list[dates.Mention] = []
+    for n in range(1, min(evidence.corpus.document(doc_id).paragraphs, MAX_SCANNED) + 1):
+        days += [d for d in dates.datelines(evidence.corpus.paragraph(doc_id, n).text) if d.start not in {x.start for x in days}]
+    at = _ORDINALS[(m.group(1) or m.group(2)).lower()]
+    if len(days) < 2 or at >= len(days):
+        return evidence
+    day = days[at]
+    return replace(evidence, analysis=replace(a, period=Period(day.start, day.end, None, m.group())))
+
+
+def _dated_paragraphs(evidence: Evidence, doc_id: str, period, have: set[tuple[str, int]]) -> list[Hit]:
+    "An article's paragraphs that state a date in the period, and those under it until the next day heading."
+    out: list[Hit] = []
+    for n in range(1, min(evidence.corpus.document(doc_id).paragraphs, MAX_SCANNED) + 1):
+        hit = evidence.corpus.paragraph(doc_id, n)
+        if any(dates.within_period(m, period) for m in dates.mentions(hit.text)):
+            out += [h for h in (hit, *_day_paragraphs(evidence, hit)) if h.key not in have and h not in out]
+    return out
+
+
 def stated(chosen: list[Candidate], evidence: Evidence) -> list[tuple[Hit, str]]:
     """The chosen sentences as (paragraph, text); asked when, a sentence told under a schedule's day
     heading comes with it ("August 28: In the morning, ..."), since the sentence itself gives no date."""
     out: list[tuple[Hit, str]] = []
+    # ... and so, once, does the day a question counted ("the final day", "day two")
+    wants = evidence.analysis.answer_type == "date" or bool(_ORDINAL_DAY.search(evidence.analysis.question))
+    shown: set[str] = set()
     for c in chosen:
-        day = c.day if evidence.analysis.answer_type == "date" and not c.dates else None
+        day = c.day if wants and not c.dates and c.day and c.day.text not in shown else None
+        if day is not None:
+            shown.add(day.text)
         if day is None:
             out.append((c.hit, c.text))
         elif day.hit.key == c.hit.key:
@@ -82,15 +124,23 @@ def stated(chosen: list[Candidate], evidence: Evidence) -> list[tuple[Hit, str]]
 
 def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
     "The sentences that answer, in reading order, or the abstention Reply."
+    evidence = _schedule_day(evidence)
     ranked = candidates(evidence)
-    best = judged(evidence, ranked)
-    if best is None:
-        return abstain(evidence)
-    verdict = judge(best, evidence.analysis, evidence.corpus, ranked)
     period = evidence.analysis.period
     # "What did the trainees do on August 26?" asks for a day's account: what is dated that day
     # answers, however few of the question's (generic) words it shares, so similarity does not judge it
     one_day = bool(period and period.start and period.start == period.end and evidence.analysis.answer_type is None)
+    # ... and the account starts from a sentence of that day, not the lead of the whole fortnight;
+    # when retrieval brought none, the top article's own schedule is read for that day
+    on = [c for c in ranked if _on(c, period)] if one_day else []
+    if one_day and not on and ranked:
+        ranked = ranked + candidates(evidence, _dated_paragraphs(evidence, ranked[0].hit.doc_id, period,
+                                                                 {c.hit.key for c in ranked}))
+        on = [c for c in ranked if _on(c, period)]
+    best = judged(evidence, on or ranked)
+    if best is None:
+        return abstain(evidence)
+    verdict = judge(best, evidence.analysis, evidence.corpus, ranked)
     # (nor similarity's floor: "What happened on August 26?" is like no sentence at all)
     on_day = one_day and not verdict.missing and not verdict.slot_missing and _on(best, period)
     if not (verdict.answerable(settings.abstain_threshold) or on_day):
