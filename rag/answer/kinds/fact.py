@@ -74,7 +74,7 @@ _ORDINALS = {"first": 0, "opening": 0, "one": 0, "1": 0, "second": 1, "two": 1, 
              "fourth": 3, "four": 3, "4": 3, "fifth": 4, "five": 4, "5": 4, "last": -1, "final": -1, "closing": -1}
 
 
-def _schedule_day(evidence: Evidence) -> Evidence:
+def schedule_day(evidence: Evidence) -> Evidence:
     """A question about "the final day" or "day two" of an event whose article gives a day heading to
     each day: the question's period becomes that day (its date, as the headings state it)."""
     a = evidence.analysis
@@ -124,7 +124,7 @@ def stated(chosen: list[Candidate], evidence: Evidence) -> list[tuple[Hit, str]]
 
 def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
     "The sentences that answer, in reading order, or the abstention Reply."
-    evidence = _schedule_day(evidence)
+    evidence = schedule_day(evidence)
     ranked = candidates(evidence)
     period = evidence.analysis.period
     # "What did the trainees do on August 26?" asks for a day's account: what is dated that day
@@ -148,7 +148,8 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
     if one_day:
         # every sentence dated that day in the article that tells it (a schedule's morning, noon and
         # afternoon, in the paragraphs under its day heading), not only the best
-        told = _day_paragraphs(evidence, best.hit)
+        start = best.day.hit if best.day else best.hit  # from the day's heading on
+        told = [start, *_day_paragraphs(evidence, start)]
         seen = {c.hit.key for c in ranked}
         pool = ranked + candidates(evidence, [h for h in told if h.key not in seen])
         day = [c for c in pool if c.hit.doc_id == best.hit.doc_id and c.period_ok and _on(c, period)]

@@ -26,6 +26,7 @@ from ..sentences import (
     period_fit,
 )
 from .fact import answer as fact_answer
+from .fact import schedule_day
 
 ITEM_RATIO = 0.45  # an item must score at least this share of the best item
 MAX_ITEMS = 8
@@ -65,6 +66,7 @@ def across_collection(a) -> bool:
 
 
 def answer(evidence: Evidence, settings: Settings) -> Reply:
+    evidence = schedule_day(evidence)  # "What did the trainees do on day two?": that day of the schedule
     a = evidence.analysis
     if a.period and a.period.start and a.period.start == a.period.end and a.answer_type is None:
         return fact_answer(evidence, settings)  # "What did the trainees do on August 26?": that day's account
