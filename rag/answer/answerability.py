@@ -31,7 +31,8 @@ from ..text import terms, words
 from ..types import Analysis, Corpus, Evidence, Period
 from . import dates
 from .analysis import period_terms
-from .sentences import Candidate, candidates, checkable, in_period, precise, slot_values
+from .sentences import Candidate, candidates, in_period, precise
+from .slots import checkable, slot_values
 
 FEATURES = ("bias", "focus_missing", "focus_missing_article", "cover", "dense", "dense_margin")
 # Fitted by `rag eval --calibrate` on the calib split's questions that pass the rules (see judge), with

@@ -41,10 +41,12 @@ def with_items(items: Iterable[tuple[Hit, str]], corpus: Corpus) -> list[tuple[H
     items = list(items)
     out: list[tuple[Hit, str]] = []
     given = {text for _, text in items}
+    keys = list(dict.fromkeys(hit.key for hit, _ in items))
+    per_para, _ = corpus.sentences(keys) if keys else ([], None)  # one read for the whole answer
+    sentences = dict(zip(keys, per_para, strict=True))
     for hit, text in items:
         out.append((hit, text))
-        (sents,), _ = corpus.sentences([hit.key])
-        lines = [hit.text[s.start - hit.start : s.end - hit.start] for s in sents]
+        lines = [hit.text[s.start - hit.start : s.end - hit.start] for s in sentences[hit.key]]
         after = lines[lines.index(text) + 1 :] if text in lines else []
         if not text.rstrip().endswith(":"):
             if not (len(after) > 1 and after[0].rstrip().endswith(":") and len(after[0].split()) <= INTRO_WORDS

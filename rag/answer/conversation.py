@@ -24,7 +24,7 @@ from ..text import terms
 from ..types import Answer, Context
 from . import dates
 from .analysis import specific_terms
-from .sentences import person_names
+from .slots import person_names
 
 _PERSONAL = re.compile(r"\b(?:he|him|his|she|her|hers|himself|herself)\b|\b(?:that|this|the same)\s+(?:person|man|woman|"
                        r"speaker|professor|doctor|expert|scientist|researcher|official)\b", re.I)

@@ -18,13 +18,12 @@ from ..compose import abstain, repeats, reply, with_items
 from ..sentences import (
     Candidate,
     candidates,
-    checkable,
     in_period,
     item_dates,
-    named_pattern,
     named_things,
     period_fit,
 )
+from ..slots import checkable, named_pattern
 from .fact import answer as fact_answer
 from .fact import schedule_day
 
@@ -78,7 +77,8 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     # a follow-up the conversation anchors ("What did they discuss after that?") lists from there only
     pool = [c for c in ranked if c.type_ok and in_period(c, a.period) and (c.anchored or not best.anchored)]
     dated = bool(a.period and (a.period.start or a.period.end))
-    if dated and across_collection(a):
+    across = across_collection(a)
+    if dated and across:
         # "What happened in August 2025?": the dates decide, not how well generic words match
         if not pool:
             return abstain(evidence, (best.hit,))
@@ -91,7 +91,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         # within it, most narrowly ("on August 26": that day's sentences, not the two-week workshop's
         # lead); across the collection, the date is what makes an item relevant, so only the best-dated count
         pool.sort(key=lambda c: period_fit(c, a.period))
-        if across_collection(a) and pool:
+        if across and pool:
             fit = period_fit(pool[0], a.period)[:2]
             pool = [c for c in pool if period_fit(c, a.period)[:2] == fit]
             best = max(pool, key=lambda c: c.score)
@@ -104,7 +104,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     by_name = bool(named and any(named.search(c.text) for c in pool[:3]))
     # one item per article for a list across the collection ("Which cities hosted the events?"), but
     # every item of a period ("What happened in February 2024?" can be two things in one article)
-    per_article = across_collection(a) and not dated
+    per_article = across and not dated
     typed = checkable(a)
     # "Which countries did the Tianjin trainees come from?": only articles naming what the question names
     asked = question_names(a)
@@ -114,7 +114,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         # hosted the events?") is its item however few of the question's generic words it shares
         # (and an item dated in the period asked about, across the collection, by that date)
         if c.score < ITEM_RATIO * best.score and not (per_article and typed and c.hit.key in leads) \
-                and not (dated and across_collection(a)):
+                and not (dated and across):
             continue
         new_names = named_things(c, a) - names
         if c.hit.doc_id in docs and (per_article or not (new_names or dated)):

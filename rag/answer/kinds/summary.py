@@ -99,13 +99,14 @@ def _article(evidence: Evidence, doc_id: str) -> Reply:
     for hit, sents in zip(hits, per_para, strict=True):
         for s in sents:
             text = hit.text[s.start - hit.start : s.end - hit.start]
+            plain = " ".join(text.split())
             # statements only: not a heading, a bulleted label ("• Vice Chair, ..."), a "Source: ..." line
             if not is_heading(text) and len(text.split()) >= MIN_WORDS and not is_list_item(text) \
                     and text.rstrip("\"'”’)»").endswith((".", "!", "?")) and not _CREDIT.match(text) \
-                    and " ".join(text.split()) not in seen:
+                    and plain not in seen:
                 rows.append((hit, text, s.start))
                 keep.append(at)
-                seen.add(" ".join(text.split()))
+                seen.add(plain)
             at += 1
     if not rows:
         return abstain(evidence, hits[:1])
