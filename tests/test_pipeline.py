@@ -251,6 +251,15 @@ def test_a_message_asking_two_things_answers_each_and_says_which_it_cannot(setti
     assert a.text.endswith("The articles don't say which hotel hosted it.")
 
 
+def test_the_sentence_going_on_from_the_answer_joins_it(settings):
+    # "He shared ..." is about the Jun Ma the sentence before it names
+    a = ask("What did Jun Ma share in the interview?", settings=settings)
+    assert "He shared key highlights" in a.text
+    # what followed an event is told by the sentence after the event's ("Afterward, ...")
+    a = ask("After the lecture by Jianxiang Wang, where did the participants go?", settings=settings)
+    assert "Concord Biotech" in a.text and len(a.citations) == 1
+
+
 def test_a_sentence_introducing_a_list_brings_its_items(settings):
     a = ask("What two key priorities did Jun Ma name for the future?", settings=settings)
     assert "homegrown drugs" in a.text and "international academic collaborations" in a.text

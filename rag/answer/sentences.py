@@ -53,6 +53,11 @@ TEMPLATE_ARTICLES = 3
 SAID_PENALTY = 0.4  # "What else ...?": score factor of a sentence the last answer already gave
 
 _LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)]|[•·▪●◦\-*–])\s")
+# A sentence opening with a pronoun or a connective goes on about what the sentence before it names:
+# "Prof. Huang has published 118 articles ... He holds 22 patents." answers "How many patents does
+# Huang hold?" though it never says "Huang"
+_CONTINUES = re.compile(r"^\W*(?:he|she|it|they|his|her|its|their|this|these|those|additionally|also|moreover|"
+                        r"furthermore|besides|in addition|meanwhile|afterwards?|then|later|subsequently)\b", re.I)
 
 
 def named_things(c: Candidate, a: Analysis) -> set[str]:
@@ -65,6 +70,13 @@ def named_things(c: Candidate, a: Analysis) -> set[str]:
     if a.answer_type not in ("person", "place"):
         return found
     return found | {v for v in slot_values(a.answer_type, c.text) if v.lower() not in a.question.lower()}
+
+
+def continues(c: Candidate, before: Candidate) -> bool:
+    "Is c the sentence right after `before` in its paragraph, going on about it ('He ...', 'Afterward, ...')?"
+    hit = c.hit
+    return (hit.key == before.hit.key and c.sentence.start >= before.sentence.end and bool(_CONTINUES.match(c.text))
+            and not hit.text[before.sentence.end - hit.start : c.sentence.start - hit.start].strip())
 
 
 def is_list_item(sentence: str) -> bool:
@@ -213,6 +225,8 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
             score = W_DENSE * d + W_COVER * cover + W_PARA * para
             if qnames:
                 low = lowered[at + j]
+                if j and _CONTINUES.match(text):
+                    low = f"{lowered[at + j - 1]} {low}"
                 score += W_NAMES * sum(w for n, w in qnames.items() if n in low) / len(qnames)
             slot = has_slot(analysis, text) or (day is not None and analysis.answer_type == "date"
                                                 and has_slot(analysis, f"{day.text} {text}"))

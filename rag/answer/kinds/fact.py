@@ -17,7 +17,7 @@ from .. import dates
 from ..analysis import analyse, parts
 from ..answerability import judge, judged, lacks, question_names
 from ..compose import abstain, reading_order, repeats, reply, with_items
-from ..sentences import LOOKBACK, Candidate, candidates, named_things
+from ..sentences import LOOKBACK, Candidate, candidates, continues, named_things
 
 JOIN_RATIO = 0.75  # a further sentence must score at least this share of the best
 NAME_JOIN_RATIO = 0.6  # ... or this share, when it names another thing of the kind asked for
@@ -48,6 +48,9 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         return abstain(evidence, unanswered[0].closest)
     caveat = " ".join(r.abstain for r in unanswered)
     return reply(with_items(stated(reading_order(chosen), evidence), evidence.corpus), caveat=caveat)
+
+
+_SEQUEL = re.compile(r"\b(?:after|following)\b", re.I)  # (not "after 2020": a period)
 
 
 def _on(c: Candidate, period) -> bool:
@@ -161,6 +164,7 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
     # must be about; names the question itself gives may each be in another article
     carried = [n for n in question_names(evidence.analysis) if n.lower() not in evidence.question.lower()]
     chosen, covered, docs = [best], best.terms & qterms, {best.hit.doc_id}
+    sequel = bool(_SEQUEL.search(evidence.question)) and not (period and _SEQUEL.search(period.text))
     for cand in ranked[1:]:
         if len(chosen) >= settings.max_answer_sentences:
             break
@@ -169,13 +173,18 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
         # workshop and the conference held?")
         same = cand.hit.doc_id == best.hit.doc_id or evidence.analysis.answer_type != "person"
         new_names = named_things(cand, evidence.analysis) - names if same else set()
-        if cand.score < (NAME_JOIN_RATIO if new_names else JOIN_RATIO) * best.score:
+        # the sentence going on from the answer ("... He holds 22 patents.", "Afterward, participants
+        # visited ...") tells the rest of what was asked when it states question words the answer
+        # lacks, or when the question asks what followed the answer's event ("After X's lecture,
+        # which company did they visit?", "What happened after the talk?")
+        reads_on = continues(cand, best) and bool((cand.terms & qterms) - covered or sequel)
+        if cand.score < (NAME_JOIN_RATIO if new_names else JOIN_RATIO) * best.score and not reads_on:
             continue
         if (best.type_ok and not cand.type_ok) or not cand.period_ok or (best.anchored and not cand.anchored):
             continue
         if names and not new_names:
             continue  # naming things of a kind: only another named thing adds to the answer
-        if not ((cand.terms & qterms) - covered or cand.hit.doc_id not in docs or new_names):
+        if not ((cand.terms & qterms) - covered or cand.hit.doc_id not in docs or new_names or reads_on):
             continue
         if repeats(cand, chosen):
             continue
