@@ -292,6 +292,12 @@ def test_comparison_cites_each_side_and_nothing_else(settings):
     assert {c.doc_id for c in a.citations} == {"003_1aa2caca7feab17d", "002_f054c3b16198e673"}
 
 
+def test_comparison_gives_each_side_the_facets_asked(settings):
+    a = ask("Compare the Changsha forum with the Haikou conference: when, where and who attended?", settings=settings)
+    assert "May 27, 2022" in a.text and "January 17 to 19" in a.text
+    assert "experts from China and abroad" in a.text  # the Haikou side's second fact: who attended
+
+
 @pytest.mark.parametrize(
     "question",
     [

@@ -24,8 +24,8 @@ from ..dates import human
 from ..sentences import Candidate, candidates, item_dates, precise
 from . import fact
 
-PER_SIDE = 2
-SECOND_RATIO = 0.8  # a side's second sentence must score this share of its first
+PER_SIDE = 3  # a comparison sets facts against facts: what, when, where, who of each side
+FURTHER_RATIO = 0.6  # a side's further sentences must score this share of its first
 LEAD_PARAGRAPHS = 3  # with no aspect named, a side is described by its article's opening, where news says what it is
 # The words that make a question a comparison say nothing about either side.
 _COMPARING = set(terms("compare comparison contrast differ different difference differences common similar "
@@ -75,10 +75,10 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
 
 
 def _pick(ranked: list[Candidate], taken: list[Candidate]) -> list[Candidate]:
-    "A side's best sentence and, scoring close to it in the same article, its second; in reading order."
+    "A side's best sentence and, scoring close to it in the same article, up to PER_SIDE in all; in reading order."
     picked: list[Candidate] = []
     for c in ranked:
-        if len(picked) == PER_SIDE or (picked and c.score < SECOND_RATIO * picked[0].score):
+        if len(picked) == PER_SIDE or (picked and c.score < FURTHER_RATIO * picked[0].score):
             break
         if picked and c.hit.doc_id != picked[0].hit.doc_id:
             continue  # one side, one article: another article is about something else
