@@ -75,7 +75,7 @@ class Retriever:
         qvec = self.embed(query)
         hits = self.search(query, k, qvec=qvec)
         if analysis.specific:
-            hits = self._with_names(hits, analysis.specific, k)
+            hits = self._with_names(hits, analysis.specific, query, k)
         if context.focus:
             # A follow-up is about the articles the conversation has been citing: their paragraphs
             # rank a little higher, so "When was it held?" stays with the meeting just discussed.
@@ -98,14 +98,24 @@ class Retriever:
         return Evidence(question, query, analysis, qvec, tuple(hits), self.store, tuple(sides), context)
 
 
-    def _with_names(self, hits: list[Hit], names: Sequence[str], k: int) -> list[Hit]:
+    def _with_names(self, hits: list[Hit], names: Sequence[str], query: str, k: int) -> list[Hit]:
         """A question that names something ("What did Dr. Jing Zhao present?") is about the paragraphs
-        that name it: a BM25 search for the names alone joins the fusion as a third ranked list."""
+        that name it: a BM25 search for the names alone joins the fusion as a third ranked list. And
+        about the paragraphs of the articles naming it that state the rest of the question without
+        the name ("What challenges did Jun Ma mention?" is answered by "However, challenges remain:
+        ..." in his interview, which says "he" or nothing): a BM25 search for the other words, kept
+        to those articles, joins as a fourth."""
+        named = self.search(" ".join(names), k, "bm25")
+        name_terms = set(terms(" ".join(names)))
+        rest = [t for t in terms(query) if t not in name_terms]
+        docs = {h.doc_id for h in named}
+        lists = [named, [h for h in self.store.search(rest, None, k, "bm25") if h.doc_id in docs] if rest else []]
         scores = {h.key: h.score for h in hits}
         found = {h.key: h for h in hits}
-        for rank, h in enumerate(self.search(" ".join(names), k, "bm25"), 1):
-            scores[h.key] = scores.get(h.key, 0.0) + NAMES_WEIGHT / (self.settings.rrf_k + rank)
-            found.setdefault(h.key, h)
+        for ranked in lists:
+            for rank, h in enumerate(ranked, 1):
+                scores[h.key] = scores.get(h.key, 0.0) + NAMES_WEIGHT / (self.settings.rrf_k + rank)
+                found.setdefault(h.key, h)
         top = sorted(scores, key=lambda key: -scores[key])[:k]
         return [replace(found[key], score=scores[key]) for key in top]
 

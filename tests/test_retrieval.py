@@ -121,3 +121,16 @@ def test_top_scored_equals_a_full_sort_of_the_positive_scores():
         got = top_scored(scores, m)
         assert len(got) == len(full) and np.array_equal(scores[got], scores[full])
     assert top_scored(np.zeros(10), 5).size == 0
+
+
+def test_a_named_question_finds_the_paragraphs_that_answer_without_the_name(settings):
+    # the interview's answer says "challenges remain" and never names Jun Ma again: the rest of the
+    # question, searched within the articles naming him, brings it among the evidence
+    from rag.answer.analysis import analyse
+    from rag.retrieval import open_retriever
+
+    question = "What challenges did Jun Ma mention?"
+    retriever = open_retriever(settings)
+    evidence = retriever.evidence(question, question, analyse(question), 8)
+    assert any("challenges remain" in h.text for h in evidence.hits)
+    assert "challenges remain" not in " ".join(h.text for h in retriever.search(question, 8))  # plain fusion misses it
