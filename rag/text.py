@@ -88,9 +88,14 @@ def _next_starts_sentence(text: str, pos: int, line_end: int) -> bool:
     return m is None or not m.group(1).islower()
 
 
+# An ordinal whose superscript suffix lost the space after it when the page was flattened to text
+# ("the 35<sup>th</sup> anniversary" -> "35thanniversary", "8thXiaoxiang"): two words
+_GLUED_ORDINAL = re.compile(r"(?<![A-Za-z])(\d+(?:st|nd|rd|th))(?=[A-Za-z]{3})")
+
+
 def words(text: str) -> list[str]:
     "Lower-cased word tokens."
-    return [w.lower().strip("'’-") for w in _WORD.findall(text)]
+    return [w.lower().strip("'’-") for w in _WORD.findall(_GLUED_ORDINAL.sub(r"\1 ", text))]
 
 
 @lru_cache(maxsize=1)

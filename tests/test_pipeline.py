@@ -251,6 +251,12 @@ def test_a_message_asking_two_things_answers_each_and_says_which_it_cannot(setti
     assert a.text.endswith("The articles don't say which hotel hosted it.")
 
 
+def test_an_ordinal_glued_to_the_next_word_is_two_words(settings):
+    # the seed reads "the 35thanniversary" (a superscript lost its space): "anniversary" is a word of it
+    a = ask("What anniversary was the Hunan children's hospital celebrating?", settings=settings)
+    assert "35thanniversary" in a.text and not a.abstained
+
+
 def test_the_sentence_going_on_from_the_answer_joins_it(settings):
     # "He shared ..." is about the Jun Ma the sentence before it names
     a = ask("What did Jun Ma share in the interview?", settings=settings)
