@@ -292,6 +292,12 @@ def test_summary_gives_several_cited_sentences_of_one_article(settings):
     assert {c.doc_id for c in a.citations} == {"004_df5a4ce205c5cd94"}
 
 
+def test_a_summary_of_something_one_part_of_an_article_names_is_that_part(settings):
+    a = ask("Tell me about CNCT19.", settings=settings)
+    assert a.kind == "summary" and a.text.count("CNCT19") >= 2
+    assert "was successfully held in Tianjin" not in a.text  # not the workshop article's lead
+
+
 def test_comparison_cites_each_side_and_nothing_else(settings):
     a = ask("Compare the CSCO conference and the Tianjin workshop", settings=settings)
     assert a.kind == "compare" and not a.abstained

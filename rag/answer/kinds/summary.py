@@ -119,7 +119,10 @@ def _article(evidence: Evidence, doc_id: str) -> Reply:
     # where the field should go" names more than the article's opening does: that part of the article
     lead_terms = set(terms(f"{hits[0].title}\n{hits[0].text}"))
     part = [t for t in dict.fromkeys(evidence.analysis.terms) if t not in lead_terms]
-    topical = len(part) >= TOPIC_TERMS or bool(_PART.search(evidence.question))
+    # ... and so does one naming what the opening does not ("Tell me about CNCT19", a product one
+    # paragraph of the workshop's report names): the sentences about it
+    unnamed = set(part) & set(terms(" ".join(question_names(evidence.analysis))))
+    topical = len(part) >= TOPIC_TERMS or bool(unnamed) or bool(_PART.search(evidence.question))
     # relevance as answering scores it (similarity, the question's words and names), so "Sum up what
     # Jun Ma said about where the field should go" leans to those sentences of the article; for a
     # part, by the words that name the part: those naming the article ("the Tianjin workshop's
