@@ -285,9 +285,9 @@ def test_reading_an_answer(server, browser, traffic, viewport, scheme):
     follow = _ask(page, "When was it held?", 3)
     assert "2025" in follow.inner_text()
     last = page.locator("#chat .rag-msg").nth(2)
-    assert "Searched for: When was it held? (CSCO)" in _flat(last.inner_text())
+    assert "Searched for: When was it held? (CSCO meeting)" in _flat(last.inner_text())
     last.get_by_role("button", name="Edit and re-run").click()
-    assert page.locator("#question textarea").input_value() == "When was it held? (CSCO)"
+    assert page.locator("#question textarea").input_value() == "When was it held? (CSCO meeting)"
     assert page.locator("#send").is_enabled()
     page.locator("#question textarea").press("Enter")
     page.wait_for_function("document.querySelectorAll('#chat .rag-answer:not(.draft)').length >= 4",
@@ -295,7 +295,7 @@ def test_reading_an_answer(server, browser, traffic, viewport, scheme):
     page.wait_for_timeout(300)
     # the edited query already names its subject: it is searched as it stands, not extended again
     rerun = _flat(page.locator("#chat .rag-msg").nth(3).inner_text())
-    assert "Searched for" not in rerun or "(CSCO) (CSCO)" not in rerun
+    assert "Searched for" not in rerun or "(CSCO meeting) (CSCO meeting)" not in rerun
     _shot(page, f"follow-up-{tag}")
 
     # 8. A long question: a counter with the limit; over the limit Ask is off, nothing is cut silently.

@@ -95,6 +95,13 @@ def test_follow_up_chain_keeps_its_subject(settings):
     assert ask("When was it held?", messages, settings=settings).text == third.text
 
 
+def test_it_means_the_thing_a_name_qualified(settings):
+    # "it" is the Tianjin workshop, not anything of Tianjin's: its noun is carried with the name
+    first = "How many physicians attended the Tianjin workshop?"
+    a = ask("How long did it last?", [(first, ask(first, settings=settings))], settings=settings)
+    assert "(Tianjin workshop)" in a.query and not a.abstained and "August 15 to 29" in a.text
+
+
 def test_follow_ups_asking_what_else_or_what_came_next_move_on(settings):
     """'What else ...?' does not repeat the last answer; 'that afternoon' / 'after his talk' look in and
     right after the paragraphs the last answer cited."""

@@ -79,12 +79,24 @@ def _phrases(question: str) -> list[str]:
     """
     names = set(specific_terms(question))
     out = []
-    for chunk in re.findall(r"[A-Z0-9][\w’'&\-]*(?:\.\d+)*(?:\s+[A-Z0-9][\w’'&\-]*(?:\.\d+)*)*", question):
-        kept = " ".join(w for w in chunk.split() if re.sub(r"['’]s$", "", w).strip(".'’-") in names)
+    for m in re.finditer(r"[A-Z0-9][\w’'&\-]*(?:\.\d+)*(?:\s+[A-Z0-9][\w’'&\-]*(?:\.\d+)*)*", question):
+        kept = " ".join(w for w in m.group().split() if re.sub(r"['’]s$", "", w).strip(".'’-") in names)
         # a day of the month alone ("21" of "on August 21") names nothing: the date is carried whole, if at all
-        if kept and kept not in out and not re.fullmatch(r"\d{1,2}", kept):
+        if not kept or re.fullmatch(r"\d{1,2}", kept):
+            continue
+        # "the Tianjin workshop": a name qualifying a noun names that thing, and "it" means it, not
+        # anything else of Tianjin's
+        if kept == m.group() and (noun := _QUALIFIED.match(question, m.end())) and _DETERMINER.search(question, 0, m.start()):
+            kept = f"{kept} {noun.group(1)}"
+        if kept not in out:
             out.append(kept)
     return out
+
+
+# (not after "did", "will" ...: "When did the IACH give ..." is followed by a verb)
+_DETERMINER = re.compile(r"(?<!\bdid )(?<!\bdoes )(?<!\bdo )(?<!\bwill )(?<!\bcan )(?<!\bwould )(?<!\bcould )"
+                         r"\b(?:the|this|that|its|their|his|her)\s+\Z", re.I)
+_QUALIFIED = re.compile(r"\s+([a-z]{3,})\b(?!\s+(?:the|a|an|[A-Z])\b)")
 
 
 def leans_on_context(question: str) -> bool:
@@ -138,7 +150,7 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
 
     >>> h = [Turn("What was discussed at the CSCO meeting?", "..."), Turn("Who chaired it?", "Professor Jun Ma chaired it.")]
     >>> resolve("When was it held?", h)[0]
-    'When was it held? (CSCO)'
+    'When was it held? (CSCO meeting)'
     >>> resolve("Where does he work?", h)[0]
     'Where does he work? (Jun Ma)'
     """
