@@ -73,6 +73,9 @@ def test_typos_are_corrected_against_the_articles_words(settings):
     assert a.citations[0].doc_id == IACH
     # a real English word is never "corrected", even to one the articles use
     assert ask("Which hotel hosted the IACH meeting?", settings=settings).query == "Which hotel hosted the IACH meeting?"
+    # a slip in the words that frame the question changes what is asked: "How meny" asks for a count
+    a = ask("How meny guidelines were finalised at the CSCO meeting?", settings=settings)
+    assert a.query.startswith("How many guidelines") and "eight clinical guidelines" in a.text
 
 
 def test_an_instruction_only_message_is_refused(settings):

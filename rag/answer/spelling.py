@@ -5,6 +5,10 @@ question that the best-matching articles do not contain and that is no English w
 word of the embedder's WordPiece vocabulary) is replaced by the articles' word closest to it, within
 one edit (two for long words). Real words are left alone: "Which hotel hosted it?" must stay a
 question about a hotel, even if the articles only say "hostel".
+
+The words that frame a question are a closed class the articles need not contain: a slip in one
+("Whta is ...?", "How meny ...?") is corrected to the one question word within an edit of it, since
+it decides what is asked (a thing, a count).
 """
 
 from __future__ import annotations
@@ -32,9 +36,37 @@ def _english(word: str, english: Set[str]) -> bool:
     return False
 
 
+_QUESTION_WORDS = ("what", "when", "where", "which", "who", "whom", "whose", "why", "how")
+_AFTER_HOW = ("many", "much", "long", "old", "often", "far")
+
+
+def _framed(query: str, english: Set[str]) -> str:
+    """The question with a misspelt opening question word, or the word after "how", corrected: only
+    a word that is no English word and lies within one edit of exactly one candidate.
+
+    >>> _framed("Whta is CSCO? And how meny guidelines?", {"is", "and", "guidelines"})
+    'What is CSCO? And how many guidelines?'
+    """
+    def fix(choices: tuple[str, ...]):
+        def sub(m: re.Match) -> str:
+            word = m.group(2)
+            low = word.lower()
+            if low in choices or low in english:
+                return m.group()
+            near = [c for c in choices if within(low, c, 1)]
+            if len(near) != 1:
+                return m.group()
+            return m.group(1) + (near[0].capitalize() if word[0].isupper() else near[0])
+        return sub
+
+    query = re.sub(r"(^\W*|[.?!;]\s+(?:and\s+|or\s+)?)([A-Za-z]{3,})", fix(_QUESTION_WORDS), query, flags=re.I)
+    return re.sub(r"(\bhow\s+)([A-Za-z]{3,})", fix(_AFTER_HOW), query, flags=re.I)
+
+
 def correct(query: str, evidence: Evidence, english: Set[str]) -> str:
     """The query with its likely typos corrected against the words of the evidence's top articles
     (unchanged when it has none)."""
+    query = _framed(query, english)
     docs = list(dict.fromkeys(h.doc_id for h in evidence.hits))[:ARTICLES]
     vocabulary: set[str] = set()
     for doc_id in docs:
