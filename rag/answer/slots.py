@@ -39,7 +39,10 @@ _NOT_PERSON = re.compile(r"\b(?:University|Hospital|Institute|Institution|Societ
                          r"Republic|Union|Party|Corporation|Inc|Ltd|Hall|Park|Museum|Station|Airport|Board|"
                          r"Federation|Alliance|Council|Court|Church|Club|Press|Times|Post|Daily|Health|Medical|"
                          r"Medicine|Science|Sciences|Research|Clinical|International|National|Chinese|American|"
-                         r"European|Asian|Global|World|General|Disease|Diseases|Syndrome|Syndromes|Therapy|Cancer)\b")
+                         r"European|Asian|Global|World|General|Disease|Diseases|Syndrome|Syndromes|Therapy|Cancer|"
+                         # a title is what someone is, not who ("• Vice Chair, Asian Society of ...")
+                         r"Chair|Chairman|Chairwoman|Chairperson|President|Director|Secretary|Editor|Member|"
+                         r"Chief|Officer|Vice|Deputy|Former|Honorary)\b")
 _HONORIFIC = r"(?:Prof\.?|Professor|Dr\.?|Mr\.?|Mrs\.?|Ms\.?|Sir|Dame|President|Director|Chair(?:man|woman)?|Dean|Minister|Secretary)"
 # "Dr.. Dina Garniasih": scraped news doubles a title's full stop now and then
 _TITLED = re.compile(rf"\b{_HONORIFIC}\.?\s+([A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+){{0,2}})")
@@ -95,6 +98,8 @@ def person_names(text: str) -> list[str]:
     ['Michael Verneris']
     >>> person_names("Tim Peters did much of the benchmarking, thanks to Fredrik Lundh.")
     ['Tim Peters', 'Fredrik Lundh']
+    >>> person_names("• Vice Chair, Asian Society of Clinical Oncology")  # a title, not a name
+    []
     """
     out = [m.group(1) for m in _TITLED.finditer(text) if not _NOT_PERSON.search(m.group(1))]
     for name, start, end in _runs(text):
