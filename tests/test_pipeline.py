@@ -105,6 +105,13 @@ def test_it_means_the_thing_a_name_qualified(settings):
     assert "(Tianjin workshop)" in a.query and not a.abstained and "August 15 to 29" in a.text
 
 
+def test_where_is_answered_by_where_it_was_held_and_nothing_else(settings):
+    first = "Who was given the Distinguished Service Award by the CIBMTR?"
+    a = ask("Where did that happen?", [(first, ask(first, settings=settings))], settings=settings)
+    # the sentence saying where the meetings were held; no other sentence's places ("in China") join it
+    assert a.text.startswith("The 2024 Tandem Meetings were held") and len(a.citations) == 1
+
+
 def test_follow_ups_asking_what_else_or_what_came_next_move_on(settings):
     """'What else ...?' does not repeat the last answer; 'that afternoon' / 'after his talk' look in and
     right after the paragraphs the last answer cited."""

@@ -37,6 +37,7 @@ from .slots import (
     named_pattern,
     slot_values,
     states_future,
+    venue_pattern,
 )
 
 W_DENSE, W_COVER, W_PARA = 0.5, 0.5, 0.1
@@ -172,6 +173,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     defines = definition_pattern(analysis) if analysis.answer_type == "definition" else None
     named = named_pattern(analysis)
     members = members_pattern(analysis)
+    venue = venue_pattern(analysis)
     future = asks_future(analysis)
     top = max((h.score for h in hits), default=1.0) or 1.0
     said = _plain(evidence.context.said)
@@ -242,7 +244,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
                 # "What happened on August 22?": a sentence dated that day says; an undated one, or one
                 # spanning more ("from August 15 to 29"), may not be about it
                 score += BONUS
-            if any(p is not None and p.search(text) for p in (defines, named, members)):
+            if any(p is not None and p.search(text) for p in (defines, named, members, venue)):
                 score += BONUS
             if hit.key in near:
                 score += BONUS  # "What did they do next?": the last answer's paragraphs and those after

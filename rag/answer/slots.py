@@ -264,6 +264,16 @@ def members_pattern(analysis: Analysis) -> re.Pattern | None:
                       re.I)
 
 
+# "Where was the award presented?", "Where was it?": where the event it was part of was held
+_VENUE = re.compile(r"\b(?:held|took place|hosted|convened|staged|opened)\b[^.;]{0,60}?\b(?:in|at)\s+(?:the\s+)?[A-Z]")
+
+
+def venue_pattern(analysis: Analysis) -> re.Pattern | None:
+    """For "where" questions, a sentence saying where something was held: "The 2024 Tandem Meetings
+    were held on February 21-24 in San Antonio"."""
+    return _VENUE if analysis.answer_type == "place" else None
+
+
 CHECKED_TYPES = ("date", "number", "person", "place", "expansion")
 
 

@@ -50,6 +50,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     return reply(with_items(stated(reading_order(chosen), evidence), evidence.corpus), caveat=caveat)
 
 
+_MANY = re.compile(r"\b(?:were|are|have|and|each|both|all)\b|\b\w+(?:ies|ces|ns|ts|ys|es)\b", re.I)  # plural asked
 _SEQUEL = re.compile(r"\b(?:after|following)\b", re.I)  # (not "after 2020": a period)
 
 
@@ -172,7 +173,10 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
         # another article spoke at another event), another place of any ("In which cities were the
         # workshop and the conference held?")
         same = cand.hit.doc_id == best.hit.doc_id or evidence.analysis.answer_type != "person"
-        new_names = named_things(cand, evidence.analysis) - names if same else set()
+        # (a place only when more than one is asked for: "Where was it presented?" has one answer,
+        # and another sentence's places are about something else)
+        many = evidence.analysis.answer_type != "place" or bool(_MANY.search(evidence.question))
+        new_names = named_things(cand, evidence.analysis) - names if same and many else set()
         # the sentence going on from the answer ("... He holds 22 patents.", "Afterward, participants
         # visited ...") tells the rest of what was asked when it states question words the answer
         # lacks, or when the question asks what followed the answer's event ("After X's lecture,
