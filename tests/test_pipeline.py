@@ -112,6 +112,11 @@ def test_where_is_answered_by_where_it_was_held_and_nothing_else(settings):
     assert a.text.startswith("The 2024 Tandem Meetings were held") and len(a.citations) == 1
 
 
+def test_a_question_asking_for_several_people_names_them_all(settings):
+    a = ask("Who gave speeches at the opening of the Changsha forum?", settings=settings)
+    assert all(name in a.text for name in ("Zhao Weihua", "Zhu Yimin", "Chen Song"))
+
+
 def test_follow_ups_asking_what_else_or_what_came_next_move_on(settings):
     """'What else ...?' does not repeat the last answer; 'that afternoon' / 'after his talk' look in and
     right after the paragraphs the last answer cited."""

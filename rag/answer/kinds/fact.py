@@ -22,7 +22,13 @@ from ..sentences import LOOKBACK, Candidate, candidates, continues, named_things
 JOIN_RATIO = 0.75  # a further sentence must score at least this share of the best
 NAME_JOIN_RATIO = 0.6  # ... or this share, when it names another thing of the kind asked for
 MAX_SCANNED = 200  # paragraphs of an article read for a day's schedule
-DAY_SENTENCES = 5  # "What happened on August 26?": at most this many sentences of that day
+DAY_SENTENCES = 5
+# "Who delivered speeches at the opening?": each further sentence naming another speaker adds to the
+# answer, up to this many; other answers (and "Who gave the talk on X?", asking one) stop at
+# Settings.max_answer_sentences
+NAMED_SENTENCES = 6
+_PLURAL_ASKED = re.compile(r"^\W*(?:(?:which|what)\s+(?:\w+\s+)?\w+s\b|who\s+(?:were|are|have)\b|(?:list|name)\b"
+                           r"|who\s+\w+\s+(?:\w+\s+)?\w+s\b)|\b(?:everyone|everybody|all|each)\b", re.I)  # "What happened on August 26?": at most this many sentences of that day
 
 
 def answer(evidence: Evidence, settings: Settings) -> Reply:
@@ -166,8 +172,9 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
     carried = [n for n in question_names(evidence.analysis) if n.lower() not in evidence.question.lower()]
     chosen, covered, docs = [best], best.terms & qterms, {best.hit.doc_id}
     sequel = bool(_SEQUEL.search(evidence.question)) and not (period and _SEQUEL.search(period.text))
+    plural = bool(_PLURAL_ASKED.search(evidence.question))
     for cand in ranked[1:]:
-        if len(chosen) >= settings.max_answer_sentences:
+        if len(chosen) >= NAMED_SENTENCES:
             break
         # another person of the same article ("Who spoke at the opening?" can be three; one from
         # another article spoke at another event), another place of any ("In which cities were the
@@ -188,6 +195,8 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
             continue
         if names and not new_names:
             continue  # naming things of a kind: only another named thing adds to the answer
+        if len(chosen) >= settings.max_answer_sentences and not (names and new_names and plural):
+            continue
         if not ((cand.terms & qterms) - covered or cand.hit.doc_id not in docs or new_names or reads_on):
             continue
         if repeats(cand, chosen):
