@@ -306,6 +306,9 @@ def test_questions_about_the_collection_answer_from_the_article_records(settings
     assert len({c.doc_id for c in a.citations}) == 5 and all(c.supported for c in a.citations)
     latest = ask("Which of the articles is the most recent?", settings=settings)
     assert [c.doc_id for c in latest.citations] == ["002_f054c3b16198e673"]
+    assert ask("List the titles of the articles.", settings=settings).kind == "collection"
+    counted = ask("How many of the articles are about Huang Xiaojun?", settings=settings)
+    assert counted.text.startswith("2 of the 5 articles match.") and {c.doc_id for c in counted.citations} == {CIBMTR, IACH}
 
 
 def test_summary_gives_several_cited_sentences_of_one_article(settings):

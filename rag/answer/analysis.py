@@ -84,7 +84,8 @@ _COLLECTION = re.compile(
     rf"|\bwhat\s+(?:is|was)\s+the\s+(?:\w+\s+)?(?:article|document|story|report|piece|news item)\s+about\b"  # the oldest article about
     rf"|\b(?:is there|are there|do you have|have you got|does the collection (?:have|hold|include|contain))\s+(?:an?|any)\s+{_DOCS}\b"
     rf"|\b(?:when|what date|which day)\b.*\b{_DOCS}\b.*\b(?:published|posted|released|dated|written)\b"  # the record's date
-    rf"|\b(?:list|show|name|give me|tell me)\s+(?:me\s+)?(?:a\s+(?:list|rundown|summary|overview)\s+of\s+)?(?:all\s+)?(?:the\s+|your\s+|these\s+)?{_DOCS}\b"
+    rf"|\b(?:list|show|name|give me|tell me)\s+(?:me\s+)?(?:a\s+(?:list|rundown|summary|overview)\s+of\s+)?(?:all\s+)?(?:the\s+|your\s+|these\s+)?"
+    rf"(?:(?:titles?|headlines?|names?|dates?)\s+of\s+(?:all\s+)?(?:the\s+|your\s+|these\s+)?)?{_DOCS}\b"  # list the titles of the articles
     rf"|\b(?:what|which)\s+(?:are|is)\s+(?:the|these|your|all the)\s+{_DOCS}\s+about\b"
     rf"|\bwhat(?:'s| is| was)\s+the\s+(?:{_DOCS})\s+(?:about|on|covering|regarding)\s+.+\babout\b"
     rf"|\b(?:anything|something)\s+in\s+(?:the|your|this)\s+(?:collection|articles|archive)\b"

@@ -26,6 +26,7 @@ from ..sentences import candidates, is_heading
 # reader's words rather than as "the article about X"
 _REPORTING = re.compile(rf"\b{_DOCS}\s+(?:\w+\s+)?(?:reports?|reported|mentions?|mentioned|discuss(?:es)?|describes?|"
                         rf"says?|covers?|talks? about|deals? with)\s+(.*\w.*)$", re.I)
+_HOW_MANY = re.compile(r"\bhow many\b", re.I)
 MAX_LISTED = 10  # articles listed by an overview; more are summarised by count
 MATCH_RATIO = 0.7  # an article matches a topic when its best passage scores this share of the best one's
 
@@ -72,15 +73,16 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     # "Which of the articles report faster start-up?" names a topic in its own words, as "the article
     # about X" does in a subject: the articles about it, not the whole list
     if a.subject or a.specific or ((m := _REPORTING.search(a.question)) and terms(m.group(1))):
-        return _about(evidence, settings)
+        return _about(evidence, len(docs))
     shown = sorted(docs, key=lambda d: dated(d, evidence), reverse=True)[:MAX_LISTED]
     more = f" The {MAX_LISTED} most recent are listed." if len(docs) > MAX_LISTED else ""
     count = f"The collection has {len(docs)} article{'s' if len(docs) != 1 else ''}.{more}"
     return reply((_record(d, evidence) for d in shown), lead=count)
 
 
-def _about(evidence: Evidence, settings: Settings) -> Reply:
-    "The article(s) about a topic: title, date and the passage that shows it is about the topic."
+def _about(evidence: Evidence, total: int) -> Reply:
+    """The article(s) about a topic (of the `total` in the collection): title, date and the passage
+    that shows it is about the topic."""
     ranked = candidates(evidence)
     if not ranked or not covers_subject(evidence, ranked[0].hit.doc_id):
         topic = evidence.analysis.subject or " ".join(evidence.analysis.specific)
@@ -90,10 +92,14 @@ def _about(evidence: Evidence, settings: Settings) -> Reply:
         by_doc.setdefault(c.hit.doc_id, c)
     best = ranked[0].score
     items = []
+    matched = 0
     for doc_id, c in by_doc.items():
         if c.score < MATCH_RATIO * best:
             break
         items.append(_record(evidence.corpus.document(doc_id), evidence, lead(evidence, doc_id)))
+        matched += 1
         if c.hit.key != items[-1][0].key:
             items.append((c.hit, c.text))
-    return reply(items)
+    # "How many of the articles are about X?" is answered by the count first
+    count = f"{matched} of the {total} articles match." if _HOW_MANY.search(evidence.question) else ""
+    return reply(items, lead=count)
