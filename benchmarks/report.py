@@ -342,7 +342,29 @@ def ray(sc: dict) -> list[str]:
         _table(["build", "wall time", "paragraphs/s"], rows)
 
 
-def render(r: dict) -> str:
+_SCALE_ROW = "| 1M"  # the targets the scale part measures
+_SCALE_HEAD = "Scale (measured"
+KEPT = ("The 1M rows of the table above and the scale tables below are from the last `make bench SCALE=1` "
+        "run, with their dates (this run measured the rest).")
+
+
+def kept_scale(readme: Path) -> tuple[list[str], list[str]]:
+    """The 1M target rows and the scale tables of the README's bench block, for a run that measured
+    no scale part and has no benchmarks/out/scale.json (a fresh clone): the README keeps them, with
+    their dates, rather than losing a 40-minute measurement."""
+    text = readme.read_text()
+    block = text[text.find(START) : text.find(END)] if START in text else ""
+    lines = block.splitlines()
+    rows = [line for line in lines if line.startswith(_SCALE_ROW)]
+    start = next((i for i, line in enumerate(lines) if line.startswith(_SCALE_HEAD)), None)
+    if start is None:
+        return rows, []
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("- ")), len(lines))
+    return rows, lines[start:end]
+
+
+def render(r: dict, kept: tuple[list[str], list[str]] = ([], [])) -> str:
+    """The bench block; `kept` (kept_scale) stands in for the scale part when the run has none."""
     m = r["meta"]
     head = [f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores, {m['mem_gb']} GB), by `make bench` in "
             f"{m['seconds'] / 60:.1f} min. The machine is shared: load average {m['loadavg_start']} at the start, "
@@ -351,6 +373,11 @@ def render(r: dict) -> str:
             "Ray ingestion): `make bench SCALE=1` (about 40 min more); `.venv/bin/python benchmarks/run.py --help` "
             "for the rest.", ""]
     sections = [targets(r), reasons(r), latency(r), startup(r), contention(r), builds(r), peer(r), shared(r), scale(r)]
+    rows, tables = kept
+    if "scale" not in r and tables:
+        old_rows = iter(rows)
+        sections[0] = [next(old_rows, line) if line.startswith(_SCALE_ROW) else line for line in sections[0]]
+        sections[-1] = [KEPT, "", *tables]
     notes = [f"- {n}" for n in r.get("notes", [])]
     return "\n".join(head + [line for s in sections for line in s] + notes).rstrip() + "\n"
 

@@ -218,7 +218,7 @@ def main() -> None:
 
 def publish(r: dict) -> None:
     "results.md, and the README's bench block unless the run was a --quick smoke."
-    table = report.render(r)
+    table = report.render(r, report.kept_scale(REPO / "README.md"))
     (OUT / "results.md").write_text(table)
     if not r["meta"]["quick"]:
         report.write_readme(REPO / "README.md", table)
