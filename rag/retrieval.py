@@ -101,14 +101,14 @@ class Retriever:
     def _with_names(self, hits: list[Hit], names: Sequence[str], query: str, k: int) -> list[Hit]:
         """A question that names something ("What did Dr. Jing Zhao present?") is about the paragraphs
         that name it: a BM25 search for the names alone joins the fusion as a third ranked list. And
-        about the paragraphs of the articles naming it that state the rest of the question without
-        the name ("What challenges did Jun Ma mention?" is answered by "However, challenges remain:
+        about the paragraphs of the articles stating every name that state the rest of the question
+        without the name ("What challenges did Jun Ma mention?" is answered by "However, challenges remain:
         ..." in his interview, which says "he" or nothing): a BM25 search for the other words, kept
         to those articles, joins as a fourth."""
         named = self.search(" ".join(names), k, "bm25")
         name_terms = set(terms(" ".join(names)))
         rest = [t for t in terms(query) if t not in name_terms]
-        docs = {h.doc_id for h in named}
+        docs = {d for d in dict.fromkeys(h.doc_id for h in named) if self._states(d, names)}
         lists = [named, [h for h in self.store.search(rest, None, k, "bm25") if h.doc_id in docs] if rest else []]
         scores = {h.key: h.score for h in hits}
         found = {h.key: h for h in hits}
@@ -118,6 +118,11 @@ class Retriever:
                 found.setdefault(h.key, h)
         top = sorted(scores, key=lambda key: -scores[key])[:k]
         return [replace(found[key], score=scores[key]) for key in top]
+
+    def _states(self, doc_id: str, names: Sequence[str]) -> bool:
+        "Does the article state every name (as a word, or as written for a name of several words)?"
+        article = self.store.article(doc_id)
+        return all(n.lower() in article.words if " " not in n else n.lower() in article.text for n in names)
 
 
 def open_retriever(settings: Settings | None = None, *, progress: bool = False) -> Retriever:
