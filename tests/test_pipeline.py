@@ -199,6 +199,11 @@ def test_a_day_counted_in_the_schedule_is_that_days_account(settings):
     # a day retrieval did not bring up is read from the article's own schedule
     day = ask("What was on the program of the cell therapy training on August 22?", settings=settings)
     assert "Ying Wang" in day.text and "Immunotherapy Center" in day.text
+    # "at the end of the course" is its last day, "at the start of" its first
+    end = ask("What did the trainees get at the end of the course?", settings=settings)
+    assert "Certificates" in end.text
+    start = ask("What happened at the start of the Tianjin program?", settings=settings)
+    assert start.text.startswith("August 18:")
 
 
 def test_the_day_after_that_counts_from_the_last_turns_date(settings):

@@ -79,9 +79,11 @@ def _day_paragraphs(evidence: Evidence, hit: Hit) -> list[Hit]:
 
 # "the final day", "day two", "on the opening day": a day counted in a schedule's day headings
 _ORDINAL_DAY = re.compile(r"\b(first|opening|second|third|fourth|fifth|last|final|closing)\s+day\b"
-                          r"|\bday\s+(one|two|three|four|five|[1-9])\b", re.I)
+                          r"|\bday\s+(one|two|three|four|five|[1-9])\b"
+                          r"|\bat the (end|close|conclusion|start|beginning|outset) of\b", re.I)  # "at the end of the course"
 _ORDINALS = {"first": 0, "opening": 0, "one": 0, "1": 0, "second": 1, "two": 1, "2": 1, "third": 2, "three": 2, "3": 2,
-             "fourth": 3, "four": 3, "4": 3, "fifth": 4, "five": 4, "5": 4, "last": -1, "final": -1, "closing": -1}
+             "fourth": 3, "four": 3, "4": 3, "fifth": 4, "five": 4, "5": 4, "last": -1, "final": -1, "closing": -1,
+             "end": -1, "close": -1, "conclusion": -1, "start": 0, "beginning": 0, "outset": 0}
 
 
 def schedule_day(evidence: Evidence) -> Evidence:
@@ -95,7 +97,7 @@ def schedule_day(evidence: Evidence) -> Evidence:
     days: list[dates.Mention] = []
     for n in range(1, min(evidence.corpus.document(doc_id).paragraphs, MAX_SCANNED) + 1):
         days += [d for d in dates.datelines(evidence.corpus.paragraph(doc_id, n).text) if d.start not in {x.start for x in days}]
-    at = _ORDINALS[(m.group(1) or m.group(2)).lower()]
+    at = _ORDINALS[(m.group(1) or m.group(2) or m.group(3)).lower()]
     if len(days) < 2 or at >= len(days):
         return evidence
     day = days[at]
