@@ -22,13 +22,14 @@ from ..sentences import LOOKBACK, Candidate, candidates, continues, named_things
 JOIN_RATIO = 0.75  # a further sentence must score at least this share of the best
 NAME_JOIN_RATIO = 0.6  # ... or this share, when it names another thing of the kind asked for
 MAX_SCANNED = 200  # paragraphs of an article read for a day's schedule
-DAY_SENTENCES = 5
-# "Who delivered speeches at the opening?": each further sentence naming another speaker adds to the
-# answer, up to this many; other answers (and "Who gave the talk on X?", asking one) stop at
-# Settings.max_answer_sentences
+DAY_SENTENCES = 5  # "What happened on August 26?": at most this many sentences of that day
+# "Who delivered speeches at the opening?", "In which cities ...?": each further sentence naming
+# another one adds to the answer, up to this many; a question asking for one ("Who gave the talk on
+# X?", "Where was it presented?") takes no other sentence's names, and stops at max_answer_sentences
 NAMED_SENTENCES = 6
-_PLURAL_ASKED = re.compile(r"^\W*(?:(?:which|what)\s+(?:\w+\s+)?\w+s\b|who\s+(?:were|are|have)\b|(?:list|name)\b"
-                           r"|who\s+\w+\s+(?:\w+\s+)?\w+s\b)|\b(?:everyone|everybody|all|each)\b", re.I)  # "What happened on August 26?": at most this many sentences of that day
+_MANY_ASKED = re.compile(r"^\W*(?:(?:in|at|from|to|for|on)\s+)?(?:(?:which|what)\s+(?!(?:is|was|has|does)\b)(?:\w+\s+)?\w+s\b|(?:who|where)\s+(?:were|are|have)\b"
+                         r"|(?:list|name)\b|who\s+\w+\s+(?:\w+\s+)?\w+s\b)|\b(?:everyone|everybody|all|each|both)\b", re.I)
+_SEQUEL = re.compile(r"\b(?:after|following)\b", re.I)  # (not "after 2020": a period)
 
 
 def answer(evidence: Evidence, settings: Settings) -> Reply:
@@ -54,10 +55,6 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         return abstain(evidence, unanswered[0].closest)
     caveat = " ".join(r.abstain for r in unanswered)
     return reply(with_items(stated(reading_order(chosen), evidence), evidence.corpus), caveat=caveat)
-
-
-_MANY = re.compile(r"\b(?:were|are|have|and|each|both|all)\b|\b\w+(?:ies|ces|ns|ts|ys|es)\b", re.I)  # plural asked
-_SEQUEL = re.compile(r"\b(?:after|following)\b", re.I)  # (not "after 2020": a period)
 
 
 def _on(c: Candidate, period) -> bool:
@@ -174,7 +171,7 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
     carried = [n for n in question_names(evidence.analysis) if n.lower() not in evidence.question.lower()]
     chosen, covered, docs = [best], best.terms & qterms, {best.hit.doc_id}
     sequel = bool(_SEQUEL.search(evidence.question)) and not (period and _SEQUEL.search(period.text))
-    plural = bool(_PLURAL_ASKED.search(evidence.question))
+    many = bool(_MANY_ASKED.search(evidence.question))
     for cand in ranked[1:]:
         if len(chosen) >= NAMED_SENTENCES:
             break
@@ -184,8 +181,8 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
         same = cand.hit.doc_id == best.hit.doc_id or evidence.analysis.answer_type != "person"
         # (a place only when more than one is asked for: "Where was it presented?" has one answer,
         # and another sentence's places are about something else)
-        many = evidence.analysis.answer_type != "place" or bool(_MANY.search(evidence.question))
-        new_names = named_things(cand, evidence.analysis) - names if same and many else set()
+        wanted = same and (many or evidence.analysis.answer_type != "place")
+        new_names = named_things(cand, evidence.analysis) - names if wanted else set()
         # the sentence going on from the answer ("... He holds 22 patents.", "Afterward, participants
         # visited ...") tells the rest of what was asked when it states question words the answer
         # lacks, or when the question asks what followed the answer's event ("After X's lecture,
@@ -197,7 +194,7 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
             continue
         if names and not new_names:
             continue  # naming things of a kind: only another named thing adds to the answer
-        if len(chosen) >= settings.max_answer_sentences and not (names and new_names and plural):
+        if len(chosen) >= settings.max_answer_sentences and not (names and new_names and many):
             continue
         if not ((cand.terms & qterms) - covered or cand.hit.doc_id not in docs or new_names or reads_on):
             continue
