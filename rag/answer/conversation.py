@@ -96,7 +96,7 @@ def _phrases(question: str) -> list[str]:
 # (not after "did", "will" ...: "When did the IACH give ..." is followed by a verb)
 _DETERMINER = re.compile(r"(?<!\bdid )(?<!\bdoes )(?<!\bdo )(?<!\bwill )(?<!\bcan )(?<!\bwould )(?<!\bcould )"
                          r"\b(?:the|this|that|its|their|his|her)\s+\Z", re.I)
-_QUALIFIED = re.compile(r"\s+([a-z]{3,})\b(?!\s+(?:the|a|an|[A-Z])\b)")
+_QUALIFIED = re.compile(r"\s+(?![a-z]+ed\b)([a-z]{3,})\b(?!\s+(?:the|a|an|[A-Z])\b)")  # (not "the IACH based")
 
 
 def leans_on_context(question: str) -> bool:
