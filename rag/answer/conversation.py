@@ -84,9 +84,10 @@ def _phrases(question: str) -> list[str]:
         # a day of the month alone ("21" of "on August 21") names nothing: the date is carried whole, if at all
         if not kept or re.fullmatch(r"\d{1,2}", kept):
             continue
-        # "the Tianjin workshop": a name qualifying a noun names that thing, and "it" means it, not
-        # anything else of Tianjin's
-        if kept == m.group() and (noun := _QUALIFIED.match(question, m.end())) and _DETERMINER.search(question, 0, m.start()):
+        # "the Tianjin workshop", "Huang's treatment": a name qualifying a noun names that thing, and
+        # "it" means it, not anything else of Tianjin's
+        if kept == m.group() and (noun := _QUALIFIED.match(question, m.end())) and \
+                (_DETERMINER.search(question, 0, m.start()) or re.search(r"['’]s$", kept)):
             kept = f"{kept} {noun.group(1)}"
         if kept not in out:
             out.append(kept)
@@ -96,7 +97,9 @@ def _phrases(question: str) -> list[str]:
 # (not after "did", "will" ...: "When did the IACH give ..." is followed by a verb)
 _DETERMINER = re.compile(r"(?<!\bdid )(?<!\bdoes )(?<!\bdo )(?<!\bwill )(?<!\bcan )(?<!\bwould )(?<!\bcould )"
                          r"\b(?:the|this|that|its|their|his|her)\s+\Z", re.I)
-_QUALIFIED = re.compile(r"\s+(?![a-z]+ed\b)([a-z]{3,})\b(?!\s+(?:the|a|an|[A-Z])\b)")  # (not "the IACH based")
+# the noun, after an adjective if one comes first ("the IACH annual meeting"); not a participle ("the
+# IACH based") nor a verb taking an object ("the IACH give Huang")
+_QUALIFIED = re.compile(r"\s+((?:[a-z]+(?:al|ic|ive|ous|ary|ern)\s+)?(?![a-z]+ed\b)[a-z]{3,})\b(?!\s+(?:the|a|an|[A-Z])\b)")
 
 
 def leans_on_context(question: str) -> bool:
