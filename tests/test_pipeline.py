@@ -117,6 +117,13 @@ def test_a_question_asking_for_several_people_names_them_all(settings):
     assert all(name in a.text for name in ("Zhao Weihua", "Zhu Yimin", "Chen Song"))
 
 
+def test_a_follow_up_with_its_own_word_is_answered_by_the_sentence_stating_it(settings):
+    # "When was it inaugurated?" is the inauguration on August 29, not the visit the last answer told
+    first = "What is the International Medical Center?"
+    a = ask("When was it inaugurated?", [(first, ask(first, settings=settings))], settings=settings)
+    assert "inauguration of the International Medical Center" in a.text and "August 29" in a.text
+
+
 def test_follow_ups_asking_what_else_or_what_came_next_move_on(settings):
     """'What else ...?' does not repeat the last answer; 'that afternoon' / 'after his talk' look in and
     right after the paragraphs the last answer cited."""

@@ -191,9 +191,14 @@ def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Can
     article naming both); for a list, the best that holds the kind of answer asked for in the
     question's period."""
     ranked = candidates(evidence) if ranked is None else ranked
-    # "When was that?": where the conversation points, if a sentence there holds what is asked
+    # "When was that?": where the conversation points, if a sentence there holds what is asked; but
+    # not over a sentence of the conversation's articles stating the follow-up's own words that the
+    # pointed-at one lacks ("When was it inaugurated?" is answered by "the inauguration of ... on
+    # August 29", not by the visit the last answer told)
     anchored = [c for c in ranked if c.anchored and c.type_ok]
-    if anchored:
+    own = set(terms(evidence.question))
+    if anchored and not (own and ranked[0].hit.doc_id in evidence.context.focus and own <= ranked[0].terms
+                         and not own <= anchored[0].terms):
         ranked = anchored
     if evidence.analysis.kind == "list":
         ranked = [c for c in ranked if c.type_ok and in_period(c, evidence.analysis.period)]
