@@ -303,6 +303,10 @@ def test_the_sentence_going_on_from_the_answer_joins_it(settings):
 def test_a_sentence_introducing_a_list_brings_its_items(settings):
     a = ask("What two key priorities did Jun Ma name for the future?", settings=settings)
     assert "homegrown drugs" in a.text and "international academic collaborations" in a.text
+    # an intro naming the kind asked ("our focus will be on two key priorities:") is that list,
+    # however few of the question's other words it shares
+    a = ask("What priorities did Jun Ma set?", settings=settings)
+    assert a.text.startswith("Moving forward, our focus will be on two key priorities:") and "homegrown drugs" in a.text
 
 
 def test_events_in_a_year_are_listed_from_every_article(settings):

@@ -260,8 +260,9 @@ def members_pattern(analysis: Analysis) -> re.Pattern | None:
     including Union Precision, Vcanbio ...", "countries such as South Korea"."""
     if not analysis.noun or analysis.answer_type == "expansion":
         return None
-    return re.compile(rf"\b{re.escape(analysis.noun)}\w*\s*(?:,\s*)?(?:including|such as|like|namely|:)\s+(?:the\s+)?[A-Z]",
-                      re.I)
+    # ... or introduces them as a list that follows ("However, challenges remain:", "two key priorities:")
+    return re.compile(rf"\b{re.escape(analysis.noun)}\w*\s*(?:,\s*)?(?:including|such as|like|namely|:)\s+(?:the\s+)?[A-Z]"
+                      rf"|\b{re.escape(analysis.noun)}\w*(?:\s+\w+){{0,2}}\s*:\s*$", re.I)
 
 
 # "Where was the award presented?", "Where was it?": where the event it was part of was held
