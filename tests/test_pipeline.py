@@ -291,6 +291,12 @@ def test_an_ordinal_glued_to_the_next_word_is_two_words(settings):
     assert "35thanniversary" in a.text and not a.abstained
 
 
+def test_a_letter_joined_to_a_noun_is_no_name_the_article_must_hold(settings):
+    # "T-cell" is a kind of thing the article words as "CAR-T", not a name it must state
+    a = ask("Which engineered T-cell product for leukemia did the institute get approved?", settings=settings)
+    assert not a.abstained and "CNCT19" in a.text
+
+
 def test_the_sentence_going_on_from_the_answer_joins_it(settings):
     # "He shared ..." is about the Jun Ma the sentence before it names
     a = ask("What did Jun Ma share in the interview?", settings=settings)

@@ -271,6 +271,8 @@ def specific_terms(question: str, phrase: bool = False) -> tuple[str, ...]:
 
     >>> specific_terms("Which honour did the CIBMTR give Huang Xiaojun in 2019?")
     ('CIBMTR', 'Huang', 'Xiaojun', '2019')
+    >>> specific_terms("Which T-cell product did Tao Cheng name?")
+    ('Tao', 'Cheng')
     """
     out = []
     words = list(_CAP.finditer(question))
@@ -284,6 +286,8 @@ def specific_terms(question: str, phrase: bool = False) -> tuple[str, ...]:
         if w.lower() in dates.MONTHS or (w.lower().rstrip(".") in {m[:3] for m in dates.MONTHS}
                                           and re.match(r"\.?\s*\d", question[m.end() :])):
             continue  # a month is a date, checked through the period, not as a name
+        if re.fullmatch(r"[A-Z]-[a-z]+s?", w):
+            continue  # a letter joined to a common noun ("T-cell", "B-cells", "X-ray") names a kind of thing, not one thing
         out.append(w)
     # "the 7th symposium" is not the 8th: an ordinal outside a date is kept as written; one in a date
     # ("February 23rd") is the day, checked through the period
