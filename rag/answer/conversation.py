@@ -119,9 +119,10 @@ class _State:
 # last answer's sentences are what it does not want again.
 _ELSE = re.compile(r"\b(?:else|besides|another|apart from (?:that|this)|in addition to (?:that|this)|other than (?:that|this))\b"
                    r"|\b(?:what|which|any)\s+other\b|\b(?:tell me )?more about\b", re.I)
-# A follow-up asking what came next ("What did they discuss after his talk?", "Where did they go that
-# afternoon?"): news tells events in order, so the answer is in the paragraphs after the last answer's.
-_NEXT = re.compile(r"\b(?:after(?:wards)?|then|next|later|subsequently|following|"
+# A question asking what came next ("What did they discuss after his talk?", "Where did they go that
+# afternoon?"): news tells events in order, so the answer is in the paragraphs after the last answer's,
+# or (a question on its own) in the sentence after the event's (rag/answer/kinds/fact.py).
+FOLLOWED = re.compile(r"\b(?:after(?:wards)?|then|next|later|subsequently|following|"
                    r"that (?:morning|afternoon|evening|night|day|week))\b", re.I)
 NEAR = 2  # paragraphs after each one the last answer cited (which itself may go on after the sentence given)
 # "And the day after that?", "What happened the next day?": a day counted from the one the last turn
@@ -137,14 +138,14 @@ def context(question: str, history: Sequence[Turn]) -> tuple[str, Context]:
         return query, Context()
     last = history[-1]
     # both want something the last answer did not say
-    said = re.sub(r"\s*\[\d+\]", "", last.answer) if _ELSE.search(question) or _NEXT.search(question) else ""
+    said = re.sub(r"\s*\[\d+\]", "", last.answer) if _ELSE.search(question) or FOLLOWED.search(question) else ""
     # "When was that?", "Which country is she from?", "How many of them were there?": a question with
     # (almost) nothing of its own asks about what the last answer cited, where it is, or just after
     bare = len(terms(question)) <= 1 and not specific_terms(question)
     # ... unless it names the day it wants ("the day after that" made a date): the date places it
     dated = _relative_day(question, last) != question
     near = tuple((doc_id, number + i) for doc_id, number in last.cited for i in range(NEAR + 1)) \
-        if (_NEXT.search(question) or bare) and not dated else ()
+        if (FOLLOWED.search(question) or bare) and not dated else ()
     return query, Context(focus, near, said)
 
 
@@ -190,7 +191,7 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
 
 
 _THAT_NOUN = re.compile(r"\b(?:that|this|the same|the said|the above)\s+([a-z]{3,})\b", re.I)
-# nouns of time point at where the last answer was ("that afternoon": _NEXT), people at the person
+# nouns of time point at where the last answer was ("that afternoon": FOLLOWED), people at the person
 _NOT_REFERENT = {"day", "morning", "afternoon", "evening", "night", "week", "month", "year", "time", "one", "way",
                  "person", "man", "woman", "speaker", "professor", "doctor", "expert", "scientist", "researcher",
                  "official", "is", "was", "are", "were", "has", "had", "will", "would", "can", "could", "did", "does"}

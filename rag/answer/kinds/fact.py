@@ -17,6 +17,7 @@ from .. import dates
 from ..analysis import analyse, parts
 from ..answerability import judge, judged, lacks, question_names
 from ..compose import abstain, reading_order, repeats, reply, with_items
+from ..conversation import FOLLOWED
 from ..sentences import LOOKBACK, Candidate, candidates, continues, named_things
 
 JOIN_RATIO = 0.75  # a further sentence must score at least this share of the best
@@ -29,7 +30,6 @@ DAY_SENTENCES = 5  # "What happened on August 26?": at most this many sentences 
 NAMED_SENTENCES = 6
 _MANY_ASKED = re.compile(r"^\W*(?:(?:in|at|from|to|for|on)\s+)?(?:(?:which|what)\s+(?!(?:is|was|has|does)\b)(?:\w+\s+)?\w+s\b|(?:who|where)\s+(?:were|are|have)\b"
                          r"|(?:list|name)\b|who\s+\w+\s+(?:\w+\s+)?\w+s\b)|\b(?:everyone|everybody|all|each|both)\b", re.I)
-_SEQUEL = re.compile(r"\b(?:after|following)\b", re.I)  # (not "after 2020": a period)
 
 
 def answer(evidence: Evidence, settings: Settings) -> Reply:
@@ -170,7 +170,7 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
     # must be about; names the question itself gives may each be in another article
     carried = [n for n in question_names(evidence.analysis) if n.lower() not in evidence.question.lower()]
     chosen, covered, docs = [best], best.terms & qterms, {best.hit.doc_id}
-    sequel = bool(_SEQUEL.search(evidence.question)) and not (period and _SEQUEL.search(period.text))
+    sequel = bool(FOLLOWED.search(evidence.question)) and not (period and FOLLOWED.search(period.text))  # not "after 2020"
     many = bool(_MANY_ASKED.search(evidence.question))
     for cand in ranked[1:]:
         if len(chosen) >= NAMED_SENTENCES:
