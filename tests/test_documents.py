@@ -112,6 +112,18 @@ def test_html_is_parsed_not_regexed(tmp_path):
     assert texts == ["The first paragraph has bold words.", "Second paragraph, in a div."]
 
 
+def test_html_list_items_keep_their_bullet_when_they_wrap_text_in_blocks(tmp_path):
+    page = tmp_path / "notes.html"
+    page.write_text(
+        "<html><body><main><h1>Notes</h1><p>New modules:</p><ul><li><p><code>graphs</code>: graphs</p></li>"
+        "<li><p>tables</p><p>A second block of the same item.</p></li><li>plain</li>"
+        "<li><ul><li>nested</li></ul></li></ul><p>After the list.</p></main></body></html>")
+    doc = read_document(page)
+    texts = [doc.paragraph_text(p.number) for p in doc.paragraphs]
+    assert "\n\n".join(texts) == ("New modules:\n\n• graphs: graphs\n\n• tables\n\nA second block of the same item."
+                                  "\n\n• plain\n\n• nested\n\nAfter the list.")
+
+
 def test_clean_handles_text_without_header():
     title, date, paras = clean("Just one sentence here. And another.\n")
     assert title == "Just one sentence here"

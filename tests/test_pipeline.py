@@ -1,6 +1,8 @@
 """ask() end to end: the extractive default on the real seeds, the support check on real cases in
 both directions, and the LLM path through a real loopback server (tests/fake_openai.py)."""
 
+import re
+
 import pytest
 
 from rag import ask, ask_stream
@@ -536,3 +538,20 @@ def test_validate_renumbers_in_order_of_use(settings):
     paris = next(i for i, h in enumerate(hits, 1) if "Paris" in h.text)
     v = validate(f"The IACH award ceremony was held in Paris [{paris}].", hits)
     assert v.text.endswith("[1]") and v.citations[0].marker == 1 and v.citations[0].text == hits[paris - 1].text
+
+
+def test_a_list_under_its_label_answers_which_things(fresh):
+    from rag.index import build_index
+
+    # release notes as Sphinx writes them: a label paragraph, then list items that wrap their text in <p>
+    (fresh.seeds[0] / "toolkit-4.2.html").write_text(
+        "<html><head><title>What's New In Toolkit 4.2</title></head><body><main><h1>What's New In Toolkit 4.2</h1>"
+        "<p>Toolkit 4.2 was released on March 3, 2024. This article explains the new features in Toolkit 4.2.</p>"
+        "<p>New library modules:</p><ul><li><p><code>graphs</code>: drawing directed graphs</p></li>"
+        "<li><p><code>tables</code>: reading spreadsheet tables</p></li></ul>"
+        "<p>Improved modules:</p><ul><li><p>The parser is now twice as fast.</p></li></ul></main></body></html>",
+        encoding="utf-8")
+    build_index(fresh, progress=False, warn=lambda m: None)
+    a = ask("Which new library modules came with Toolkit 4.2?", settings=fresh)
+    assert not a.abstained and re.search(r"New library modules: • graphs: drawing directed graphs\. \[\d\] • tables", a.text)
+    assert "parser" not in a.text

@@ -210,7 +210,9 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
             item = is_list_item(text)
             if not item:
                 intro = pool[at + j] if text.rstrip().endswith(":") else frozenset()
-            if is_heading(text):
+            # a label is no answer, but a label introducing a list ("New library modules:" over its
+            # bulleted lines) is the list's statement of what its items are: answering it brings the items
+            if is_heading(text) and not (text.rstrip().endswith(":") and j + 1 < len(ts) and is_list_item(ts[j + 1])):
                 continue
             found = tuple(dates.resolve(dates.mentions(text), dates.first_year(text), year))
             # a sentence of a schedule is dated by its day's heading: "On which day did X lecture?" is

@@ -68,11 +68,21 @@ def read_html(html: str) -> Extracted:
 
     out = TextBuilder()
     inline: list[str] = []
+    # A list item that wraps its text in blocks (<li><p>...</p></li>, as Sphinx and loose Markdown
+    # lists write it) is still an item: its first block gets the bullet, so answering reads the lines
+    # under "New library modules:" as the list they are.
+    bullet = [False]
+
+    def add(text: str, kind: str = "text") -> None:
+        if bullet[0] and text and kind == "text":
+            text, kind = "• " + text, "item"
+        bullet[0] = bullet[0] and not text
+        out.add(text, kind)
 
     def flush() -> None:
         text = _WS.sub(" ", "".join(inline)).strip()
         inline.clear()
-        out.add(text)
+        add(text)
 
     def walk(el) -> None:
         for child in el.children:
@@ -92,11 +102,13 @@ def read_html(html: str) -> Extracted:
                 flush()
                 kind = "heading" if child.name in _HEADINGS else "item" if child.name == "li" else "text"
                 text = _text(child)
-                out.add(("• " + text) if kind == "item" and text else text, kind)
+                add(("• " + text) if kind == "item" and text else text, kind)
             elif child.name in _BLOCK or nested:
                 flush()
+                bullet[0] = child.name == "li"
                 walk(child)
                 flush()
+                bullet[0] = False
             else:
                 inline.append(child.get_text(""))
 
