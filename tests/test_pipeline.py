@@ -333,6 +333,25 @@ def test_questions_about_the_collection_answer_from_the_article_records(settings
     assert ask("List the titles of the articles.", settings=settings).kind == "collection"
     counted = ask("How many of the articles are about Huang Xiaojun?", settings=settings)
     assert counted.text.startswith("2 of the 5 articles match.") and {c.doc_id for c in counted.citations} == {CIBMTR, IACH}
+    # "Which CSCO events do the articles cover?": the articles naming the CSCO, not every article
+    named = ask("Which CSCO events do the articles in this collection cover?", settings=settings)
+    assert not named.text.startswith("The collection has") and "CSCO" in named.text
+
+
+def test_a_name_every_article_states_picks_out_none_of_them(fresh, tmp_path):
+    from rag.index import build_index
+
+    # every article states "Python", so the question asks for all of them, not the articles about Python
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for name, body in (("json", "The json module of Python encodes and decodes JSON data."),
+                       ("functools", "The functools module of Python holds higher-order functions."),
+                       ("zoneinfo", "The zoneinfo module brings IANA time zones to Python.")):
+        (pages / f"{name}.txt").write_text(f"The {name} module\n\n{body}\n", encoding="utf-8")
+    collection = fresh.with_(seeds=(pages,))
+    build_index(collection, progress=False, warn=lambda m: None)
+    a = ask("Which Python modules do the articles in this collection cover?", settings=collection)
+    assert a.text.startswith("The collection has 3 articles.") and len({c.doc_id for c in a.citations}) == 3
 
 
 def test_summary_gives_several_cited_sentences_of_one_article(settings):
@@ -555,3 +574,10 @@ def test_a_list_under_its_label_answers_which_things(fresh):
     a = ask("Which new library modules came with Toolkit 4.2?", settings=fresh)
     assert not a.abstained and re.search(r"New library modules: • graphs: drawing directed graphs\. \[\d\] • tables", a.text)
     assert "parser" not in a.text
+
+
+def test_which_organisations_is_answered_by_names_of_bodies(settings):
+    # "organisation" heads no name: the answer names bodies by their kind ("Center for ...", "Academy for ...")
+    a = ask("Which organisations gave awards to Huang Xiaojun?", settings=settings)
+    assert "International Academy for Clinical Hematology" in a.text
+    assert "Center for International Blood and Marrow Transplantation Research" in a.text

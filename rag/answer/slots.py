@@ -252,7 +252,18 @@ def named_pattern(analysis: Analysis) -> re.Pattern | None:
     "Distinguished Service Award", "Which university..." -> "Peking University"."""
     if not analysis.noun or analysis.answer_type == "expansion":
         return None
+    if _BODY_NOUN.match(analysis.noun):
+        return _BODY_NAME  # "Which organisations ...?" is answered by "the Center for International ... Research"
     return re.compile(rf"(?:[A-Z][\w’'&.-]*\s+){{1,6}}{analysis.noun.capitalize()}\w*\b")
+
+
+# "Which organisation/institution/body ...?" names no kind its answer is headed by: English names
+# organisations by their kind of body ("... Center for ...", "... Academy", "Ministry of ...")
+_BODY_NOUN = re.compile(r"(?:organi[sz]|institution|bod|agenc|entit)", re.I)
+_BODY_HEADS = ("Center|Centre|Academy|Society|Association|Institute|Foundation|Council|Committee|Ministry|University|"
+               "Hospital|Organi[sz]ation|Agency|Department|Bank|Company|Corporation|Federation|Union|Board|"
+               "Commission|College|School|Laboratory|Network|Alliance|Consortium|Trust|Fund|Office|Bureau")
+_BODY_NAME = re.compile(rf"(?:[A-Z][\w’'&.-]*\s+){{0,6}}(?:{_BODY_HEADS})\b(?:\s+(?:of|for|on)\s+(?:(?:and|the)\s+|[A-Z][\w’'&.-]*\s*)+)?")
 
 
 def members_pattern(analysis: Analysis) -> re.Pattern | None:

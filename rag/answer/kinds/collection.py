@@ -18,7 +18,7 @@ from ...text import terms
 from ...types import DocInfo, Evidence, Hit
 from .. import dates
 from ..analysis import _DOCS
-from ..answerability import covers_subject
+from ..answerability import covers_subject, lacks, question_names
 from ..compose import abstain, reply
 from ..sentences import candidates, is_heading
 
@@ -26,8 +26,14 @@ from ..sentences import candidates, is_heading
 # reader's words rather than as "the article about X"
 _REPORTING = re.compile(rf"\b{_DOCS}\s+(?:\w+\s+)?(?:reports?|reported|mentions?|mentioned|discuss(?:es)?|describes?|"
                         rf"says?|covers?|talks? about|deals? with)\s+(.*\w.*)$", re.I)
+# "Which Python versions do the articles cover?": the question ends at its verb, so what it names is
+# the kind of thing asked for across the collection; when every article states the name (the
+# collection's own domain), it picks out no articles and every article's record answers
+_RANGE = re.compile(rf"\b(?:what|which)\s+(?:[\w.-]+\s+){{0,3}}(?:do|does)\s+(?:the|these|your|all the)\s+{_DOCS}"
+                    rf"(?:\s+(?:in|of)\s+(?:this|the|your)\s+collection)?\s+(?:cover|discuss|report|contain|say)\s*\??\s*$", re.I)
 _HOW_MANY = re.compile(r"\bhow many\b", re.I)
 MAX_LISTED = 10  # articles listed by an overview; more are summarised by count
+DOMAIN_CHECKED = 100  # collections this small are checked for a name every article states
 MATCH_RATIO = 0.7  # an article matches a topic when its best passage scores this share of the best one's
 
 
@@ -72,7 +78,10 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         return reply([_record(ordered[0], evidence)])
     # "Which of the articles report faster start-up?" names a topic in its own words, as "the article
     # about X" does in a subject: the articles about it, not the whole list
-    if a.subject or a.specific or ((m := _REPORTING.search(a.question)) and terms(m.group(1))):
+    names = question_names(a)
+    domain = bool(_RANGE.search(a.question)) and len(docs) <= DOMAIN_CHECKED \
+        and all(not lacks(evidence.corpus, d.doc_id, names) for d in docs)
+    if not domain and (a.subject or a.specific or ((m := _REPORTING.search(a.question)) and terms(m.group(1)))):
         return _about(evidence, len(docs))
     shown = sorted(docs, key=lambda d: dated(d, evidence), reverse=True)[:MAX_LISTED]
     more = f" The {MAX_LISTED} most recent are listed." if len(docs) > MAX_LISTED else ""

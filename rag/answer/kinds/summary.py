@@ -55,12 +55,20 @@ def informative(text: str) -> float:
 
 
 def mmr(scores: np.ndarray, vectors: np.ndarray, k: int) -> list[int]:
+    """Up to k indexes, each the best score less its closeness to those chosen; never one scored -inf.
+
+    >>> mmr(np.array([0.9, -np.inf, 0.5]), np.eye(3), 3)
+    [0, 2]
+    """
     chosen: list[int] = []
     while len(chosen) < min(k, len(scores)):
         sim = (vectors @ vectors[chosen].T).max(axis=1) if chosen else np.zeros(len(scores))
         value = MMR_LAMBDA * scores - (1 - MMR_LAMBDA) * sim
         value[chosen] = -np.inf
-        chosen.append(int(np.argmax(value)))
+        best = int(np.argmax(value))
+        if value[best] == -np.inf:  # none left to choose (a part's summary rules sentences out)
+            break
+        chosen.append(best)
     return chosen
 
 
@@ -135,7 +143,7 @@ def _article(evidence: Evidence, doc_id: str) -> Reply:
     scores = W_CENTRAL * (v @ centroid) + w_relevant * relevant + W_POSITION * position + W_INFO * info
     if topical:  # a part's summary is made of the sentences about that part, however central the others
         scores[relevant < PART_SHARE] = -np.inf
-    picked = [i for i in mmr(scores, v, size(len(rows))) if np.isfinite(scores[i])]
+    picked = mmr(scores, v, size(len(rows)))
     if not topical:  # the lead states what happened, when and where: an article's summary starts from it
         picked = sorted({0, *picked})[: size(len(rows))]
     picked = sorted(picked)
