@@ -581,3 +581,27 @@ def test_which_organisations_is_answered_by_names_of_bodies(settings):
     a = ask("Which organisations gave awards to Huang Xiaojun?", settings=settings)
     assert "International Academy for Clinical Hematology" in a.text
     assert "Center for International Blood and Marrow Transplantation Research" in a.text
+
+
+def test_that_module_is_the_one_an_earlier_turn_named_and_told_about(fresh, tmp_path):
+    from rag.index import build_index
+
+    # two release notes, each crediting its proposals in a line of its own ("PEP written ... by X")
+    pages = tmp_path / "notes"
+    pages.mkdir()
+    (pages / "toolkit-4.2.txt").write_text(
+        "What's New In Toolkit 4.2\n\nNew Modules\n\nThe tzinfo module brings time zone support to the standard "
+        "library. It adds the ZoneInfo class.\n\nAs a fall-back for platforms that don't ship a time zone database, "
+        "the tzdata package was released on the package index.\n\nPEP written and implemented by Paula Gans\n",
+        encoding="utf-8")
+    (pages / "toolkit-3.7.txt").write_text(
+        "What's New In Toolkit 3.7\n\nThe contextvars module adds context variables to the library.\n\n"
+        "PEP written and implemented by Yuri Sel\n\nThe dataclasses module writes special methods for classes.\n\n"
+        "PEP written and implemented by Eric Smithers\n", encoding="utf-8")
+    notes = fresh.with_(seeds=(pages,))
+    build_index(notes, progress=False, warn=lambda m: None)
+    history = []
+    for q in ("What is the tzinfo module added in Toolkit 4.2?", "What happens on platforms that don't ship a time zone database?"):
+        history.append((q, ask(q, history, settings=notes)))
+    a = ask("Who wrote and implemented the PEP behind that module?", history, settings=notes)
+    assert "(tzinfo module)" in a.query and a.text.startswith("PEP written and implemented by Paula Gans")

@@ -133,24 +133,27 @@ _PREVIOUS_DAY = re.compile(r"\b(?:on\s+)?the\s+(?:(?:previous|preceding)\s+day|d
 
 def context(question: str, history: Sequence[Turn]) -> tuple[str, Context]:
     """The query to search and what the conversation tells retrieval and answering (a Context)."""
-    query, focus = resolve(question, history)
+    query, focus, named = resolve(question, history)
     if not history or query == question and not focus:
         return query, Context()
     last = history[-1]
     # both want something the last answer did not say
     said = re.sub(r"\s*\[\d+\]", "", last.answer) if _ELSE.search(question) or FOLLOWED.search(question) else ""
     # "When was that?", "Which country is she from?", "How many of them were there?": a question with
-    # (almost) nothing of its own asks about what the last answer cited, where it is, or just after
+    # (almost) nothing of its own asks about what the last answer cited, where it is, or just after;
+    # so does one about a thing the conversation told of ("Who wrote the PEP behind that module?":
+    # release notes credit it after what the last answer cited)
     bare = len(terms(question)) <= 1 and not specific_terms(question)
     # ... unless it names the day it wants ("the day after that" made a date): the date places it
     dated = _relative_day(question, last) != question
     near = tuple((doc_id, number + i) for doc_id, number in last.cited for i in range(NEAR + 1)) \
-        if (FOLLOWED.search(question) or bare) and not dated else ()
+        if (FOLLOWED.search(question) or bare or named) and not dated else ()
     return query, Context(focus, near, said)
 
 
-def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...]]:
-    """(the query to search, the doc_ids the conversation is about) for a question in a conversation.
+def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...], bool]:
+    """(the query to search, the doc_ids the conversation is about, whether the question points at a
+    thing an earlier turn named) for a question in a conversation.
 
     >>> h = [Turn("What was discussed at the CSCO meeting?", "..."), Turn("Who chaired it?", "Professor Jun Ma chaired it.")]
     >>> resolve("When was it held?", h)[0]
@@ -159,7 +162,7 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
     'Where does he work? (Jun Ma)'
     """
     if not history or not leans_on_context(question):
-        return question, ()
+        return question, (), False
     said = _relative_day(question, history[-1])
     state = _State()
     for turn in history:
@@ -174,8 +177,10 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
         else:
             carried.append(state.person)
     # "Who wrote the PEP behind that module?": the module an earlier turn named ("the zoneinfo module")
-    if (named := _named_before(question, history)) and named.lower() not in said.lower():
+    named, named_docs = _named_before(question, history)
+    if named and named.lower() not in said.lower():
         carried.append(named)
+        focus = focus or named_docs  # ... and the articles that told about it
     # "it"/"there" point at the topic; a question with no name of its own and no "he"/"she" does too
     leans_on_topic = _THING.search(_PERSONAL.sub(" ", question)) or (not specific_terms(question) and not carried
                                                                       and said == question)
@@ -186,8 +191,8 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
     # keeps its focus but is not extended again
     carried = [c for c in carried if c.lower() not in said.lower()]
     if not carried:
-        return said, focus
-    return f"{said} ({'; '.join(carried)})", focus
+        return said, focus, bool(named)
+    return f"{said} ({'; '.join(carried)})", focus, bool(named)
 
 
 _THAT_NOUN = re.compile(r"\b(?:that|this|the same|the said|the above)\s+([a-z]{3,})\b", re.I)
@@ -197,27 +202,28 @@ _NOT_REFERENT = {"day", "morning", "afternoon", "evening", "night", "week", "mon
                  "official", "is", "was", "are", "were", "has", "had", "will", "would", "can", "could", "did", "does"}
 
 
-def _named_before(question: str, history: Sequence[Turn]) -> str:
+def _named_before(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...]]:
     """For "that module", "this award": the latest earlier question (else answer) that named one with
-    its own words ("the zoneinfo module", "the CIBMTR Distinguished Service Award"), as it named it.
+    its own words ("the zoneinfo module", "the CIBMTR Distinguished Service Award"), as it named it,
+    and the articles that turn's answer cited (where the thing is told about).
 
     >>> _named_before("Where was that award presented?", [Turn("Who received the CIBMTR Distinguished Service Award?", "")])
-    'CIBMTR Distinguished Service Award'
+    ('CIBMTR Distinguished Service Award', ())
     """
     m = _THAT_NOUN.search(question)
     if not m or m.group(1).lower() in _NOT_REFERENT:
-        return ""
+        return "", ()
     noun = m.group(1).lower()
     rx = re.compile(rf"\b((?:[\w.’'\-]+\s+){{1,3}}){noun}s?\b", re.I)
     # the reader's own questions first: an answer names other things of the kind in passing
-    for text in [t.question for t in reversed(history)] + [t.answer for t in reversed(history)]:
+    for turn, text in [(t, t.question) for t in reversed(history)] + [(t, t.answer) for t in reversed(history)]:
         for found in rx.finditer(text):
             words_ = found.group(1).split()
             while words_ and _bare(words_[0]) in _NAMING_STOP:
                 words_ = words_[1:]  # "What is the zoneinfo module": "zoneinfo module"
             if words_ and _bare(words_[-1]) not in _NAMING_STOP:
-                return " ".join(words_ + [found.group().split()[-1]])
-    return ""
+                return " ".join(words_ + [found.group().split()[-1]]), turn.docs
+    return "", ()
 
 
 def _bare(word: str) -> str:

@@ -86,9 +86,17 @@ def is_list_item(sentence: str) -> bool:
 
 
 def is_heading(sentence: str) -> bool:
-    "A label, not a statement: no closing punctuation, short, not a list item."
+    """A label, not a statement: no closing punctuation, short, not a list item, and no credit line
+    ("PEP written and implemented by Paul Ganssle", "Photo by ...": it says who did something).
+
+    >>> is_heading("New library modules"), is_heading("PEP written and implemented by Paul Ganssle")
+    (True, False)
+    """
     return (not sentence.rstrip("\"'”’)").endswith((".", "!", "?")) and len(sentence.split()) < 8
-            and not is_list_item(sentence))
+            and not is_list_item(sentence) and not _CREDITED.search(sentence))
+
+
+_CREDITED = re.compile(r"\bby\s+(?:the\s+)?[A-Z]")
 
 
 @dataclass(frozen=True)
