@@ -160,6 +160,8 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
     'When was it held? (CSCO meeting)'
     >>> resolve("Where does he work?", h)[0]
     'Where does he work? (Jun Ma)'
+    >>> resolve("Which syntax goes with them?", [Turn("What are exception groups in Python 3.11?", "...")])[0]
+    'Which syntax goes with them? (exception groups; Python 3.11)'
     """
     if not history or not leans_on_context(question):
         return question, (), False
@@ -181,6 +183,11 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
     if named and named.lower() not in said.lower():
         carried.append(named)
         focus = focus or named_docs  # ... and the articles that told about it
+    # "Which syntax goes with them?", "Who contributed the implementation?" after "What are exception
+    # groups?": the things the reader asked to have explained, which no name carries
+    if not named and (_THEM.search(question) or not specific_terms(question)) and (things := _defined_before(history)) \
+            and things.lower() not in said.lower():
+        carried.append(things)
     # "it"/"there" point at the topic; a question with no name of its own and no "he"/"she" does too
     leans_on_topic = _THING.search(_PERSONAL.sub(" ", question)) or (not specific_terms(question) and not carried
                                                                       and said == question)
@@ -224,6 +231,24 @@ def _named_before(question: str, history: Sequence[Turn]) -> tuple[str, tuple[st
             if words_ and _bare(words_[-1]) not in _NAMING_STOP:
                 return " ".join(words_ + [found.group().split()[-1]]), turn.docs
     return "", ()
+
+
+_THEM = re.compile(r"\b(?:they|them|their)\b", re.I)
+# "What are exception groups in Python 3.11?": the things asked about, up to what places them
+_DEFINED = re.compile(r"^\s*what\s+are\s+(?:the\s+)?((?:[a-z][\w\-]*\s+){0,3}[a-z][\w\-]*s)\b"
+                      r"\s*(?:\?|$|(?:in|of|at|for|on|from|added|introduced|used)\b)", re.I)
+
+
+def _defined_before(history: Sequence[Turn]) -> str:
+    """The plural things the latest earlier "What are X?" asked about, as it worded them.
+
+    >>> _defined_before([Turn("What are exception groups in Python 3.11?", "")])
+    'exception groups'
+    """
+    for turn in reversed(history):
+        if m := _DEFINED.match(turn.question):
+            return m.group(1)
+    return ""
 
 
 def _bare(word: str) -> str:
