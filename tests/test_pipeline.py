@@ -366,6 +366,13 @@ def test_a_summary_of_something_one_part_of_an_article_names_is_that_part(settin
     assert "was successfully held in Tianjin" not in a.text  # not the workshop article's lead
 
 
+def test_a_summary_of_a_part_keeps_the_sentences_that_go_on_about_it(settings):
+    # "in a few sentences" asks for a summary; the sentence after the one naming the part
+    # ("The program achieved significant results in international ... cooperation.") is about it too
+    a = ask("In a few sentences, what did the Tianjin workshop achieve for international cooperation?", settings=settings)
+    assert a.kind == "summary" and "reaching preliminary agreements" in a.text
+
+
 def test_comparison_cites_each_side_and_nothing_else(settings):
     a = ask("Compare the CSCO conference and the Tianjin workshop", settings=settings)
     assert a.kind == "compare" and not a.abstained

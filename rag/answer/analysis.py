@@ -94,7 +94,7 @@ _COLLECTION = re.compile(
 )
 _SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|sum up|sum it up|overview|outline|main points|key points|gist|"
                       r"tl;?dr|recap|brief me|in (?:brief|short|a nutshell)|all about|(?:briefly )?describe|tell me about|"
-                      r"fill me in on|walk me through)\b", re.IGNORECASE)
+                      r"fill me in on|walk me through|in (?:a few|one|two|three|several) (?:sentences|lines|words|paragraphs))\b", re.IGNORECASE)
 _COMPARE = re.compile(r"\b(?:compare|comparison|contrast|differ|different|difference|differences|in common|similar|"
                       r"similarities|versus|vs\.?|side by side|each)\b", re.IGNORECASE)
 # Sides of a comparison: "compare A and B", "A versus B", "difference between A and B",

@@ -27,6 +27,7 @@ from ..sentences import candidates, is_heading, is_list_item
 W_CENTRAL, W_RELEVANT, W_POSITION, W_INFO = 0.5, 0.3, 0.2, 0.3
 W_TOPIC = 1.0  # relevance weight when the question asks about a part of the article
 PART_SHARE = 0.5  # of the most relevant sentence's relevance, for a sentence to be about the part asked for
+PARAGRAPH_SHARE = 0.6  # of its paragraph's most relevant sentence's, a sentence of a part's summary has at least
 TOPIC_TERMS = 2  # question terms beyond the article's title and lead that make it ask about a part
 # a credit line, not a statement of the article: "Source: ...", "Photo: ...", "Editor: ..."
 _CREDIT = re.compile(r"^\s*(?:(?:source|photo|image|editor|reporter|statement|by|credit|written by)s?\s*[:：]"
@@ -139,6 +140,13 @@ def _article(evidence: Evidence, doc_id: str) -> Reply:
     scored = {(c.hit.key, c.sentence.start): c.score for c in candidates(evidence, hits, view)}
     relevant = np.array([scored.get((r[0].key, r[2]), 0.0) for r in rows])
     relevant /= relevant.max() or 1.0
+    if topical:
+        # a paragraph is about what its best sentence is about: "The program achieved significant results
+        # in international cooperation. During the training, the institute ... reached agreements."
+        best_in = {}
+        for r, x in zip(rows, relevant, strict=True):
+            best_in[r[0].key] = max(best_in.get(r[0].key, 0.0), float(x))
+        relevant = np.maximum(relevant, PARAGRAPH_SHARE * np.array([best_in[r[0].key] for r in rows]))
     w_relevant = W_TOPIC if topical else W_RELEVANT
     scores = W_CENTRAL * (v @ centroid) + w_relevant * relevant + W_POSITION * position + W_INFO * info
     if topical:  # a part's summary is made of the sentences about that part, however central the others
