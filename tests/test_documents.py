@@ -124,6 +124,15 @@ def test_html_list_items_keep_their_bullet_when_they_wrap_text_in_blocks(tmp_pat
                                   "\n\n• plain\n\n• nested\n\nAfter the list.")
 
 
+def test_a_numbered_first_heading_is_a_section_not_the_title(tmp_path):
+    page = tmp_path / "essay.html"
+    page.write_text("<html><head><title>35% Faster Than The Filesystem</title></head><body><h1>1. Summary</h1>"
+                    "<p>Small blobs read faster from a database than from files.</p></body></html>")
+    assert read_document(page).title == "35% Faster Than The Filesystem"
+    page.write_text("<html><head><title>News</title></head><body><h1>2024 in review</h1><p>A year.</p></body></html>")
+    assert read_document(page).title == "2024 in review"
+
+
 def test_clean_handles_text_without_header():
     title, date, paras = clean("Just one sentence here. And another.\n")
     assert title == "Just one sentence here"

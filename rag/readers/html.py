@@ -55,6 +55,10 @@ def read_html(html: str) -> Extracted:
     _decompose(soup, lambda t: t.name == "footer" or (t.name == "header" and not _inside(t, main)))
     h1 = main.find("h1") or soup.find("h1")
     title = _clean_title(h1.get_text("")) if h1 else None
+    # a numbered first heading ("1. Summary") opens the first section of a numbered document: the
+    # page's <title> names the document
+    if title and page_title and _NUMBERED.match(title):
+        title = None
     title = title or _site_stripped(page_title)
 
     for br in main.find_all("br"):  # a line break inside a paragraph reads as a space
@@ -140,6 +144,9 @@ def _main_content(soup):
         return max(articles, key=lambda a: len(a.get_text("")))
     main = soup.find("main") or soup.find(attrs={"role": "main"})
     return main or soup.body or soup
+
+
+_NUMBERED = re.compile(r"[1-9]\d?\.(?:\d+\.?)*\s+[A-Z]")
 
 
 def _clean_title(text: str) -> str | None:
