@@ -583,6 +583,16 @@ def test_a_list_under_its_label_answers_which_things(fresh):
     assert "parser" not in a.text
 
 
+def test_who_did_what_bodies_do_is_answered_by_a_body(settings):
+    # hosting and signing are done by ministries and hospitals; a person speaking is no answer
+    a = ask("Who hosted the Tianjin workshop?", settings=settings)
+    assert "hosted by the Department of International Cooperation" in a.text
+    a = ask("Who signed the memorandum at the Changsha forum?", settings=settings)
+    assert a.text.startswith("At the Forum, Hunan Children’s Hospital and the Spanish Organ Donation")
+    # ... but whoever signed on behalf of a body is a person, whom the article does not name
+    assert ask("Who signed the memorandum on behalf of the Spanish foundation?", settings=settings).abstained
+
+
 def test_which_organisations_is_answered_by_names_of_bodies(settings):
     # "organisation" heads no name: the answer names bodies by their kind ("Center for ...", "Academy for ...")
     a = ask("Which organisations gave awards to Huang Xiaojun?", settings=settings)

@@ -176,6 +176,9 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
     asked = analysis.question.lower()
     where = bool(re.match(r"\s*(?:and\s+)?where\b", asked))  # names no kind of place: any will do
     values = slot_values(kind, sentence, where)
+    if kind == "person" and _BODY_ACT.search(asked) and not _IN_PERSON.search(asked):
+        # "Who hosted the workshop?": "hosted by the Department of ..."
+        values = [*values, *_BODY_NAME.findall(sentence)]
     if kind == "number" and _MONEY_Q.search(asked) and not _MONEY.search(sentence):
         return False
     if kind == "number" and _DURATION_Q.search(asked):
@@ -263,6 +266,12 @@ _BODY_NOUN = re.compile(r"(?:organi[sz]|institution|bod|agenc|entit)", re.I)
 _BODY_HEADS = ("Center|Centre|Academy|Society|Association|Institute|Foundation|Council|Committee|Ministry|University|"
                "Hospital|Organi[sz]ation|Agency|Department|Bank|Company|Corporation|Federation|Union|Board|"
                "Commission|College|School|Laboratory|Network|Alliance|Consortium|Trust|Fund|Office|Bureau")
+# "Who hosted / organised / funded / signed ...?" asks for whoever did it, and bodies do these: a
+# ministry hosts, a hospital signs, a foundation funds
+_BODY_ACT = re.compile(r"^\s*who\s+(?:\w+\s+)?(?:host|organi[sz]|sponsor|fund|financ|sign|award|grant|launch|found|"
+                       r"establish|publish|release|announc|approv|support|run|operat|own|manag|certif|accredit)\w*\b", re.I)
+# ... unless it asks for the person who did it for a body ("Who signed on behalf of the foundation?")
+_IN_PERSON = re.compile(r"\b(?:on behalf of|representing|in the name of|for the \w+ side)\b", re.I)
 _BODY_NAME = re.compile(rf"(?:[A-Z][\w’'&.-]*\s+){{0,6}}(?:{_BODY_HEADS})\b(?:\s+(?:of|for|on)\s+(?:(?:and|the)\s+|[A-Z][\w’'&.-]*\s*)+)?")
 
 
