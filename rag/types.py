@@ -231,6 +231,7 @@ class Context:
     focus: tuple[str, ...] = ()  # doc_ids the conversation is about (cited in earlier answers)
     near: tuple[tuple[str, int], ...] = ()  # the last answer's paragraphs and the next ones, for "what came next"
     said: str = ""  # the last answer's text, for "what else": its sentences are not to be repeated
+    carried: str = ""  # what the conversation added to the query ("2024 Tandem Meetings"): where to look, not what to match
 
 
 @dataclass(frozen=True)

@@ -98,8 +98,10 @@ def _phrases(question: str) -> list[str]:
 _DETERMINER = re.compile(r"(?<!\bdid )(?<!\bdoes )(?<!\bdo )(?<!\bwill )(?<!\bcan )(?<!\bwould )(?<!\bcould )"
                          r"\b(?:the|this|that|its|their|his|her)\s+\Z", re.I)
 # the noun, after an adjective if one comes first ("the IACH annual meeting"); not a participle ("the
-# IACH based") nor a verb taking an object ("the IACH give Huang")
-_QUALIFIED = re.compile(r"\s+((?:[a-z]+(?:al|ic|ive|ous|ary|ern)\s+)?(?![a-z]+ed\b)[a-z]{3,})\b(?!\s+(?:the|a|an|[A-Z])\b)")
+# IACH based", "the 2024 Tandem Meetings held") nor a verb taking an object ("the IACH give Huang")
+_QUALIFIED = re.compile(r"\s+((?:[a-z]+(?:al|ic|ive|ous|ary|ern)\s+)?(?![a-z]+ed\b|(?:held|made|given|done|seen|known|taken|won|"
+                        r"led|built|set|put|run|born|chosen|found|met|said|told|sent|spent|paid|shown|begun|written|"
+                        r"brought|bought|kept|left|lost|read|heard|hit|cut)\b)[a-z]{3,})\b(?!\s+(?:the|a|an|[A-Z])\b)")
 
 
 def leans_on_context(question: str) -> bool:
@@ -132,8 +134,12 @@ _PREVIOUS_DAY = re.compile(r"\b(?:on\s+)?the\s+(?:(?:previous|preceding)\s+day|d
 
 
 def context(question: str, history: Sequence[Turn]) -> tuple[str, Context]:
-    """The query to search and what the conversation tells retrieval and answering (a Context)."""
-    query, focus, named = resolve(question, history)
+    """The query to search and what the conversation tells retrieval and answering (a Context).
+
+    >>> context("Who chaired it?", [Turn("What was discussed at the CSCO meeting?", "...")])[1].carried
+    'CSCO meeting'
+    """
+    query, focus, named, carried = resolve(question, history)
     if not history or query == question and not focus:
         return query, Context()
     last = history[-1]
@@ -148,12 +154,12 @@ def context(question: str, history: Sequence[Turn]) -> tuple[str, Context]:
     dated = _relative_day(question, last) != question
     near = tuple((doc_id, number + i) for doc_id, number in last.cited for i in range(NEAR + 1)) \
         if (FOLLOWED.search(question) or bare or named) and not dated else ()
-    return query, Context(focus, near, said)
+    return query, Context(focus, near, said, carried)
 
 
-def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...], bool]:
+def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...], bool, str]:
     """(the query to search, the doc_ids the conversation is about, whether the question points at a
-    thing an earlier turn named) for a question in a conversation.
+    thing an earlier turn named, what it carried into the query) for a question in a conversation.
 
     >>> h = [Turn("What was discussed at the CSCO meeting?", "..."), Turn("Who chaired it?", "Professor Jun Ma chaired it.")]
     >>> resolve("When was it held?", h)[0]
@@ -164,7 +170,7 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
     'Which syntax goes with them? (exception groups; Python 3.11)'
     """
     if not history or not leans_on_context(question):
-        return question, (), False
+        return question, (), False, ""
     said = _relative_day(question, history[-1])
     state = _State()
     for turn in history:
@@ -198,8 +204,8 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
     # keeps its focus but is not extended again
     carried = [c for c in carried if c.lower() not in said.lower()]
     if not carried:
-        return said, focus, bool(named)
-    return f"{said} ({'; '.join(carried)})", focus, bool(named)
+        return said, focus, bool(named), ""
+    return f"{said} ({'; '.join(carried)})", focus, bool(named), "; ".join(carried)
 
 
 _THAT_NOUN = re.compile(r"\b(?:that|this|the same|the said|the above)\s+([a-z]{3,})\b", re.I)

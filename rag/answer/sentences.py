@@ -132,6 +132,7 @@ class Dateline:
     date: dates.Mention  # year resolved
 
 
+CARRIED_WEIGHT = 0.5  # of a word the conversation carried into a follow-up's query, against the follow-up's own
 LOOKBACK = 8  # paragraphs above a sentence searched for the day heading it is told under
 
 
@@ -176,6 +177,11 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     qterms = list(dict.fromkeys(analysis.terms))
     weights = dict(zip(qterms, corpus.idf(qterms), strict=True))
     qweight = {t: weights[t] * _discrimination(t, pool) for t in qterms}
+    # "What award was presented there? (2024 Tandem Meetings)": the words carried from the
+    # conversation say where to look; the follow-up's own words say which sentence answers
+    if evidence.context.carried and analysis is evidence.analysis:
+        subject = set(terms(evidence.context.carried)) - set(terms(evidence.question))
+        qweight = {t: CARRIED_WEIGHT * w if t in subject else w for t, w in qweight.items()}
     total = sum(qweight.values()) or 1.0
     dense = vectors @ qvec if len(vectors) else np.zeros(0)
     defines = definition_pattern(analysis) if analysis.answer_type == "definition" else None
