@@ -593,6 +593,15 @@ def test_who_did_what_bodies_do_is_answered_by_a_body(settings):
     assert ask("Who signed the memorandum on behalf of the Spanish foundation?", settings=settings).abstained
 
 
+def test_joined_sentences_stay_with_the_articles_the_question_names(settings):
+    # other articles' countries ("the United States", "China") are not where the Tianjin trainees came from
+    a = ask("Which countries were the Tianjin trainees from?", settings=settings)
+    assert "Thailand" in a.text and {c.doc_id for c in a.citations} == {"002_f054c3b16198e673"}
+    # ... while a question joining two subjects, each named in its own article, is answered
+    a = ask("In which cities were the CSCO conference and the Tianjin workshop held?", settings=settings)
+    assert not a.abstained and "Haikou" in a.text
+
+
 def test_which_organisations_is_answered_by_names_of_bodies(settings):
     # "organisation" heads no name: the answer names bodies by their kind ("Center for ...", "Academy for ...")
     a = ask("Which organisations gave awards to Huang Xiaojun?", settings=settings)

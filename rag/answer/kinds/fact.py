@@ -15,7 +15,7 @@ from ...generation import Reply
 from ...types import Evidence, Hit, Period
 from .. import dates
 from ..analysis import analyse, parts
-from ..answerability import judge, judged, lacks, question_names
+from ..answerability import CONSIDERED, judge, judged, lacks, question_names
 from ..compose import abstain, reading_order, repeats, reply, with_items
 from ..conversation import FOLLOWED
 from ..sentences import LOOKBACK, Candidate, candidates, continues, named_things
@@ -30,6 +30,7 @@ DAY_SENTENCES = 5  # "What happened on August 26?": at most this many sentences 
 NAMED_SENTENCES = 6
 _MANY_ASKED = re.compile(r"^\W*(?:(?:in|at|from|to|for|on)\s+)?(?:(?:which|what)\s+(?!(?:is|was|has|does)\b)(?:\w+\s+)?\w+s\b|(?:who|where)\s+(?:were|are|have)\b"
                          r"|(?:list|name)\b|who\s+\w+\s+(?:\w+\s+)?\w+s\b)|\b(?:everyone|everybody|all|each|both)\b", re.I)
+_JOINT = re.compile(r"\band\b", re.I)  # a question joining subjects ("the workshop and the conference")
 
 
 def answer(evidence: Evidence, settings: Settings) -> Reply:
@@ -150,6 +151,15 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
     if best is None:
         return abstain(evidence)
     verdict = judge(best, evidence.analysis, evidence.corpus, ranked)
+    if verdict.missing and _JOINT.search(evidence.question):
+        # "In which cities were the CSCO conference and the Tianjin workshop held?": each subject is in
+        # its own article; a name the answer's article lacks is stated by another candidate's article
+        # that lacks a name this one states (two subjects, not one article naming both)
+        names = question_names(evidence.analysis)
+        own = [n for n in names if n not in verdict.missing]
+        if own and all(any(not lacks(evidence.corpus, c.hit.doc_id, [n]) and lacks(evidence.corpus, c.hit.doc_id, own)
+                           for c in ranked[:CONSIDERED]) for n in verdict.missing):
+            verdict = replace(verdict, missing=())
     # (nor similarity's floor: "What happened on August 26?" is like no sentence at all)
     on_day = one_day and not verdict.missing and not verdict.slot_missing and _on(best, period)
     if not (verdict.answerable(settings.abstain_threshold) or on_day):
@@ -168,10 +178,12 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
     names = named_things(best, evidence.analysis)
     # the subject a follow-up carries from the conversation ("he" -> Jun Ma) is what every sentence
     # must be about; names the question itself gives may each be in another article
-    carried = [n for n in question_names(evidence.analysis) if n.lower() not in evidence.question.lower()]
+    asked = question_names(evidence.analysis)
+    carried = [n for n in asked if n.lower() not in evidence.question.lower()]
     chosen, covered, docs = [best], best.terms & qterms, {best.hit.doc_id}
     sequel = bool(FOLLOWED.search(evidence.question)) and not (period and FOLLOWED.search(period.text))  # not "after 2020"
     many = bool(_MANY_ASKED.search(evidence.question))
+    joint = bool(_JOINT.search(evidence.question))
     for cand in ranked[1:]:
         if len(chosen) >= NAMED_SENTENCES:
             break
@@ -202,6 +214,10 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
             continue
         if cand.hit.doc_id not in docs and carried and lacks(evidence.corpus, cand.hit.doc_id, carried):
             continue  # "What other positions does he hold? (Jun Ma)": not another article's "Prof. Huang holds ..."
+        if cand.hit.doc_id not in docs and asked and not joint and len(lacks(evidence.corpus, cand.hit.doc_id, asked)) == len(asked):
+            # "Which countries were the Tianjin trainees from?": not an article naming none of it (but
+            # "the cell therapy workshop and the CSCO conference" may name only one of its subjects)
+            continue
         chosen.append(cand)
         covered |= cand.terms & qterms
         docs.add(cand.hit.doc_id)
