@@ -373,6 +373,13 @@ def test_a_summary_of_a_part_keeps_the_sentences_that_go_on_about_it(settings):
     assert a.kind == "summary" and "reaching preliminary agreements" in a.text
 
 
+def test_a_name_is_no_typo_of_a_name_with_another_first_letter(settings):
+    # "Xiaoxiang" is two letters from "Jianxiang" (a lecturer at the Tianjin workshop): the symposium's
+    # openers are from the Changsha article only
+    a = ask("List everyone who spoke at the opening of the Xiaoxiang symposium.", settings=settings)
+    assert {c.doc_id for c in a.citations} == {"004_df5a4ce205c5cd94"}
+
+
 def test_comparison_cites_each_side_and_nothing_else(settings):
     a = ask("Compare the CSCO conference and the Tianjin workshop", settings=settings)
     assert a.kind == "compare" and not a.abstained

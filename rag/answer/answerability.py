@@ -93,7 +93,8 @@ def present(term: str, haystack: str, vocabulary: set[str]) -> bool:
         # one letter changed would make another short name of it
         return len(t) >= 3 and any(len(w) == len(t) and _swapped(t, w) for w in vocabulary)
     budget = 1 if len(t) < 8 else 2
-    return any(abs(len(w) - len(t)) <= budget and within(t, w, budget) for w in vocabulary)
+    # (the first letter is the one a reader gets right: "Xiaoxiang" is no typo of "Jianxiang")
+    return any(w[:1] == t[:1] and abs(len(w) - len(t)) <= budget and within(t, w, budget) for w in vocabulary)
 
 
 # Country and union abbreviations a question uses where an article spells the name out

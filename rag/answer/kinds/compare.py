@@ -61,7 +61,11 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         # ("coincided with a milestone") answer, not the side's lead that only names it again
         view = replace(a, terms=facets or tuple(terms(side.text)), specific=specific_terms(side.text, phrase=True),
                        kind="fact")
-        ranked = [c for c in candidates(evidence, side.hits, view, qvec) if about(c, side, evidence.corpus)]
+        # the side's own search finds what it is; the question's search, what it did on the facets asked
+        # ("each achieve in terms of international partnerships"): a side's sentences come from both
+        own = {h.key for h in side.hits}
+        hits = [*side.hits, *(h for h in evidence.hits if h.key not in own)] if facets else list(side.hits)
+        ranked = [c for c in candidates(evidence, hits, view, qvec) if about(c, side, evidence.corpus)]
         if not facets:  # "Compare A and B": what each is, when and where, as the articles open with it
             ranked = [c for c in ranked if c.hit.paragraph <= LEAD_PARAGRAPHS] or ranked
         picked = _pick(ranked, [x for side_items in chosen for x in side_items])
