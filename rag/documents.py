@@ -30,7 +30,7 @@ __all__ = ["SUFFIXES", "Skipped", "clean", "decode", "extract", "iter_article_pa
 
 # Bumped whenever reading or cleaning changes what an article's text, paragraphs, title or date
 # are: an index built by another version is then stale and rebuilt (its vectors mostly cached).
-READER_VERSION = 4  # 3: an HTML list item wrapping its text in <p> keeps its bullet; 4: numbered h1s
+READER_VERSION = 5  # 3: an HTML list item wrapping its text in <p> keeps its bullet; 4: numbered h1s; 5: table rows
 MAX_TITLE_WORDS = 25
 MAX_HEADING_WORDS = 12
 MAX_EXTRACT_TITLE_CHARS = 90

@@ -124,6 +124,21 @@ def test_html_list_items_keep_their_bullet_when_they_wrap_text_in_blocks(tmp_pat
                                   "\n\n• plain\n\n• nested\n\nAfter the list.")
 
 
+def test_a_table_row_is_one_line_though_its_cells_wrap_text_in_blocks(tmp_path):
+    page = tmp_path / "table.html"
+    page.write_text(
+        "<html><body><main><h1>Methods</h1><p>The new names are:</p><table><tr><th><p>Operation</p></th>"
+        "<th><p>Method name</p></th></tr><tr><td><p>&lt;</p></td><td><p>__lt__()</p></td></tr></table>"
+        # a layout table holding a whole page keeps its paragraphs
+        f"<table><tr><td><p>{'A long paragraph of the page. ' * 20}</p><p>Its second paragraph.</p></td></tr></table>"
+        "</main></body></html>")
+    doc = read_document(page)
+    texts = [doc.paragraph_text(p.number) for p in doc.paragraphs]
+    joined = "\n\n".join(texts)
+    assert "Operation | Method name\n\n< | __lt__()" in joined
+    assert "\n\nIts second paragraph." in joined
+
+
 def test_a_numbered_first_heading_is_a_section_not_the_title(tmp_path):
     page = tmp_path / "essay.html"
     page.write_text("<html><head><title>35% Faster Than The Filesystem</title></head><body><h1>1. Summary</h1>"

@@ -582,12 +582,18 @@ def test_a_list_under_its_label_answers_which_things(fresh):
         "<p>Toolkit 4.2 was released on March 3, 2024. This article explains the new features in Toolkit 4.2.</p>"
         "<p>New library modules:</p><ul><li><p><code>graphs</code>: drawing directed graphs</p></li>"
         "<li><p><code>tables</code>: reading spreadsheet tables</p></li></ul>"
-        "<p>Improved modules:</p><ul><li><p>The parser is now twice as fast.</p></li></ul></main></body></html>",
+        "<p>Improved modules:</p><ul><li><p>The parser is now twice as fast.</p></li></ul>"
+        "<p>Comparing versions got easier. The new comparison method names are:</p>"
+        "<table><tr><th><p>Operation</p></th><th><p>Method name</p></th></tr><tr><td><p>&lt;</p></td>"
+        "<td><p>__lt__()</p></td></tr><tr><td><p>&gt;</p></td><td><p>__gt__()</p></td></tr></table></main></body></html>",
         encoding="utf-8")
     build_index(fresh, progress=False, warn=lambda m: None)
     a = ask("Which new library modules came with Toolkit 4.2?", settings=fresh)
     assert not a.abstained and re.search(r"New library modules: • graphs: drawing directed graphs\. \[\d\] • tables", a.text)
     assert "parser" not in a.text
+    # a label ending its paragraph introduces the table after it
+    a = ask("What are the new comparison method names in Toolkit 4.2?", settings=fresh)
+    assert "< | __lt__()" in a.text and "> | __gt__()" in a.text
 
 
 def test_who_did_what_bodies_do_is_answered_by_a_body(settings):

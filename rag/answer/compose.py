@@ -10,7 +10,7 @@ import numpy as np
 from ..generation import Reply
 from ..types import Corpus, Evidence, Hit
 from .analysis import not_stated
-from .sentences import Candidate, is_list_item
+from .sentences import Candidate, is_list_item, is_table_row
 
 REPEAT_COSINE = 0.92  # a sentence this close to a chosen one repeats it
 
@@ -47,21 +47,33 @@ def with_items(items: Iterable[tuple[Hit, str]], corpus: Corpus) -> list[tuple[H
     for hit, text in items:
         out.append((hit, text))
         lines = [hit.text[s.start - hit.start : s.end - hit.start] for s in sentences[hit.key]]
-        after = lines[lines.index(text) + 1 :] if text in lines else []
+        after = [(hit, line) for line in lines[lines.index(text) + 1 :]] if text in lines else []
         if not text.rstrip().endswith(":"):
-            if not (len(after) > 1 and after[0].rstrip().endswith(":") and len(after[0].split()) <= INTRO_WORDS
-                    and is_list_item(after[1]) and after[0] not in given):
+            if not (len(after) > 1 and after[0][1].rstrip().endswith(":") and len(after[0][1].split()) <= INTRO_WORDS
+                    and is_list_item(after[1][1]) and after[0][1] not in given):
                 continue
-            out.append((hit, after[0]))
-            given.add(after[0])
+            out.append(after[0])
+            given.add(after[0][1])
             after = after[1:]
-        for line in after:
-            if not is_list_item(line):
+        elif text in lines and not after:
+            after = _next_lines(hit, corpus)  # "The new magic method names are:" ends its paragraph; the table follows
+        for where, line in after:
+            if not (is_list_item(line) or is_table_row(line)):
                 break
             if line not in given:
-                out.append((hit, line))
+                out.append((where, line))
                 given.add(line)
     return out
+
+
+def _next_lines(hit: Hit, corpus: Corpus) -> list[tuple[Hit, str]]:
+    "The lines of the paragraph after this one, if there is one."
+    try:
+        nxt = corpus.paragraph(hit.doc_id, hit.paragraph + 1)
+    except (KeyError, IndexError):
+        return []
+    (sents,), _ = corpus.sentences([nxt.key])
+    return [(nxt, nxt.text[s.start - nxt.start : s.end - nxt.start]) for s in sents]
 
 
 def reading_order(chosen: Iterable[Candidate]) -> list[Candidate]:

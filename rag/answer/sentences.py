@@ -85,6 +85,11 @@ def is_list_item(sentence: str) -> bool:
     return bool(_LIST_ITEM.match(sentence))
 
 
+def is_table_row(sentence: str) -> bool:
+    "A row of a table as the readers write it: 'Operation | Method name'."
+    return " | " in sentence
+
+
 def is_heading(sentence: str) -> bool:
     """A label, not a statement: no closing punctuation, short, not a list item, and no credit line
     ("PEP written and implemented by Paul Ganssle", "Photo by ...": it says who did something).
@@ -132,6 +137,7 @@ class Dateline:
     date: dates.Mention  # year resolved
 
 
+INTRO_MIN_WORDS = 3  # a paragraph's last line ending in a colon introduces what follows ("August 28:" is a day)
 CARRIED_WEIGHT = 0.5  # of a word the conversation carried into a follow-up's query, against the follow-up's own
 LOOKBACK = 8  # paragraphs above a sentence searched for the day heading it is told under
 
@@ -225,8 +231,11 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
             if not item:
                 intro = pool[at + j] if text.rstrip().endswith(":") else frozenset()
             # a label is no answer, but a label introducing a list ("New library modules:" over its
-            # bulleted lines) is the list's statement of what its items are: answering it brings the items
-            if is_heading(text) and not (text.rstrip().endswith(":") and j + 1 < len(ts) and is_list_item(ts[j + 1])):
+            # bulleted lines, "The new magic method names are:" over the table that follows its
+            # paragraph) is the list's statement of what its items are: answering it brings the items
+            if is_heading(text) and not (text.rstrip().endswith(":") and (
+                    is_list_item(ts[j + 1]) or is_table_row(ts[j + 1]) if j + 1 < len(ts)
+                    else len(text.split()) >= INTRO_MIN_WORDS)):
                 continue
             found = tuple(dates.resolve(dates.mentions(text), dates.first_year(text), year))
             # a sentence of a schedule is dated by its day's heading: "On which day did X lecture?" is

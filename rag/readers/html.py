@@ -98,7 +98,8 @@ def read_html(html: str) -> Extracted:
             if child.name == "pre":
                 flush()
                 out.add(child.get_text("").strip("\n").rstrip(), "code")
-            elif child.name == "tr" and not nested:
+            elif child.name == "tr" and (not nested or _data_row(child)):
+                # one line a row, cells apart, though a cell wraps its text in <p> (as Sphinx writes it)
                 flush()
                 cells = [_text(c) for c in child.find_all(["td", "th"], recursive=False)]
                 out.add(" | ".join(c for c in cells if c))
@@ -119,6 +120,13 @@ def read_html(html: str) -> Extracted:
     walk(main)
     flush()
     return out.build(title, date)
+
+
+ROW_CHARS = 500  # a longer row, or one holding a table, lays out a page rather than holding data
+
+
+def _data_row(tr) -> bool:
+    return tr.find("table") is None and len(tr.get_text("")) <= ROW_CHARS
 
 
 def _text(el) -> str:
