@@ -109,12 +109,13 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                     status = item.text
                 else:
                     draft, status = draft + item, None
-                yield "", [*done, *pending, {"role": "assistant", "content": render.render_draft(
+                # (the box was cleared when the question was taken: what the reader types next is theirs)
+                yield gr.skip(), [*done, *pending, {"role": "assistant", "content": render.render_draft(
                     draft, status, checking)}], gr.skip(), turns
         except (RagError, ValueError) as e:
             raise _error(str(e)) from None
         turns = [*turns, answer][-MAX_TURNS:]
-        yield "", _chat(turns), render.render_sources(turns), turns
+        yield gr.skip(), _chat(turns), render.render_sources(turns), turns
 
     def new_chat():
         return [], render.EMPTY_SOURCES, [], ""

@@ -365,6 +365,21 @@ def client(served):
     return Client(served, verbose=False)
 
 
+def test_the_box_is_cleared_once_so_the_next_question_typed_is_kept(app_settings):
+    """The chat clears the question box when it takes the question; the streamed drafts and the
+    checked answer leave it alone, so a question typed while the answer arrives is not wiped."""
+    import gradio as gr
+
+    import app
+
+    demo = app.build_app(app_settings)
+    respond = next(f.fn for f in demo.fns.values() if getattr(f, "api_name", None) == "chat")
+    outputs = list(respond("What is the Beijing Protocol?", [], "extractive", 5))
+    assert len(outputs) >= 2 and outputs[0][0] == ""
+    assert all(box == gr.skip() for box, *_ in outputs[1:])
+    assert "Beijing Protocol" in _text(outputs[-1][1][-1])
+
+
 def _chat(client, question):
     "One turn through the UI's own endpoint: (chat messages, sources panel HTML)."
     _, chat, sources = client.predict(question, api_name="/chat")
