@@ -615,6 +615,12 @@ def test_joined_sentences_stay_with_the_articles_the_question_names(settings):
     assert not a.abstained and "Haikou" in a.text
 
 
+def test_which_companies_is_answered_by_the_enterprises_a_sentence_lists(settings):
+    # the article says "enterprises including Union Precision, Vcanbio, BGI, and Juventas"
+    a = ask("Which companies did the trainees visit?", settings=settings)
+    assert not a.abstained and "Union Precision, Vcanbio, BGI, and Juventas" in a.text
+
+
 def test_which_organisations_is_answered_by_names_of_bodies(settings):
     # "organisation" heads no name: the answer names bodies by their kind ("Center for ...", "Academy for ...")
     a = ask("Which organisations gave awards to Huang Xiaojun?", settings=settings)

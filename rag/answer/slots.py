@@ -281,8 +281,23 @@ def members_pattern(analysis: Analysis) -> re.Pattern | None:
     if not analysis.noun or analysis.answer_type == "expansion":
         return None
     # ... or introduces them as a list that follows ("However, challenges remain:", "two key priorities:")
-    return re.compile(rf"\b{re.escape(analysis.noun)}\w*\s*(?:,\s*)?(?:including|such as|like|namely|:)\s+(?:the\s+)?[A-Z]"
-                      rf"|\b{re.escape(analysis.noun)}\w*(?:\s+\w+){{0,2}}\s*:\s*$", re.I)
+    kind = _kinds(analysis.noun)
+    return re.compile(rf"\b{kind}\w*\s*(?:,\s*)?(?:including|such as|like|namely|:)\s+(?:the\s+)?[A-Z]"
+                      rf"|\b{kind}\w*(?:\s+\w+){{0,2}}\s*:\s*$", re.I)
+
+
+# The words English uses for one kind of thing: "Which companies did they visit?" is answered by
+# "enterprises including Union Precision, ...", "Which nations ...?" by "countries such as ..."
+_SAME_KIND = (("compan", "enterprise", "firm", "business", "corporation"), ("countr", "nation"),
+              ("citi", "city", "town"), ("organi", "institution", "bod", "agenc"))
+
+
+def _kinds(noun: str) -> str:
+    "The noun, or its words of the same kind, as a regex alternation."
+    for group in _SAME_KIND:
+        if any(noun.startswith(w) for w in group):
+            return "(?:" + "|".join(group) + ")"
+    return re.escape(noun)
 
 
 # "Where was the award presented?", "Where was it?": where the event it was part of was held
