@@ -317,6 +317,16 @@ def test_a_sentence_introducing_a_list_brings_its_items(settings):
     assert a.text.startswith("Moving forward, our focus will be on two key priorities:") and "homegrown drugs" in a.text
 
 
+def test_a_month_or_season_without_a_year_is_a_period(settings):
+    # "in May" is May of any year: the Changsha forum (May 27, 2022), nothing dated otherwise
+    a = ask("Which events were held in May?", settings=settings)
+    assert "May 27, 2022" in a.text and {c.doc_id for c in a.citations} == {"004_df5a4ce205c5cd94"}
+    # ... and the collection answers from its records' dates
+    a = ask("Which of the articles are about events held in 2025?", settings=settings)
+    assert a.text.startswith("2 of the 5 articles are dated 2025.")
+    assert {c.doc_id for c in a.citations} == {"002_f054c3b16198e673", "003_1aa2caca7feab17d"}
+
+
 def test_events_in_a_year_are_listed_from_every_article(settings):
     a = ask("Which events were held in 2025?", settings=settings)
     assert a.kind == "list" and not a.abstained

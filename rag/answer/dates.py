@@ -168,6 +168,9 @@ _AFTER = re.compile(rf"\b(after|since|later than|from)\s+({_MONTH}\s+)?{_YEAR}\b
 _BETWEEN = re.compile(rf"\bbetween\s+{_YEAR}\s+and\s+{_YEAR}\b", re.I)
 _SEASON = re.compile(rf"\b(spring|summer|autumn|fall|winter)\s+(?:of\s+)?{_YEAR}\b", re.I)
 _SEASONS = {"spring": (3, 5), "summer": (6, 8), "autumn": (9, 11), "fall": (9, 11), "winter": (1, 2)}
+# "Which releases came out in October?", "What happened in the summer?": a month or season of any year
+_MONTH_ONLY = re.compile(rf"\b(?:in|during|throughout)\s+(?:the\s+month\s+of\s+)?({_MONTH})\b(?![\s,]+\d)", re.I)
+_SEASON_ONLY = re.compile(r"\b(?:in|during|throughout)\s+(?:the\s+)?(spring|summer|autumn|fall|winter)\b(?![\s,]+(?:of\s+)?\d)", re.I)
 # "first"/"last" order events only when they qualify an event or ask which came first: "the first
 # meeting", "which happened first"; in a name ("the 1st Forum", "the First Congress") they do not.
 _ORDER_NOUNS = r"(?:event|meeting|conference|article|story|report|item|news|one|ceremony|workshop|symposium|award|thing)s?"
@@ -182,6 +185,8 @@ def period(question: str) -> Period | None:
     '2023-12-31'
     >>> period("Which of the articles is the most recent?").order
     'latest'
+    >>> period("Which releases came out in October?")
+    Period(start='????-10-01', end='????-10-31', order=None, text='October')
     """
     start = end = None
     text = ""
@@ -207,6 +212,12 @@ def period(question: str) -> Period | None:
     elif m := _SEASON.search(question):
         a, b = _SEASONS[m.group(1).lower()]
         start, end, text = _day(m.group(2), a, 1), _day(m.group(2), b, 31), m.group()
+    elif m := _MONTH_ONLY.search(question):
+        mo = _month(m.group(1))
+        start, end, text = _day("????", mo, 1), _day("????", mo, 31), m.group(1)
+    elif m := _SEASON_ONLY.search(question):
+        a, b = _SEASONS[m.group(1).lower()]
+        start, end, text = _day("????", a, 1), _day("????", b, 31), m.group(1)
     else:
         found = [x for x in mentions(question) if x.has_year]
         # "What did the trainees do on August 26?": a day without a year is a period of the days with

@@ -32,6 +32,8 @@ _REPORTING = re.compile(rf"\b{_DOCS}\s+(?:\w+\s+)?(?:reports?|reported|mentions?
 _RANGE = re.compile(rf"\b(?:what|which)\s+(?:[\w.-]+\s+){{0,3}}(?:do|does)\s+(?:the|these|your|all the)\s+{_DOCS}"
                     rf"(?:\s+(?:in|of)\s+(?:this|the|your)\s+collection)?\s+(?:cover|discuss|report|contain|say)\s*\??\s*$", re.I)
 _HOW_MANY = re.compile(r"\bhow many\b", re.I)
+# a question about when the articles' events were or the articles appeared, not one about what they say of a time
+_DATED_ASKED = re.compile(r"\b(?:came out|released|published|dated|appeared|took place|happened|were held|was held|held|from)\b", re.I)
 MAX_LISTED = 10  # articles listed by an overview; more are summarised by count
 DOMAIN_CHECKED = 100  # collections this small are checked for a name every article states
 MATCH_RATIO = 0.7  # an article matches a topic when its best passage scores this share of the best one's
@@ -76,6 +78,14 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         if not ordered:
             return abstain(evidence, what="The articles don't state their dates.")
         return reply([_record(ordered[0], evidence)])
+    if a.period and (a.period.start or a.period.end) and _DATED_ASKED.search(a.question):
+        # "Which of the articles are from October?", "Which releases came out in 2020?": the records
+        # dated in the period
+        hits = [d for d in docs if (when := dated(d, evidence)) and dates.overlaps(dates.Mention(when, when, (0, 0), True), a.period)]
+        if not hits:
+            return abstain(evidence, what=f"None of the articles is dated {a.period.text}.")
+        shown = sorted(hits, key=lambda d: dated(d, evidence))
+        return reply((_record(d, evidence) for d in shown), lead=f"{len(hits)} of the {len(docs)} articles are dated {a.period.text}.")
     # "Which of the articles report faster start-up?" names a topic in its own words, as "the article
     # about X" does in a subject: the articles about it, not the whole list
     names = question_names(a)
