@@ -317,6 +317,12 @@ def test_a_sentence_introducing_a_list_brings_its_items(settings):
     assert a.text.startswith("Moving forward, our focus will be on two key priorities:") and "homegrown drugs" in a.text
 
 
+def test_a_date_without_its_year_brings_the_sentence_stating_the_year(settings):
+    # "On February 23rd, the CIBMTR presented ..." is dated by "The 2024 Tandem Meetings were held on February 21-24"
+    a = ask("On what date, and in which year, was Huang Xiaojun honored by CIBMTR?", settings=settings)
+    assert not a.abstained and "February 23rd" in a.text and "2024" in a.text
+
+
 def test_a_month_or_season_without_a_year_is_a_period(settings):
     # "in May" is May of any year: the Changsha forum (May 27, 2022), nothing dated otherwise
     a = ask("Which events were held in May?", settings=settings)

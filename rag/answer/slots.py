@@ -195,8 +195,9 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
         # something changed, not how many there are), nor a vague quantity ("several participants")
         values = [v for v in values if not re.search(r"%|percent|per cent|fold$|^(?:several|dozens|hundreds|thousands)$",
                                                      v, re.I)]
-    if kind == "date" and _YEAR_Q.search(asked):
+    if kind == "date" and _YEAR_Q.search(asked) and not _DAY_Q.search(asked):
         # "In what year ...?" is not answered by "August 22": the sentence must state a year itself
+        # (but "On what date, and in which year ...?" is answered by the date, its year joined)
         values = [v for v in values if re.search(r"\b\d{4}\b", v)]
     return any(v.lower() not in asked for v in values)
 
@@ -268,6 +269,7 @@ _BODY_HEADS = ("Center|Centre|Academy|Society|Association|Institute|Foundation|C
                "Commission|College|School|Laboratory|Network|Alliance|Consortium|Trust|Fund|Office|Bureau")
 # "Who hosted / organised / funded / signed ...?" asks for whoever did it, and bodies do these: a
 # ministry hosts, a hospital signs, a foundation funds
+_DAY_Q = re.compile(r"\b(?:what|which)\s+(?:date|day)\b|\bwhen\b", re.I)
 _BODY_ACT = re.compile(r"^\s*who\s+(?:\w+\s+)?(?:host|organi[sz]|sponsor|fund|financ|sign|award|grant|launch|found|"
                        r"establish|publish|release|announc|approv|support|run|operat|own|manag|certif|accredit)\w*\b", re.I)
 # ... unless it asks for the person who did it for a body ("Who signed on behalf of the foundation?")

@@ -222,4 +222,12 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
         covered |= cand.terms & qterms
         docs.add(cand.hit.doc_id)
         names |= new_names
+    if evidence.analysis.answer_type == "date" and best.dates and not any(m.has_year for m in best.dates):
+        # "On February 23rd, the CIBMTR presented ..." takes its year from the sentence that states
+        # the meeting's dates with it ("The 2024 Tandem Meetings were held on February 21-24"): a
+        # question asking when is answered with the year, and the reader sees where it comes from
+        stated = next((c for c in ranked if c.hit.doc_id == best.hit.doc_id and c not in chosen and any(
+            m.has_year and dates.overlaps(b, Period(m.start, m.end)) for m in c.dates for b in best.dates)), None)
+        if stated is not None:
+            chosen.append(stated)
     return reading_order(chosen)
