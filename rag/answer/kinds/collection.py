@@ -36,12 +36,23 @@ _HOW_MANY = re.compile(r"\bhow many\b", re.I)
 _DATED_ASKED = re.compile(r"\b(?:came out|released|published|dated|appeared|took place|happened|were held|was held|held|from)\b", re.I)
 MAX_LISTED = 10  # articles listed by an overview; more are summarised by count
 DOMAIN_CHECKED = 100  # collections this small are checked for a name every article states
+ABOUT_SENTENCES = 3  # of its opening, for what one article is about
+_WHAT_ABOUT = re.compile(r"\babout\b[^?]*\babout\b|\b(?:deals?|dealing) with\b|\bwhat does\b.*\b(?:cover|say|report)\b", re.I)
 MATCH_RATIO = 0.7  # an article matches a topic when its best passage scores this share of the best one's
 
 
 def lead(evidence: Evidence, doc_id: str) -> tuple[Hit, str]:
     "An article's first statement: the first sentence of its first paragraphs that is not a heading."
-    corpus = evidence.corpus
+    found = opening(evidence, doc_id, 1)
+    if found:
+        return found[0]
+    hit = evidence.corpus.paragraph(doc_id, 1)
+    return hit, hit.text
+
+
+def opening(evidence: Evidence, doc_id: str, n: int) -> list[tuple[Hit, str]]:
+    "An article's first n statements (not headings), from its first paragraphs."
+    corpus, out = evidence.corpus, []
     for number in range(1, 4):
         try:
             hit = corpus.paragraph(doc_id, number)
@@ -51,9 +62,10 @@ def lead(evidence: Evidence, doc_id: str) -> tuple[Hit, str]:
         for s in sents:
             text = hit.text[s.start - hit.start : s.end - hit.start]
             if not is_heading(text):
-                return hit, text
-    hit = corpus.paragraph(doc_id, 1)
-    return hit, hit.text
+                out.append((hit, text))
+                if len(out) == n:
+                    return out
+    return out
 
 
 def dated(doc: DocInfo, evidence: Evidence) -> str:
@@ -119,6 +131,10 @@ def _about(evidence: Evidence, total: int) -> Reply:
         matched += 1
         if c.hit.key != items[-1][0].key:
             items.append((c.hit, c.text))
+    if matched == 1 and _WHAT_ABOUT.search(evidence.question):
+        # "What is the article about the Haikou meeting about?": its opening says, in more than one sentence
+        have = {text for _, text in items}
+        items += [(hit, text) for hit, text in opening(evidence, items[0][0].doc_id, ABOUT_SENTENCES)[1:] if text not in have]
     # "How many of the articles are about X?" is answered by the count first
     count = f"{matched} of the {total} articles match." if _HOW_MANY.search(evidence.question) else ""
     return reply(items, lead=count)
