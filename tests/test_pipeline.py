@@ -611,6 +611,9 @@ def test_a_list_under_its_label_answers_which_things(fresh):
     a = ask("Which new library modules came with Toolkit 4.2?", settings=fresh)
     assert not a.abstained and re.search(r"New library modules: • graphs: drawing directed graphs\. \[\d\] • tables", a.text)
     assert "parser" not in a.text
+    # "which release ...?" is answered by the article, which its sentences do not name
+    a = ask("Which release made the parser twice as fast?", settings=fresh)
+    assert a.text.startswith("In “What's New In Toolkit 4.2”:") and "twice as fast" in a.text
     # a label ending its paragraph introduces the table after it
     a = ask("What are the new comparison method names in Toolkit 4.2?", settings=fresh)
     assert "< | __lt__()" in a.text and "> | __gt__()" in a.text

@@ -41,7 +41,8 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     split = parts(evidence.analysis.question)
     if len(split) == 1:
         got = choose(evidence, settings)
-        return got if isinstance(got, Reply) else reply(with_items(stated(got, evidence), evidence.corpus))
+        return got if isinstance(got, Reply) else reply(with_items(stated(got, evidence), evidence.corpus),
+                                                        lead=_which_article(evidence, got))
     # "Which scientist lectured in Tianjin, and which institute does Huang direct?": each question of
     # the message is answered (or not) on its own, each with its own names, then together
     chosen: list[Candidate] = []
@@ -130,6 +131,20 @@ def stated(chosen: list[Candidate], evidence: Evidence) -> list[tuple[Hit, str]]
         else:
             out += [(day.hit, day.text.rstrip(":–— ")), (c.hit, c.text)]  # "August 28. [1] In the afternoon, ... [2]"
     return out
+
+
+# "Which release let you mark a test as an expected failure?", "In which article is ... reported?":
+# the answer is the article itself, which its sentence does not name
+_WHICH_ARTICLE = re.compile(r"^\W*(?:in\s+|from\s+)?(?:which|what)\s+(?:\w+\s+)?(?:release|version|edition|issue|article|"
+                            r"report|story|piece|document)s?\b", re.I)
+
+
+def _which_article(evidence: Evidence, chosen: list[Candidate]) -> str:
+    "For a question asking which article (release, version ...) says something: the article's title, as the lead."
+    if not _WHICH_ARTICLE.search(evidence.question) or not chosen:
+        return ""
+    titles = list(dict.fromkeys(c.hit.title for c in chosen))
+    return " ".join(f"In “{t}”:" for t in titles[:1])
 
 
 def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
