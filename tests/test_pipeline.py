@@ -287,6 +287,13 @@ def test_a_message_asking_two_things_answers_each_and_says_which_it_cannot(setti
     assert a.text.endswith("The articles don't say which hotel hosted it.")
 
 
+def test_a_second_question_pointing_back_is_about_what_the_first_found(settings):
+    # "it" is the IACH's award: its date is October 5, 2023, not the CIBMTR award's February 23rd
+    a = ask("What award did the IACH give Huang, and when was it presented?", settings=settings)
+    assert "International Collaboration Award" in a.text and "October 5, 2023" in a.text
+    assert "February 23rd" not in a.text
+
+
 def test_an_ordinal_glued_to_the_next_word_is_two_words(settings):
     # the seed reads "the 35thanniversary" (a superscript lost its space): "anniversary" is a word of it
     a = ask("What anniversary was the Hunan children's hospital celebrating?", settings=settings)

@@ -306,7 +306,7 @@ def specific_terms(question: str, phrase: bool = False) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-_SECOND_QUESTION = re.compile(r"(?:,|;|\?)\s*(?:and\s+|but\s+|also\s+)?(?=(?:what|which|who|whom|whose|when|where|why|how)\b)", re.I)
+_SECOND_QUESTION = re.compile(r"(?:,|;|\?)\s*(?:and\s+|but\s+|also\s+)?(?=(?:(?:in|on|at|from|to|for|by|with|since|until)\s+)?(?:what|which|who|whom|whose|when|where|why|how)\b)", re.I)
 
 
 def parts(question: str) -> list[str]:
@@ -316,6 +316,8 @@ def parts(question: str) -> list[str]:
 
     >>> parts("Which Peking University scientist lectured in Tianjin, and which institute does Huang direct?")
     ['Which Peking University scientist lectured in Tianjin', 'which institute does Huang direct?']
+    >>> parts("Which prize did the academy give Huang, and on what date was it presented?")[1]
+    'on what date was it presented?'
     """
     cut = [m.start() for m in _SECOND_QUESTION.finditer(question) if m.start() > 0]
     if not cut or not _WH.match(question):

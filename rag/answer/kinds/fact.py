@@ -30,6 +30,7 @@ DAY_SENTENCES = 5  # "What happened on August 26?": at most this many sentences 
 NAMED_SENTENCES = 6
 _MANY_ASKED = re.compile(r"^\W*(?:(?:in|at|from|to|for|on)\s+)?(?:(?:which|what)\s+(?!(?:is|was|has|does)\b)(?:\w+\s+)?\w+s\b|(?:who|where)\s+(?:were|are|have)\b"
                          r"|(?:list|name)\b|who\s+\w+\s+(?:\w+\s+)?\w+s\b)|\b(?:everyone|everybody|all|each|both)\b", re.I)
+_POINTS_BACK = re.compile(r"\b(?:it|its|they|them|their|he|him|his|she|her|this|that|these|those|there)\b", re.I)
 _JOINT = re.compile(r"\band\b", re.I)  # a question joining subjects ("the workshop and the conference")
 
 
@@ -47,8 +48,15 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     # the message is answered (or not) on its own, each with its own names, then together
     chosen: list[Candidate] = []
     unanswered: list[Reply] = []
-    for part in split:
-        got = choose(replace(evidence, question=part, analysis=analyse(part, evidence.analysis.injection)), settings)
+    for i, part in enumerate(split):
+        sub = replace(evidence, question=part, analysis=analyse(part, evidence.analysis.injection))
+        if chosen and _POINTS_BACK.search(part):
+            # "..., and when was it presented?": "it" is what the part before asked about ("the award
+            # the IACH gave Huang"), told about in its article around the sentence that answered
+            said = f"{part} ({split[i - 1]})"
+            sub = replace(sub, question=said, analysis=analyse(said, evidence.analysis.injection),
+                          hits=_around(evidence, chosen))
+        got = choose(sub, settings)
         if isinstance(got, Reply):
             unanswered.append(got)
         else:
@@ -145,6 +153,21 @@ def _which_article(evidence: Evidence, chosen: list[Candidate]) -> str:
         return ""
     titles = list(dict.fromkeys(c.hit.title for c in chosen))
     return " ".join(f"In “{t}”:" for t in titles[:1])
+
+
+AROUND = 2  # paragraphs either side of an answer that tell more about what it names
+
+
+def _around(evidence: Evidence, chosen: list[Candidate]) -> tuple[Hit, ...]:
+    "The evidence's passages of the chosen sentences' articles, and the paragraphs around those sentences."
+    docs = {c.hit.doc_id for c in chosen}
+    hits = {h.key: h for h in evidence.hits if h.doc_id in docs}
+    for c in chosen:
+        last = evidence.corpus.document(c.hit.doc_id).paragraphs
+        for n in range(max(1, c.hit.paragraph - AROUND), min(last, c.hit.paragraph + AROUND) + 1):
+            if (c.hit.doc_id, n) not in hits:
+                hits[(c.hit.doc_id, n)] = evidence.corpus.paragraph(c.hit.doc_id, n)
+    return tuple(hits.values())
 
 
 def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
