@@ -54,8 +54,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
             # "..., and when was it presented?": "it" is what the part before asked about ("the award
             # the IACH gave Huang"), told about in its article around the sentence that answered
             said = f"{part} ({split[i - 1]})"
-            sub = replace(sub, question=said, analysis=analyse(said, evidence.analysis.injection),
-                          hits=_around(evidence, chosen))
+            sub = replace(sub, analysis=analyse(said, evidence.analysis.injection), hits=_around(evidence, chosen))
         got = choose(sub, settings)
         if isinstance(got, Reply):
             unanswered.append(got)
