@@ -407,6 +407,14 @@ def test_a_name_is_no_typo_of_a_name_with_another_first_letter(settings):
     assert {c.doc_id for c in a.citations} == {"004_df5a4ce205c5cd94"}
 
 
+def test_a_summary_about_a_person_stays_with_the_articles_naming_them(settings):
+    # "Jun Ma" is one name: not the workshop's "Dr. Jun Shi"; and no label ("He serves as:") without its list
+    for q in ("Summarize the interview with Jun Ma.", "Summarize Jun Ma's views on international collaboration."):
+        a = ask(q, settings=settings)
+        assert a.kind == "summary" and {c.doc_id for c in a.citations} == {"003_1aa2caca7feab17d"}
+        assert not any(sentence.text.rstrip().endswith(":") for sentence in a.sentences)
+
+
 def test_comparison_cites_each_side_and_nothing_else(settings):
     a = ask("Compare the CSCO conference and the Tianjin workshop", settings=settings)
     assert a.kind == "compare" and not a.abstained

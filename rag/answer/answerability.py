@@ -318,6 +318,13 @@ def covers_subject(evidence: Evidence, doc_id: str) -> bool:
     names = question_names(a)
     if names:
         gone = lacks(evidence.corpus, doc_id, names)
+        # a name of several words is one name ("Jun Ma" is not "Dr. Jun Shi" and "Ma"), in either order
+        # ("Huang Xiaojun" is "Xiaojun Huang")
+        text = article.text.lower()
+        split = [r for r in _name_runs(a.question, names)
+                 if r.lower() not in text and " ".join(reversed(r.split())).lower() not in text]
+        if split:
+            return False
         return len(gone) < len(names) / 2 or names[0] not in gone
     subject = set(terms(a.subject))
     if not subject:
@@ -333,6 +340,26 @@ def covers_subject(evidence: Evidence, doc_id: str) -> bool:
     present = {t for t in subject if counts[t]}
     prominent = {t for t in present if t in lead or counts[t] >= 2}
     return len(present) >= len(subject) / 2 and bool(prominent)
+
+
+def _name_runs(question: str, names: Sequence[str]) -> list[str]:
+    """The question's names of two words or more, as written ("Jun Ma" of "Jun Ma's views").
+
+    >>> _name_runs("Summarize Jun Ma's views on the CSCO meeting", ["Jun", "Ma", "CSCO"])
+    ['Jun Ma']
+    """
+    known = set(names)
+    runs, run = [], []
+    for w in question.split():
+        word = w.strip(",.;:?!\"“”()")
+        bare = re.sub(r"['’]s$", "", word)
+        named = bare in known and bare[:1].isupper()  # words of a name ("Jun Ma"), not a version ("Python 2.1, 3.1")
+        if named:
+            run.append(bare)
+        if not named or bare != word or word != w:  # another word, a possessive or a stop ends a name
+            runs += [" ".join(run)] if len(run) >= 2 else []
+            run = []
+    return runs + ([" ".join(run)] if len(run) >= 2 else [])
 
 
 def corpus_lead(corpus: Corpus, doc_id: str) -> set[str]:

@@ -19,7 +19,7 @@ from ...types import DocInfo, Evidence, Hit
 from .. import dates
 from ..analysis import _DOCS
 from ..answerability import covers_subject, lacks, question_names
-from ..compose import abstain, reply
+from ..compose import abstain, reply, with_items
 from ..sentences import candidates, is_heading
 
 # "Which of the articles report faster start-up?": a topic named after a verb of reporting, in the
@@ -137,4 +137,4 @@ def _about(evidence: Evidence, total: int) -> Reply:
         items += [(hit, text) for hit, text in opening(evidence, items[0][0].doc_id, ABOUT_SENTENCES)[1:] if text not in have]
     # "How many of the articles are about X?" is answered by the count first
     count = f"{matched} of the {total} articles match." if _HOW_MANY.search(evidence.question) else ""
-    return reply(items, lead=count)
+    return reply(with_items(items, evidence.corpus), lead=count)

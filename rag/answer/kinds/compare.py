@@ -19,7 +19,7 @@ from ...text import terms
 from ...types import Corpus, Evidence, Side
 from ..analysis import ORDERING, answer_type, specific_terms
 from ..answerability import lacks, present, question_names
-from ..compose import abstain, repeats, reply
+from ..compose import abstain, repeats, reply, with_items
 from ..dates import human
 from ..sentences import Candidate, candidates, item_dates, precise
 from . import fact
@@ -75,7 +75,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     if not any(chosen):
         return abstain(evidence, evidence.hits[:1], what=f"The articles don't say anything about {' or '.join(missing)}.")
     caveat = f"The articles say nothing about {' or '.join(missing)}." if missing else ""
-    return reply(((c.hit, c.text) for side_items in chosen for c in side_items), caveat=caveat)
+    return reply(with_items(((c.hit, c.text) for side_items in chosen for c in side_items), evidence.corpus), caveat=caveat)
 
 
 def _pick(ranked: list[Candidate], taken: list[Candidate]) -> list[Candidate]:
@@ -117,7 +117,7 @@ def instances(evidence: Evidence, settings: Settings) -> Reply:
         if len(facets) <= 1:  # "Compare his two awards": what each is, as its article opens with it
             ranked = [c for c in ranked if c.hit.paragraph <= LEAD_PARAGRAPHS] or ranked
         chosen += _pick(ranked, chosen)
-    return reply((c.hit, c.text) for c in chosen)
+    return reply(with_items(((c.hit, c.text) for c in chosen), evidence.corpus))
 
 
 def order(evidence: Evidence) -> Reply:

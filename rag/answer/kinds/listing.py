@@ -169,4 +169,4 @@ def extreme(evidence: Evidence, settings: Settings) -> Reply:
         if c.score >= ITEM_RATIO * ranked[0].score or c.hit.key in leads:
             best_per_doc.setdefault(c.hit.doc_id, c)
     pick = sorted(best_per_doc.values(), key=when, reverse=a.period.order == "latest")[0]
-    return reply([(pick.hit, pick.text)])
+    return reply(with_items([(pick.hit, pick.text)], evidence.corpus))

@@ -91,7 +91,10 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     names_article = bool(ARTICLE_WORDS.search(evidence.question))
     if names_article or len(top) == 1 or top[0][1] >= 1.5 * top[1][1]:
         return _article(evidence, top[0][0])
-    pool = candidates(evidence)[:15]
+    # from the articles about the subject (not another's "Dr. Jun Shi" for Jun Ma), statements only
+    # (a label introducing a list, "He serves as:", says nothing without the list)
+    about = {d for d, _ in top}
+    pool = [c for c in candidates(evidence) if c.hit.doc_id in about and not is_heading(c.text)][:15]
     vectors = np.stack([c.vec for c in pool])
     picked = mmr(np.array([c.score for c in pool]), vectors, 4)
     return reply((c.hit, c.text) for c in reading_order(pool[i] for i in picked))
