@@ -294,6 +294,13 @@ def test_a_second_question_pointing_back_is_about_what_the_first_found(settings)
     assert "February 23rd" not in a.text
 
 
+def test_who_is_someone_gathers_every_sentence_saying_what_they_are(settings):
+    a = ask("Who is Tao Cheng?", settings=settings)
+    assert "President of the Institute" in a.text and "Director of the National Key Laboratory" in a.text
+    # ("Dr. Jun Shi, and Prof. Tao Cheng delivered ..." says nothing of what Jun Shi is)
+    assert len(ask("Who is Jun Shi?", settings=settings).citations) == 1
+
+
 def test_an_ordinal_glued_to_the_next_word_is_two_words(settings):
     # the seed reads "the 35thanniversary" (a superscript lost its space): "anniversary" is a word of it
     a = ask("What anniversary was the Hunan children's hospital celebrating?", settings=settings)

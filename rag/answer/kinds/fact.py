@@ -154,6 +154,8 @@ def _which_article(evidence: Evidence, chosen: list[Candidate]) -> str:
     return " ".join(f"In “{t}”:" for t in titles[:1])
 
 
+_WHO_IS = re.compile(r"^\s*[Ww]ho\s+(?:is|was)\s+(?:prof(?:essor)?\.?\s+|dr\.?\s+)?([A-Z][\w’'\-]*(?:\s+[A-Z][\w’'\-]*)+)\s*\??\s*$")
+IDENTITY_SENTENCES = 3  # sentences saying who a person is, from any article naming them
 AROUND = 2  # paragraphs either side of an answer that tell more about what it names
 
 
@@ -259,6 +261,17 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
         covered |= cand.terms & qterms
         docs.add(cand.hit.doc_id)
         names |= new_names
+    if (who := _WHO_IS.match(evidence.question)) and evidence.analysis.answer_type == "definition":
+        # "Who is Mohamad Mohty?": every sentence that says what he is, in its own words ("Professor
+        # Mohamad Mohty, the current president of IACH, ...", "... Mohamad Mohty, former president
+        # of the European Society ..."), not the first alone
+        said = re.compile(rf"\b{re.escape(who.group(1))}\s*,\s*(?!(?:and|or|but|while|who|which|as)\b)"
+                          rf"(?:the\s+|also\s+|an?\s+)?(?:current\s+|former\s+)?[a-zA-Z]", re.I)
+        for cand in ranked:
+            if len(chosen) >= IDENTITY_SENTENCES:
+                break
+            if cand not in chosen and said.search(cand.text) and not repeats(cand, chosen):
+                chosen.append(cand)
     if evidence.analysis.answer_type == "date" and best.dates and not any(m.has_year for m in best.dates):
         # "On February 23rd, the CIBMTR presented ..." takes its year from the sentence that states
         # the meeting's dates with it ("The 2024 Tandem Meetings were held on February 21-24"): a
