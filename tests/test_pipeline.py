@@ -337,6 +337,14 @@ def test_a_date_without_its_year_brings_the_sentence_stating_the_year(settings):
     assert not a.abstained and "February 23rd" in a.text and "2024" in a.text
 
 
+def test_a_sentence_of_the_kind_asked_dated_in_the_period_asked_answers(settings):
+    # "the hematology academy" is the article's "IACH"; a place stated on a date in autumn 2023 decides
+    a = ask("Where was Huang honoured by the hematology academy in autumn 2023?", settings=settings)
+    assert not a.abstained and "held in Paris" in a.text
+    # ... and a number no sentence of that time states is still not given
+    assert ask("How many people attended the academy's meeting in autumn 2023?", settings=settings).abstained
+
+
 def test_a_month_or_season_without_a_year_is_a_period(settings):
     # "in May" is May of any year: the Changsha forum (May 27, 2022), nothing dated otherwise
     a = ask("Which events were held in May?", settings=settings)

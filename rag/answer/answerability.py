@@ -284,7 +284,12 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     members = members_pattern(analysis)
     enumerates = analysis.kind == "list" and (len(set(slot_values(analysis.answer_type, best.text))) >= ENUMERATION
                                               or bool(members and members.search(best.text)))
-    return Verdict(probability(x), x, missing, slot_missing, off_topic, best.anchored, enumerates)
+    # "In which city was the academy's yearly gathering in autumn 2023?": a sentence of the kind asked,
+    # dated in the period asked, answers however it words the rest ("the IACH annual meeting")
+    p = analysis.period
+    dated = bool(p and (p.start or p.end) and checkable(analysis) and best.type_ok
+                 and any(dates.within_period(m, p) for m in best.dates))
+    return Verdict(probability(x), x, missing, slot_missing, off_topic, best.anchored, enumerates or dated)
 
 
 def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], weights: Sequence[float] | None = None,
