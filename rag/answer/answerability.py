@@ -286,9 +286,9 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
                                               or bool(members and members.search(best.text)))
     # "In which city was the academy's yearly gathering in autumn 2023?": a sentence of the kind asked,
     # dated in the period asked, answers however it words the rest ("the IACH annual meeting")
-    p = analysis.period
-    dated = bool(p and (p.start or p.end) and checkable(analysis) and best.type_ok
-                 and any(dates.within_period(m, p) for m in best.dates))
+    period = analysis.period
+    dated = bool(period and (period.start or period.end) and checkable(analysis) and best.type_ok
+                 and any(dates.within_period(m, period) for m in best.dates))
     return Verdict(probability(x), x, missing, slot_missing, off_topic, best.anchored, enumerates or dated)
 
 
@@ -326,9 +326,8 @@ def covers_subject(evidence: Evidence, doc_id: str) -> bool:
         # a name of several words is one name ("Jun Ma" is not "Dr. Jun Shi" and "Ma"), in either order
         # ("Huang Xiaojun" is "Xiaojun Huang")
         text = article.text.lower()
-        split = [r for r in _name_runs(a.question, names)
-                 if r.lower() not in text and " ".join(reversed(r.split())).lower() not in text]
-        if split:
+        if any(r.lower() not in text and " ".join(reversed(r.split())).lower() not in text
+               for r in _name_runs(a.question, names)):
             return False
         return len(gone) < len(names) / 2 or names[0] not in gone
     subject = set(terms(a.subject))

@@ -93,11 +93,13 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     if a.period and (a.period.start or a.period.end) and _DATED_ASKED.search(a.question):
         # "Which of the articles are from October?", "Which releases came out in 2020?": the records
         # dated in the period
-        hits = [d for d in docs if (when := dated(d, evidence)) and dates.overlaps(dates.Mention(when, when, (0, 0), True), a.period)]
-        if not hits:
+        when = {d.doc_id: dated(d, evidence) for d in docs}
+        matching = sorted((d for d in docs if when[d.doc_id] and dates.overlaps(
+            dates.Mention(when[d.doc_id], when[d.doc_id], (0, 0), True), a.period)), key=lambda d: when[d.doc_id])
+        if not matching:
             return abstain(evidence, what=f"None of the articles is dated {a.period.text}.")
-        shown = sorted(hits, key=lambda d: dated(d, evidence))
-        return reply((_record(d, evidence) for d in shown), lead=f"{len(hits)} of the {len(docs)} articles are dated {a.period.text}.")
+        return reply((_record(d, evidence) for d in matching),
+                     lead=f"{len(matching)} of the {len(docs)} articles are dated {a.period.text}.")
     # "Which of the articles report faster start-up?" names a topic in its own words, as "the article
     # about X" does in a subject: the articles about it, not the whole list
     names = question_names(a)

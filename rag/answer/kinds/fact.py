@@ -148,10 +148,7 @@ _WHICH_ARTICLE = re.compile(r"^\W*(?:in\s+|from\s+)?(?:which|what)\s+(?:\w+\s+)?
 
 def _which_article(evidence: Evidence, chosen: list[Candidate]) -> str:
     "For a question asking which article (release, version ...) says something: the article's title, as the lead."
-    if not _WHICH_ARTICLE.search(evidence.question) or not chosen:
-        return ""
-    titles = list(dict.fromkeys(c.hit.title for c in chosen))
-    return " ".join(f"In “{t}”:" for t in titles[:1])
+    return f"In “{chosen[0].hit.title}”:" if chosen and _WHICH_ARTICLE.search(evidence.question) else ""
 
 
 _WHO_IS = re.compile(r"^\s*[Ww]ho\s+(?:is|was)\s+(?:prof(?:essor)?\.?\s+|dr\.?\s+)?([A-Z][\w’'\-]*(?:\s+[A-Z][\w’'\-]*)+)\s*\??\s*$")
@@ -276,8 +273,8 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
         # "On February 23rd, the CIBMTR presented ..." takes its year from the sentence that states
         # the meeting's dates with it ("The 2024 Tandem Meetings were held on February 21-24"): a
         # question asking when is answered with the year, and the reader sees where it comes from
-        stated = next((c for c in ranked if c.hit.doc_id == best.hit.doc_id and c not in chosen and any(
+        year_told = next((c for c in ranked if c.hit.doc_id == best.hit.doc_id and c not in chosen and any(
             m.has_year and dates.overlaps(b, Period(m.start, m.end)) for m in c.dates for b in best.dates)), None)
-        if stated is not None:
-            chosen.append(stated)
+        if year_told is not None:
+            chosen.append(year_told)
     return reading_order(chosen)
