@@ -212,7 +212,8 @@ _TYPES = [
 _DEFINITION = re.compile(r"^\s*(?:what|who)\s+(?:exactly\s+|really\s+|actually\s+)?(?:is|are|was|were)\s+(?!\w+ed\b|\w+en\b|done\b|said\b|held\b|made\b)(?:the\s+|a\s+|an\s+)?(.{2,80}?)\s*\??\s*$"
                          r"|^\s*what does\s+(.{2,60}?)\s+(?:mean|stand for)\s*\??\s*$|^\s*define\s+(.{2,60}?)\s*\??\s*$", re.I)
 _NAMED = re.compile(r"\b(?:which|what)\s+(?!(?:is|are|was|were|did|does|do|has|have|had|will|can|could|would)\b)(?:(?:\w+)\s+){0,2}?(?:two|three|four|several)?\s*([a-z]{4,}?)(?:ies|es|s)?\s+"
-                    r"(?:did|does|do|was|were|is|are|has|have|had|will|can|of|from|in|at|for|came|come|comes|went|got|took|made|gave|held|won|led|sent|paid|ran|[a-z]{3,}ed)\b", re.I)
+                    r"(?:did|does|do|was|were|is|are|has|have|had|will|can|of|from|in|at|for|came|come|comes|went|got|took|made|gave|held|won|led|sent|paid|ran|spoke|wrote|met|said|told|spent|brought|"
+                    r"taught|built|sold|bought|[a-z]{3,}ed)\b", re.I)
 _NOT_NOUNS = {"year", "date", "month", "time", "kind", "type", "role", "part", "thing", "ways", "area", "aspect", "else"}
 
 
@@ -242,7 +243,11 @@ def answer_type(question: str) -> str | None:
 
 def noun(question: str) -> str:
     """The head noun of a 'which/what <noun>' question, singular ('' when there is none); for a
-    question about an abbreviation, the abbreviation."""
+    question about an abbreviation, the abbreviation.
+
+    >>> noun("Which lecturers spoke at the Tianjin workshop?"), noun("Which organisations gave awards?")
+    ('lecturer', 'organisation')
+    """
     if m := _EXPANSION.search(question):
         return m.group(1) or m.group(2)
     m = _NAMED.search(question)
