@@ -674,6 +674,12 @@ def test_which_companies_is_answered_by_the_enterprises_a_sentence_lists(setting
     assert not a.abstained and "Union Precision, Vcanbio, BGI, and Juventas" in a.text
 
 
+def test_a_list_of_speakers_is_the_people_named_giving_talks(settings):
+    # the schedule says "Prof. X lectured on ...", "Dr. Y gave a lecture", never "speaker"
+    a = ask("List the speakers at the Tianjin workshop.", settings=settings)
+    assert not a.abstained and "lectured on" in a.text and len(a.sentences) >= 3
+
+
 def test_which_organisations_is_answered_by_names_of_bodies(settings):
     # "organisation" heads no name: the answer names bodies by their kind ("Center for ...", "Academy for ...")
     a = ask("Which organisations gave awards to Huang Xiaojun?", settings=settings)

@@ -32,7 +32,7 @@ from ..types import Analysis, Corpus, Evidence, Period
 from . import dates
 from .analysis import period_terms
 from .sentences import Candidate, candidates, in_period, precise
-from .slots import checkable, members_pattern, slot_values
+from .slots import checkable, doers_pattern, members_pattern, slot_values
 
 FEATURES = ("bias", "focus_missing", "focus_missing_article", "cover", "dense", "dense_margin")
 # Fitted by `rag eval --calibrate` on the calib split's questions that pass the rules (see judge), with
@@ -280,10 +280,11 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     # a long sentence that states every word of the question is about it, however low its cosine, and
     # so is one whose paragraph does (a misspelt name lowers the cosine of the right sentence too)
     off_topic = best.dense < DENSE_FLOOR and best.cover < OFF_TOPIC_COVER and x["focus_missing"] > 0
-    # (or introduces them by their kind: "enterprises including Union Precision, Vcanbio, ...")
-    members = members_pattern(analysis)
+    # (or introduces them by their kind: "enterprises including Union Precision, Vcanbio, ...", or by
+    # what they did: "Prof. Ruonan Li followed with a talk" for "Who were the speakers?")
+    kinds = [p for p in (members_pattern(analysis), doers_pattern(analysis)) if p is not None]
     enumerates = analysis.kind == "list" and (len(set(slot_values(analysis.answer_type, best.text))) >= ENUMERATION
-                                              or bool(members and members.search(best.text)))
+                                              or any(p.search(best.text) for p in kinds))
     # "In which city was the academy's yearly gathering in autumn 2023?": a sentence of the kind asked,
     # dated in the period asked, answers however it words the rest ("the IACH annual meeting")
     period = analysis.period

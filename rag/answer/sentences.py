@@ -32,6 +32,7 @@ from . import dates
 from .slots import (
     asks_future,
     definition_pattern,
+    doers_pattern,
     has_slot,
     members_pattern,
     named_pattern,
@@ -193,6 +194,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     defines = definition_pattern(analysis) if analysis.answer_type == "definition" else None
     named = named_pattern(analysis)
     members = members_pattern(analysis)
+    doers = doers_pattern(analysis)
     venue = venue_pattern(analysis)
     future = asks_future(analysis)
     top = max((h.score for h in hits), default=1.0) or 1.0
@@ -269,7 +271,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
                 # "What happened on August 22?": a sentence dated that day says; an undated one, or one
                 # spanning more ("from August 15 to 29"), may not be about it
                 score += BONUS
-            if any(p is not None and p.search(text) for p in (defines, named, members, venue)):
+            if any(p is not None and p.search(text) for p in (defines, named, members, venue, doers)):
                 score += BONUS
             if hit.key in near:
                 score += BONUS  # "What did they do next?": the last answer's paragraphs and those after

@@ -277,6 +277,28 @@ _IN_PERSON = re.compile(r"\b(?:on behalf of|representing|in the name of|for the 
 _BODY_NAME = re.compile(rf"(?:[A-Z][\w’'&.-]*\s+){{0,6}}(?:{_BODY_HEADS})\b(?:\s+(?:of|for|on)\s+(?:(?:and|the)\s+|[A-Z][\w’'&.-]*\s*)+)?")
 
 
+# "Who were the speakers?", "List the lecturers at ...": people the article names by what they did,
+# in its own verb ("Prof. X lectured on ...", "Dr. Y presented ...", "Z delivered a speech")
+_ROLE_Q = re.compile(r"\b(speaker|lecturer|presenter|organi[sz]er|host|founder|author|winner)s?\b", re.I)
+_ROLE_DOING = {"speaker": "spoke|speech|talk|lectur|present|address|deliver", "lecturer": "lectur|talk|present",
+               "presenter": "present", "organiser": "organi[sz]", "organizer": "organi[sz]", "host": "host",
+               "founder": "found", "author": "wrote|written|author", "winner": "won|receiv|honou?r|award"}
+
+
+def doers_pattern(analysis: Analysis) -> re.Pattern | None:
+    """For "who were the <role>s" questions, a sentence naming someone doing what the role does (a
+    list's items; "Which speaker reported on X?" wants the one who did X, not any speaker).
+
+    >>> from rag.answer.analysis import analyse
+    >>> bool(doers_pattern(analyse("List the speakers at the workshop.")).search("Prof. Ruonan Li followed with a talk"))
+    True
+    """
+    m = _ROLE_Q.search(analysis.question) if analysis.answer_type == "person" and analysis.kind == "list" else None
+    if not m:
+        return None
+    return re.compile(rf"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b[^.;:]{{0,60}}?\b(?:{_ROLE_DOING[m.group(1).lower()]})")
+
+
 def members_pattern(analysis: Analysis) -> re.Pattern | None:
     """For "which/what <noun>s" questions, a sentence naming members of that kind: "enterprises
     including Union Precision, Vcanbio ...", "countries such as South Korea"."""
