@@ -75,12 +75,13 @@ def read_html(html: str) -> Extracted:
     # A list item that wraps its text in blocks (<li><p>...</p></li>, as Sphinx and loose Markdown
     # lists write it) is still an item: its first block gets the bullet, so answering reads the lines
     # under "New library modules:" as the list they are.
-    bullet = [False]
+    bullet = False
 
     def add(text: str, kind: str = "text") -> None:
-        if bullet[0] and text and kind == "text":
+        nonlocal bullet
+        if bullet and text and kind == "text":
             text, kind = "• " + text, "item"
-        bullet[0] = bullet[0] and not text
+        bullet = bullet and not text
         out.add(text, kind)
 
     def flush() -> None:
@@ -89,6 +90,7 @@ def read_html(html: str) -> Extracted:
         add(text)
 
     def walk(el) -> None:
+        nonlocal bullet
         for child in el.children:
             if isinstance(child, NavigableString):
                 if type(child) is NavigableString:  # not a comment, CDATA, doctype or declaration
@@ -110,10 +112,10 @@ def read_html(html: str) -> Extracted:
                 add(("• " + text) if kind == "item" and text else text, kind)
             elif child.name in _BLOCK or nested:
                 flush()
-                bullet[0] = child.name == "li"
+                bullet = child.name == "li"
                 walk(child)
                 flush()
-                bullet[0] = False
+                bullet = False
             else:
                 inline.append(child.get_text(""))
 
