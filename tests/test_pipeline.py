@@ -649,6 +649,29 @@ def test_a_list_under_its_label_answers_which_things(fresh):
     assert "< | __lt__()" in a.text and "> | __gt__()" in a.text
 
 
+def test_a_series_label_is_no_template_and_a_pointer_no_answer(fresh):
+    from rag.index import build_index
+
+    # release notes of one series: every page has the label "New syntax features:" over its own items,
+    # and a sentence sending the reader elsewhere that shares the question's words
+    items = {"4.1": ("grouped imports", "lazy lambdas"), "4.2": ("match arms", "pipe calls"),
+             "4.3": ("typed globals", "range literals")}
+    for version, (one, two) in items.items():
+        (fresh.seeds[0] / f"toolkit-{version}.html").write_text(
+            f"<html><head><title>What's New In Toolkit {version}</title></head><body><main>"
+            f"<h1>What's New In Toolkit {version}</h1><p>Toolkit {version} was released in 2024.</p>"
+            f"<p>New syntax features:</p><ul><li><p>{one} in expressions;</p></li><li><p>{two} in statements.</p></li></ul>"
+            f"<p>For the full list of new syntax features in Toolkit {version}, see the grammar changes.</p>"
+            + ("<p>See the migration guide for a full description of the removed functions.</p>" if version == "4.2" else "")
+            + "</main></body></html>", encoding="utf-8")
+    build_index(fresh, progress=False, warn=lambda m: None)
+    a = ask("Which new syntax features came with Toolkit 4.2?", settings=fresh)
+    assert "New syntax features: • match arms in expressions;" in a.text and "see the grammar" not in a.text
+    # ... unless the question asks where to read more
+    a = ask("What has the full description of the functions Toolkit 4.2 removed?", settings=fresh)
+    assert a.text.startswith("See the migration guide")
+
+
 def test_who_did_what_bodies_do_is_answered_by_a_body(settings):
     # hosting and signing are done by ministries and hospitals; a person speaking is no answer
     a = ask("Who hosted the Tianjin workshop?", settings=settings)

@@ -103,6 +103,12 @@ def is_heading(sentence: str) -> bool:
 
 
 _CREDITED = re.compile(r"\bby\s+(?:the\s+)?[A-Z]")
+# A sentence sending the reader elsewhere ("See PEP 654 for more details.", "For full details, see the
+# changelog.") states nothing itself: it shares the words of its topic, so it would be quoted as the
+# answer. It answers only a question asking where to read more ("Which PEP has the full description?").
+_POINTER = re.compile(r"(?:for\b[^.,;]{0,60},\s*)?see\s", re.I)
+_ASKS_WHERE_TO_READ = re.compile(r"\b(?:describ\w*|description|details?|documented|documentation|read more|"
+                                 r"more information|reference)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -197,6 +203,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     doers = doers_pattern(analysis)
     venue = venue_pattern(analysis)
     future = asks_future(analysis)
+    wants_pointer = bool(_ASKS_WHERE_TO_READ.search(analysis.question))
     top = max((h.score for h in hits), default=1.0) or 1.0
     said = _plain(evidence.context.said)
     lowered = [t.lower() for ts in texts for t in ts]
@@ -235,9 +242,10 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
             # a label is no answer, but a label introducing a list ("New library modules:" over its
             # bulleted lines, "The new magic method names are:" over the table that follows its
             # paragraph) is the list's statement of what its items are: answering it brings the items
-            if is_heading(text) and not (text.rstrip().endswith(":") and (
-                    is_list_item(ts[j + 1]) or is_table_row(ts[j + 1]) if j + 1 < len(ts)
-                    else len(text.split()) >= INTRO_MIN_WORDS)):
+            introduces = text.rstrip().endswith(":") and (
+                is_list_item(ts[j + 1]) or is_table_row(ts[j + 1]) if j + 1 < len(ts)
+                else len(text.split()) >= INTRO_MIN_WORDS)
+            if is_heading(text) and not introduces or _POINTER.match(text) and not wants_pointer:
                 continue
             found = tuple(dates.resolve(dates.mentions(text), dates.first_year(text), year))
             # a sentence of a schedule is dated by its day's heading: "On which day did X lecture?" is
@@ -277,8 +285,10 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
                 score += BONUS  # "What did they do next?": the last answer's paragraphs and those after
             if said and _plain(text) in said:  # a sentence the last answer gave
                 score *= SAID_PENALTY
-            # (one stating a date is each article's record of it: "Python 3.9 was released on October 5, 2020.")
-            if not found and len(shapes[shape[at + j]]) >= TEMPLATE_ARTICLES:
+            # (one stating a date is each article's record of it: "Python 3.9 was released on October 5, 2020.";
+            # a label introducing a list is the same in every article of a series, "New syntax features:",
+            # but its items are not: it tells what they are)
+            if not found and not introduces and len(shapes[shape[at + j]]) >= TEMPLATE_ARTICLES:
                 score *= TEMPLATE_PENALTY
             out.append(Candidate(score, hit, s, text, sterms, d, own / total, context / total, type_ok, period_ok,
                                  hit.key in near, year, found, vectors[at + j], day))
