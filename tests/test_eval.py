@@ -316,6 +316,22 @@ def test_calibrate_fits_the_judge_and_changes_nothing(settings, tmp_path, capsys
     assert (checkout() / "rag" / "answer" / "answerability.py").read_text() == judge
 
 
+def test_synthetic_negatives_swap_only_names_for_names(settings):
+    from rag.answer.synthetic import negatives
+    from rag.retrieval import open_retriever
+
+    store = open_retriever(settings).store
+    cibmtr = next(d.doc_id for d in store.documents() if "cibmtr" in store.article(d.doc_id).text)
+    out = negatives("Which European delegates did the CIBMTR meet on February 23?", [cibmtr], store)
+    # the acronym is swapped for another article's, the day for one of that month the article does not
+    # name; the adjective of origin stays (a question about "Chinese delegates" would be no negative)
+    assert len(out) == 2 and all(v.startswith("Which European delegates did the ") for v in out)
+    assert out[1] == "Which European delegates did the CIBMTR meet on February 3?"
+    name = out[0].split("did the ")[1].split()[0]
+    bodies = "\n".join(store.paragraph(d.doc_id, n).text for d in store.documents() for n in range(1, d.paragraphs + 1))
+    assert name != "CIBMTR" and name.isupper() and name in bodies and name.lower() not in bodies
+
+
 # --- a user's own question set, and the export for LLM judges ----------------------------------
 
 def test_a_minimal_record_needs_only_the_question():
