@@ -672,6 +672,19 @@ def test_a_series_label_is_no_template_and_a_pointer_no_answer(fresh):
     assert a.text.startswith("See the migration guide")
 
 
+def test_two_dates_asked_are_two_sentences_dates(fresh):
+    from rag.index import build_index
+
+    # the sentence best matching both questions states one date: the second date is another sentence's
+    (fresh.seeds[0] / "toolkit-2.2.2.txt").write_text(
+        "What's New in Toolkit 2.2.2\n\nThis article explains the new features in Toolkit 2.2.2, released on "
+        "October 14, 2002. Toolkit 2.2.2 is a bugfix release of Toolkit 2.2, originally released on December 21, "
+        "2001.\n\nThe bugfix release fixes 82 bugs.\n", encoding="utf-8")
+    build_index(fresh, progress=False, warn=lambda m: None)
+    a = ask("When was Toolkit 2.2 originally released, and when did the 2.2.2 bugfix release come out?", settings=fresh)
+    assert "December 21, 2001" in a.text and "October 14, 2002" in a.text
+
+
 def test_who_did_what_bodies_do_is_answered_by_a_body(settings):
     # hosting and signing are done by ministries and hospitals; a person speaking is no answer
     a = ask("Who hosted the Tianjin workshop?", settings=settings)

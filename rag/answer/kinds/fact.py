@@ -12,13 +12,14 @@ from dataclasses import replace
 
 from ...config import Settings
 from ...generation import Reply
-from ...types import Evidence, Hit, Period
+from ...types import Analysis, Evidence, Hit, Period
 from .. import dates
 from ..analysis import analyse, parts
 from ..answerability import CONSIDERED, judge, judged, lacks, question_names
 from ..compose import abstain, reading_order, repeats, reply, with_items
 from ..conversation import FOLLOWED
 from ..sentences import LOOKBACK, Candidate, candidates, continues, named_things
+from ..slots import checkable, slot_values
 
 JOIN_RATIO = 0.75  # a further sentence must score at least this share of the best
 NAME_JOIN_RATIO = 0.6  # ... or this share, when it names another thing of the kind asked for
@@ -55,6 +56,10 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
             # the IACH gave Huang"), told about in its article around the sentence that answered
             said = f"{part} ({split[i - 1]})"
             sub = replace(sub, analysis=analyse(said, evidence.analysis.injection), hits=_around(evidence, chosen))
+        elif chosen and _one_value_each(sub.analysis, split[i - 1], chosen[0].text):
+            # "When was 2.2 first released, and when did 2.2.2 come out?": two dates asked, and the sentence
+            # that answered the first states one; the second is another sentence's, so that one ranks lower
+            sub = replace(sub, context=replace(sub.context, said=" ".join(c.text for c in chosen)))
         got = choose(sub, settings)
         if isinstance(got, Reply):
             unanswered.append(got)
@@ -64,6 +69,13 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         return abstain(evidence, unanswered[0].closest)
     caveat = " ".join(r.abstain for r in unanswered)
     return reply(with_items(stated(reading_order(chosen), evidence), evidence.corpus), caveat=caveat)
+
+
+def _one_value_each(analysis: Analysis, before: str, sentence: str) -> bool:
+    "Do this part and the one before ask for a value of the same type, which the sentence states only once?"
+    kind = analysis.answer_type
+    return (checkable(analysis) and kind == analyse(before).answer_type
+            and len(set(slot_values(kind, sentence))) <= 1)
 
 
 def _on(c: Candidate, period) -> bool:

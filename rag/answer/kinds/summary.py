@@ -33,6 +33,9 @@ TOPIC_TERMS = 2  # question terms beyond the article's title and lead that make 
 _CREDIT = re.compile(r"^\s*(?:(?:source|photo|image|editor|reporter|statement|by|credit|written by)s?\s*[:：]"
                      r"|\(?\s*(?:contributed|written|reported|edited|translated) by\b)", re.I)
 MMR_LAMBDA = 0.6  # weight of a sentence's own score against its similarity to those already chosen
+# A sentence this close (cosine) to one chosen says it again: a news story restates its lead in the body
+# ("X and Y signed the memorandum ..." twice, 0.91), and a summary that says a thing twice says less.
+RESTATES = 0.85
 MAX_PARAGRAPHS = 80  # an article longer than this is summarised from its beginning
 MIN_WORDS = 6  # shorter sentences are captions or labels, not statements
 ARTICLE_WORDS = re.compile(rf"\b{_DOCS}\b", re.I)
@@ -56,9 +59,12 @@ def informative(text: str) -> float:
 
 
 def mmr(scores: np.ndarray, vectors: np.ndarray, k: int) -> list[int]:
-    """Up to k indexes, each the best score less its closeness to those chosen; never one scored -inf.
+    """Up to k indexes, each the best score less its closeness to those chosen; never one scored -inf,
+    nor one restating a chosen one.
 
     >>> mmr(np.array([0.9, -np.inf, 0.5]), np.eye(3), 3)
+    [0, 2]
+    >>> mmr(np.array([0.9, 0.8, 0.5]), np.array([[1.0, 0.0], [0.99, 0.14], [0.0, 1.0]]), 3)
     [0, 2]
     """
     chosen: list[int] = []
@@ -66,6 +72,7 @@ def mmr(scores: np.ndarray, vectors: np.ndarray, k: int) -> list[int]:
         sim = (vectors @ vectors[chosen].T).max(axis=1) if chosen else np.zeros(len(scores))
         value = MMR_LAMBDA * scores - (1 - MMR_LAMBDA) * sim
         value[chosen] = -np.inf
+        value[sim >= RESTATES] = -np.inf
         best = int(np.argmax(value))
         if value[best] == -np.inf:  # none left to choose (a part's summary rules sentences out)
             break
