@@ -685,6 +685,17 @@ def test_two_dates_asked_are_two_sentences_dates(fresh):
     assert "December 21, 2001" in a.text and "October 14, 2002" in a.text
 
 
+def test_a_request_for_a_list_names_its_kind(settings):
+    # "List the companies the trainees visited" asks for companies (not for trainees: the relative
+    # clause starts a noun phrase of its own), and a sentence introducing companies as "enterprises
+    # including ..." names several of them, though it is from the article another item came from
+    for q in ("List the companies the trainees visited.", "Name all the companies the Tianjin trainees visited.",
+              "Which companies did the Tianjin trainees visit during the program?"):
+        a = ask(q, settings=settings)
+        assert "enterprises including Union Precision, Vcanbio, BGI, and Juventas" in a.text, q
+        assert "Prof." not in a.text and "Dr." not in a.text, q
+
+
 def test_who_did_what_bodies_do_is_answered_by_a_body(settings):
     # hosting and signing are done by ministries and hospitals; a person speaking is no answer
     a = ask("Who hosted the Tianjin workshop?", settings=settings)

@@ -193,7 +193,9 @@ _PEOPLE = ("person|people|professor|doctor|physician|expert|speaker|scientist|re
            "historian|architect|designer|developer|programmer|contributor|maintainer|volunteer|pioneer|laureate")
 _PLACES = "city|cities|country|countries|place|venue|location|state|region|province|town|site|hotel|building|nation|continent"
 # up to three words before the head noun, not crossing into a relative clause ("the countries that sent trainees")
-_MODIFIERS = r"(?:(?!(?:that|who|whom|which|whose|where|when)\b)[\w-]+\s+){0,3}"
+# nor into a relative clause without its pronoun, which starts a noun phrase of its own ("the companies
+# the trainees visited" asks for companies, not trainees)
+_MODIFIERS = r"(?:(?!(?:that|who|whom|which|whose|where|when|the|a|an|his|her|their|its|our)\b)[\w-]+\s+){0,3}"
 _TYPES = [
     ("date", re.compile(r"^(?:when|since when)\b|\b(?:what|which)\s+(?:(?:was|is|were|are)\s+)?(?:the\s+)?(?:\w+\s+)?"
                         r"(?:year|date|day|month|time|season|period)s?\b"
@@ -214,6 +216,12 @@ _DEFINITION = re.compile(r"^\s*(?:what|who)\s+(?:exactly\s+|really\s+|actually\s
 _NAMED = re.compile(r"\b(?:which|what)\s+(?!(?:is|are|was|were|did|does|do|has|have|had|will|can|could|would)\b)(?:(?:\w+)\s+){0,2}?(?:two|three|four|several)?\s*([a-z]{4,}?)(?:ies|es|s)?\s+"
                     r"(?:did|does|do|was|were|is|are|has|have|had|will|can|of|from|in|at|for|came|come|comes|went|got|took|made|gave|held|won|led|sent|paid|ran|spoke|wrote|met|said|told|spent|brought|"
                     r"taught|built|sold|bought|[a-z]{3,}ed)\b", re.I)
+# ... and of a request for a list: "Name all the companies the trainees visited", "List the speakers",
+# "List every city where ...", the noun singular only where its phrase ends
+_LIST_REQUEST = (r"^\s*(?:please\s+)?(?:list|name|enumerate|identify)\s+(?:all\s+|every\s+|each\s+)?(?:of\s+)?"
+                 rf"(?:the\s+)?{_MODIFIERS.replace('{0,3}', '{0,2}?')}([a-z]{{4,}}?)")
+_LISTED = (re.compile(_LIST_REQUEST + r"(?:ies|es|s)\b", re.I),
+           re.compile(_LIST_REQUEST + r"\b(?=\s+(?:of|in|at|on|where|that|who|which|whose|from|for|to)\b|\s*[.?!]?\s*$)", re.I))
 _NOT_NOUNS = {"year", "date", "month", "time", "kind", "type", "role", "part", "thing", "ways", "area", "aspect", "else"}
 
 
@@ -247,10 +255,12 @@ def noun(question: str) -> str:
 
     >>> noun("Which lecturers spoke at the Tianjin workshop?"), noun("Which organisations gave awards?")
     ('lecturer', 'organisation')
+    >>> noun("Name all the companies the trainees visited.")
+    'compan'
     """
     if m := _EXPANSION.search(question):
         return m.group(1) or m.group(2)
-    m = _NAMED.search(question)
+    m = _NAMED.search(question) or _LISTED[0].search(question) or _LISTED[1].search(question)
     if not m or m.group(1).lower() in _NOT_NOUNS or m.group(1).lower() in STOPWORDS:
         return ""
     return m.group(1).lower()

@@ -62,6 +62,9 @@ _CONTINUES = re.compile(r"^\W*(?:he|she|it|they|his|her|its|their|this|these|tho
                         r"furthermore|besides|in addition|meanwhile|afterwards?|then|later|subsequently)\b", re.I)
 
 
+_NAME_RUN = re.compile(r"[A-Z][\w’'&.-]*(?:\s+[A-Z][\w’'&.-]*)*")
+
+
 def named_things(c: Candidate, a: Analysis) -> set[str]:
     """What a sentence names of the kind asked for, beyond what the question names: the people of a
     "who" question, the places of a "where", the named things of a "which awards". A further sentence
@@ -69,6 +72,11 @@ def named_things(c: Candidate, a: Analysis) -> set[str]:
     value, and another date or number is about something else.)"""
     named = named_pattern(a)
     found = set(named.findall(c.text)) if named else set()
+    # ... and the names a sentence introduces as things of that kind: "enterprises including Union
+    # Precision, Vcanbio and BGI" names three companies, none of which says "Company"
+    members = members_pattern(a)
+    if members and (m := members.search(c.text)):
+        found |= set(_NAME_RUN.findall(c.text, m.end() - 1))
     if a.answer_type not in ("person", "place"):
         return found
     return found | {v for v in slot_values(a.answer_type, c.text) if v.lower() not in a.question.lower()}
