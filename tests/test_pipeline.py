@@ -114,6 +114,16 @@ def test_where_is_answered_by_where_it_was_held_and_nothing_else(settings):
     assert a.text.startswith("The 2024 Tandem Meetings were held") and len(a.citations) == 1
 
 
+def test_an_award_is_given_by_a_body_and_it_is_the_award(settings):
+    # awards are given by bodies: "Who gave X the award?" is answered by the centre that presented it
+    first = "Who gave Huang Xiaojun the Distinguished Service Award?"
+    a = ask(first, settings=settings)
+    assert not a.abstained and a.text.startswith("On February 23rd, the Center for International Blood and Marrow")
+    # ... and after it, "he" is Huang and "it" the award, not Huang again
+    b = ask("Where was he when he received it?", [(first, a)], settings=settings)
+    assert b.query.endswith("(Huang Xiaojun; Distinguished Service Award)")
+
+
 def test_a_question_asking_for_several_people_names_them_all(settings):
     a = ask("Who gave speeches at the opening of the Changsha forum?", settings=settings)
     assert all(name in a.text for name in ("Zhao Weihua", "Zhu Yimin", "Chen Song"))

@@ -197,9 +197,13 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
     # "it"/"there" point at the topic; a question with no name of its own and no "he"/"she" does too
     leans_on_topic = _THING.search(_PERSONAL.sub(" ", question)) or (not specific_terms(question) and not carried
                                                                       and said == question)
-    if leans_on_topic and state.topic and not named and not any(state.topic in c or c in state.topic for c in carried):
-        carried.append(state.topic)
-        focus = focus or state.topic_docs
+    # (when "he" carried the person, "it" is the topic's other thing: "Where was he when he received it?"
+    # after "Who gave Huang the Distinguished Service Award?" is about Huang and about the award)
+    if leans_on_topic and state.topic and not named:
+        rest = [t for t in state.topic.split("; ") if not any(t in c or c in t for c in carried)]
+        if not any(state.topic in c or c in state.topic for c in carried) or rest and _IT.search(question):
+            carried.append("; ".join(rest))
+            focus = focus or state.topic_docs
     # a question that already names its referent (an edited earlier query, "When was it held? (CSCO)")
     # keeps its focus but is not extended again
     carried = [c for c in carried if c.lower() not in said.lower()]
@@ -208,6 +212,7 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
     return f"{said} ({'; '.join(carried)})", focus, bool(named), "; ".join(carried)
 
 
+_IT = re.compile(r"\bit\b", re.I)
 _THAT_NOUN = re.compile(r"\b(?:that|this|the same|the said|the above)\s+([a-z]{3,})\b", re.I)
 # nouns of time point at where the last answer was ("that afternoon": FOLLOWED), people at the person
 _NOT_REFERENT = {"day", "morning", "afternoon", "evening", "night", "week", "month", "year", "time", "one", "way",

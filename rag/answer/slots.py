@@ -268,10 +268,13 @@ _BODY_HEADS = ("Center|Centre|Academy|Society|Association|Institute|Foundation|C
                "Hospital|Organi[sz]ation|Agency|Department|Bank|Company|Corporation|Federation|Union|Board|"
                "Commission|College|School|Laboratory|Network|Alliance|Consortium|Trust|Fund|Office|Bureau")
 # "Who hosted / organised / funded / signed ...?" asks for whoever did it, and bodies do these: a
-# ministry hosts, a hospital signs, a foundation funds
+# ministry hosts, a hospital signs, a foundation funds; and one gives or presents an award ("Who gave
+# Huang the award?": "the Center for ... Research presented Professor Huang with the award")
 _DAY_Q = re.compile(r"\b(?:what|which)\s+(?:date|day)\b|\bwhen\b", re.I)
 _BODY_ACT = re.compile(r"^\s*who\s+(?:\w+\s+)?(?:host|organi[sz]|sponsor|fund|financ|sign|award|grant|launch|found|"
-                       r"establish|publish|release|announc|approv|support|run|operat|own|manag|certif|accredit)\w*\b", re.I)
+                       r"establish|publish|release|announc|approv|support|run|operat|own|manag|certif|accredit)\w*\b"
+                       r"|^\s*who\s+(?:\w+\s+)?(?:gave|give|gives|present|presents|presented|confer\w*|bestow\w*|honou?r\w*)\b"
+                       r".*\b(?:awards?|prizes?|honou?rs?|medals?|titles?|certificates?)\b", re.I)
 # ... unless it asks for the person who did it for a body ("Who signed on behalf of the foundation?")
 _IN_PERSON = re.compile(r"\b(?:on behalf of|representing|in the name of|for the \w+ side)\b", re.I)
 _BODY_NAME = re.compile(rf"(?:[A-Z][\w’'&.-]*\s+){{0,6}}(?:{_BODY_HEADS})\b(?:\s+(?:of|for|on)\s+(?:(?:and|the)\s+|[A-Z][\w’'&.-]*\s*)+)?")
