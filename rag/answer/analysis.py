@@ -129,7 +129,9 @@ _ORDER_SIDES = [
 _TWO = re.compile(r"\b(?:the|his|her|their|its|[A-Z][\w’']*(?:['’]s)?)\s+two\s+\w+|\bboth\s+of\s+(?:his|her|their|the)\b", re.I)
 _WH = re.compile(r"^\s*(?:and\s+|so\s+|then\s+|also\s+)?(what|which|who|whom|whose|when|where|why|how)\b", re.I)
 # Plural head nouns after which/what ask for every item: "which cities", "what awards".
-_PLURAL_Q = re.compile(r"\b(?:which|what)\s+(?:(?:\w+|\w+-\w+)\s+){0,2}?(\w{3,}?(?:ies|ses|xes|ches|shes|[^su]s)|people|men|women|children)\b", re.I)
+# (not the subject of a verb: "What did the trainees receive?" asks what they received, not which trainees)
+_PLURAL_Q = re.compile(r"\b(?:which|what)\s+(?!(?:did|does|do|has|have|had|will|would|can|could)\b)"
+                       r"(?:(?:\w+|\w+-\w+)\s+){0,2}?(\w{3,}?(?:ies|ses|xes|ches|shes|[^su]s)|people|men|women|children)\b", re.I)
 _LIST_VERB = re.compile(r"^\s*(?:please\s+)?(?:list|name|enumerate|identify)\b|\b(?:all|every|each)\s+(?:of\s+the\s+)?\w+s\b"
                         r"|\bwho\s+(?:were|are)\b|\bwho\b.+\band who\b", re.I)
 _NOT_PLURAL = {"news", "series", "species", "analysis", "basis", "status", "campus", "virus", "thesis", "diagnosis",
@@ -142,8 +144,9 @@ def kind_of(question: str) -> str:
     """The strategy a question needs.
 
     >>> [kind_of(q) for q in ("What are the articles about?", "Summarize the article about the forum",
-    ...  "Compare the conference and the workshop", "Which cities hosted the events?", "Who chaired it?")]
-    ['collection', 'summary', 'compare', 'list', 'fact']
+    ...  "Compare the conference and the workshop", "Which cities hosted the events?", "Who chaired it?",
+    ...  "What did the trainees receive at the closing?")]
+    ['collection', 'summary', 'compare', 'list', 'fact', 'fact']
     """
     if _SUMMARY.search(question):
         return "summary"
