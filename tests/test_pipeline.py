@@ -379,6 +379,9 @@ def test_questions_about_the_collection_answer_from_the_article_records(settings
     latest = ask("Which of the articles is the most recent?", settings=settings)
     assert [c.doc_id for c in latest.citations] == ["002_f054c3b16198e673"]
     assert ask("List the titles of the articles.", settings=settings).kind == "collection"
+    # a summary of the whole collection is its records, not a summary of the article ranked first
+    whole = ask("Summarize the collection.", settings=settings)
+    assert whole.text.startswith("The collection has 5 articles.") and len({c.doc_id for c in whole.citations}) == 5
     counted = ask("How many of the articles are about Huang Xiaojun?", settings=settings)
     assert counted.text.startswith("2 of the 5 articles match.") and {c.doc_id for c in counted.citations} == {CIBMTR, IACH}
     # what one article is about: its record and its opening, more than one sentence

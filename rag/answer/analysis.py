@@ -92,6 +92,12 @@ _COLLECTION = re.compile(
     rf"|\brundown of\b",
     re.IGNORECASE,
 )
+# "Summarize the collection", "Give me an overview of all the articles": the whole collection, whose
+# records say what each article is about (not the summary of one article the best passages come from)
+_WHOLE_COLLECTION = re.compile(
+    rf"^\W*(?:please\s+)?(?:(?:can|could) you\s+)?(?:summari[sz]e|sum up|recap|(?:give|show) (?:me\s+)?(?:a|an)\s+"
+    rf"(?:summary|overview|rundown|recap)\s+of|(?:a\s+)?(?:summary|overview)\s+of)\s+(?:all\s+)?(?:of\s+)?"
+    rf"(?:the|these|your|my)?\s*(?:{_DOCS}|everything)(?:\s+(?:in|of)\s+(?:the|this|your)\s+collection)?\s*[.?!]*$", re.I)
 _SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|sum up|sum it up|overview|outline|main points|key points|gist|"
                       r"tl;?dr|recap|brief me|in (?:brief|short|a nutshell)|all about|(?:briefly )?describe|tell me about|"
                       r"fill me in on|walk me through|in (?:a few|one|two|three|several) (?:sentences|lines|words|paragraphs))\b", re.IGNORECASE)
@@ -145,9 +151,11 @@ def kind_of(question: str) -> str:
 
     >>> [kind_of(q) for q in ("What are the articles about?", "Summarize the article about the forum",
     ...  "Compare the conference and the workshop", "Which cities hosted the events?", "Who chaired it?",
-    ...  "What did the trainees receive at the closing?")]
-    ['collection', 'summary', 'compare', 'list', 'fact', 'fact']
+    ...  "What did the trainees receive at the closing?", "Summarize the collection.")]
+    ['collection', 'summary', 'compare', 'list', 'fact', 'fact', 'collection']
     """
+    if _WHOLE_COLLECTION.search(question):
+        return "collection"
     if _SUMMARY.search(question):
         return "summary"
     if _COLLECTION.search(question):
