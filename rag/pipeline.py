@@ -17,17 +17,23 @@ import threading
 from collections.abc import Iterator
 
 from .answer import conversation, spelling
-from .answer.analysis import analyse, not_stated, split_instructions
+from .answer.analysis import analyse, kind_of, not_stated, split_instructions
 from .citations import is_cannot_answer, validate
 from .config import Settings, load_settings
 from .errors import BackendError
 from .generation import Generator, Reply, get_generator
 from .retrieval import Retriever, check_query, open_retriever
+from .text import terms
 from .types import Analysis, Answer, Citation, Context, Evidence, Hit, Status
 
 REFUSE = ("I only answer questions about the articles. Your message asked the assistant to change how it works, "
           "so I ignored it. Ask about something the articles cover.")
 IGNORED = "Part of your message was an instruction to the assistant; it was ignored."
+NOTHING_ASKED = ("I answer questions about the articles in this collection, quoting the paragraphs I rely on. "
+                 "Ask about a person, an event, a date or a place they cover, or ask what the articles are about.")
+# A greeting or thanks, "Who are you?", a lone "?": a message asking about nothing the articles could
+# state. Searched, it would be answered with whichever sentence came closest to nothing.
+_SMALL_TALK = frozenset(terms("hi hello hey thanks thank cheers bye goodbye good morning evening ok okay great nice"))
 
 
 def _backend_name(backend: str | None, settings: Settings) -> str:
@@ -68,6 +74,12 @@ def ask_stream(question: str, history=None, *, backend: str | None = None, k: in
     text, injection = split_instructions(message)
     if not text:
         yield Answer(message, REFUSE, (), True, gen.name, kind="fact")
+        return
+    own = set(terms(text))
+    # (a message of no words of its own asks about the conversation's subject, "When?", if there is one;
+    # "What are the articles about?" is a question about the collection)
+    if own <= _SMALL_TALK and (own or not past) and kind_of(text) != "collection":
+        yield Answer(message, NOTHING_ASKED, (), True, gen.name, kind="fact")
         return
     query, context = conversation.context(text, past)
     if query != text and gen.rewrites:

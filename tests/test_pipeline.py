@@ -8,7 +8,7 @@ import pytest
 from rag import ask, ask_stream
 from rag.citations import check_support, validate
 from rag.generation import CANNOT_ANSWER
-from rag.pipeline import REFUSE
+from rag.pipeline import NOTHING_ASKED, REFUSE
 from rag.types import Answer
 
 from .fake_openai import drop, error, fake_openai, text
@@ -78,6 +78,22 @@ def test_typos_are_corrected_against_the_articles_words(settings):
     # a slip in the words that frame the question changes what is asked: "How meny" asks for a count
     a = ask("How meny guidelines were finalised at the CSCO meeting?", settings=settings)
     assert a.query.startswith("How many guidelines") and "eight clinical guidelines" in a.text
+
+
+def test_small_talk_is_told_what_the_assistant_does(settings):
+    # a greeting, "Who are you?" or a lone "?" asks about nothing the articles state: no sentence is quoted
+    for message in ("Hi", "Thanks!", "Who are you?", "?"):
+        a = ask(message, settings=settings)
+        assert a.abstained and a.text == NOTHING_ASKED and a.citations == (), message
+    # ... in a conversation too, where a message of no words of its own ("Where?") is a follow-up
+    first = "When was the CSCO conference held?"
+    history = [(first, ask(first, settings=settings))]
+    assert ask("Thanks!", history, settings=settings).text == NOTHING_ASKED
+    assert "Haikou" in ask("Where?", history, settings=settings).text
+    # ... but a lead-in is only how a question starts, and the collection's records answer "Which is the most recent?"
+    a = ask("Briefly, what is the Beijing Protocol?", settings=settings)
+    assert a.text.startswith("The Beijing Protocol is") and a.query == "What is the Beijing Protocol?"
+    assert ask("Which is the most recent?", settings=settings).kind == "collection"
 
 
 def test_an_instruction_only_message_is_refused(settings):
