@@ -316,12 +316,18 @@ def specific_terms(question: str, phrase: bool = False) -> tuple[str, ...]:
     ('CIBMTR', 'Huang', 'Xiaojun', '2019')
     >>> specific_terms("Which T-cell product did Tao Cheng name?")
     ('Tao', 'Cheng')
+    >>> specific_terms("What did the WHO say about it?")
+    ('WHO',)
     """
     out = []
     words = list(_CAP.finditer(question))
     for m in words:
         w = re.sub(r"['’]s$", "", m.group()).strip(".'’-")
-        if w.lower() in _QUESTION_WORDS or w.lower() in STOPWORDS or len(w) < 2 or w.lower() in _HONORIFICS:
+        # (a question word in capitals after the start is an acronym: "What did the WHO say?", unless
+        # the whole question is in capitals)
+        acronym = w.isupper() and len(w) > 1 and m.start() > 0 and not question.isupper()
+        if (w.lower() in _QUESTION_WORDS or w.lower() in STOPWORDS) and not acronym or len(w) < 2 \
+                or w.lower() in _HONORIFICS:
             continue
         starts = m.start() == 0 or question[: m.start()].rstrip().endswith((".", "?", "!", ":"))
         if starts and not phrase and not w.isupper() and not re.match(r"\s+[A-Z]", question[m.end() :]):
