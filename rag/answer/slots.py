@@ -26,7 +26,7 @@ _COUNT = re.compile(rf"\d+(?:[.,]\d+)*(?!\d|st|nd|rd|th)(?:\s*(?:%|percent|per c
 # "What was the budget?" is answered by an amount of money, not by the number of trainees
 # (lower case: "the Spanish Organ Donation Foundation" names no sum)
 _MONEY_Q = re.compile(r"\b(?:budget|cost|costs|price|fee|fees|salary|funding|revenue|spending|spent|paid|pay|"
-                      r"money|cash|worth|investment|invested)\b")
+                      r"money|cash|worth|investment|invested)\b|(?<!\bin )\bcharge[sd]?\b")  # (not "in charge")
 _MONEY = re.compile(r"[$€£¥]|\b(?:dollars?|euros?|pounds?|yuan|rmb|cny|usd|eur|gbp|yen|rupees?|francs?|"
                     r"(?:thousand|million|billion|trillion)\b)", re.I)
 # Words that head an organisation, event or thing rather than a person: "Peking University" is no
@@ -164,7 +164,14 @@ def slot_values(answer_type: str | None, sentence: str, where: bool = False) -> 
 def has_slot(analysis: Analysis, sentence: str) -> bool:
     """Does the sentence hold what the question asks for, beyond what the question itself says? An
     answer to "Which hotel in Haikou hosted it?" must name something other than Haikou; one to "How
-    old is Jun Ma?" must state a number. Questions of no particular type always pass."""
+    old is Jun Ma?" must state a number. Questions of no particular type always pass.
+
+    >>> from rag.answer.analysis import analyse
+    >>> has_slot(analyse("How much did the firm charge for it?"), "Earlier installers used Wise 5.0a.")
+    False
+    >>> has_slot(analyse("How much did the firm charge for it?"), "It charged $300 for the licence.")
+    True
+    """
     kind = analysis.answer_type
     if not names_kind(analysis, sentence):
         return False
