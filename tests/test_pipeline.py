@@ -146,6 +146,18 @@ def test_an_award_is_given_by_a_body_and_it_is_the_award(settings):
     assert b.query.endswith("(Huang Xiaojun; Distinguished Service Award)")
 
 
+def test_where_one_works_or_went_is_a_body_as_often_as_a_place(settings):
+    # "Where does he work?" is answered by his institute, though a body, not a city
+    history = []
+    for q in ("What was discussed at the CSCO meeting?", "Who chaired it?"):
+        history.append((q, ask(q, history, settings=settings)))
+    a = ask("Where does he work?", history, settings=settings)
+    assert "Director of the Harbin Institute of Hematology" in a.text and "Haikou" not in a.text
+    # ... and where they went that day by the company they visited, an acronym in its name
+    a = ask("Where did the trainees go on August 21?", settings=settings)
+    assert a.text.startswith("August 21: In the morning, participants visited BGI Tianjin")
+
+
 def test_a_question_asking_for_several_people_names_them_all(settings):
     a = ask("Who gave speeches at the opening of the Changsha forum?", settings=settings)
     assert all(name in a.text for name in ("Zhao Weihua", "Zhu Yimin", "Chen Song"))

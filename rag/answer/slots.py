@@ -128,10 +128,11 @@ def _places(sentence: str, institutions: bool = False) -> list[str]:
     after = -1  # end of the last place found: "from Thailand, Belarus, and Egypt" goes on listing places
     for name, start, end in _runs(sentence):
         listed = after >= 0 and bool(_LIST_ON.fullmatch(sentence[after:start]))
-        # an acronym marks an organisation or a programme ("the CSCO Leukemia committee"), not a place
-        if name not in people and (listed or _PLACE_BEFORE.search(sentence[:start])) \
-                and not re.search(r"\b[A-Z]{3,}\b", name) \
-                and (not _NOT_PERSON.search(name) or institutions and _VISITED.search(sentence[:start])):
+        # an acronym marks an organisation or a programme ("the CSCO Leukemia committee"), not a place,
+        # unless the sentence went there ("participants visited BGI Tianjin")
+        visited = institutions and bool(_VISITED.search(sentence[:start]))
+        if name not in people and (listed or visited or _PLACE_BEFORE.search(sentence[:start])) \
+                and (visited or not re.search(r"\b[A-Z]{3,}\b", name) and not _NOT_PERSON.search(name)):
             # "Italy and France" is two places (an organisation's "and" is ruled out above)
             out += [part for part in re.split(r"\s+and\s+", name) if part not in people]
             after = end
@@ -183,8 +184,10 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
     asked = analysis.question.lower()
     where = bool(re.match(r"\s*(?:and\s+)?where\b", asked))  # names no kind of place: any will do
     values = slot_values(kind, sentence, where)
-    if kind == "person" and _BODY_ACT.search(asked) and not _IN_PERSON.search(asked):
-        # "Who hosted the workshop?": "hosted by the Department of ..."
+    if kind == "person" and _BODY_ACT.search(asked) and not _IN_PERSON.search(asked) \
+            or kind == "place" and _WORKS_AT.search(asked):
+        # "Who hosted the workshop?": "hosted by the Department of ..."; "Where does he work?": "Director
+        # of the Harbin Institute of ..." (where one works, studies or comes from is a body as often as a place)
         values = [*values, *_BODY_NAME.findall(sentence)]
     if kind == "number" and _MONEY_Q.search(asked) and not _MONEY.search(sentence):
         return False
@@ -282,6 +285,8 @@ _BODY_ACT = re.compile(r"^\s*who\s+(?:\w+\s+)?(?:host|organi[sz]|sponsor|fund|fi
                        r"establish|publish|release|announc|approv|support|run|operat|own|manag|certif|accredit)\w*\b"
                        r"|^\s*who\s+(?:\w+\s+)?(?:gave|give|gives|present|presents|presented|confer\w*|bestow\w*|honou?r\w*)\b"
                        r".*\b(?:awards?|prizes?|honou?rs?|medals?|titles?|certificates?)\b", re.I)
+_WORKS_AT = re.compile(r"^\s*(?:and\s+)?where\s+(?:does|did|do|is|was|are|were)\b.*\b(?:work|works|worked|working|based|"
+                       r"employed|affiliated|stud(?:y|ies|ied|ying)|teach|teaches|taught|trained|come from|came from)\b", re.I)
 # ... unless it asks for the person who did it for a body ("Who signed on behalf of the foundation?")
 _IN_PERSON = re.compile(r"\b(?:on behalf of|representing|in the name of|for the \w+ side)\b", re.I)
 _BODY_NAME = re.compile(rf"(?:[A-Z][\w’'&.-]*\s+){{0,6}}(?:{_BODY_HEADS})\b(?:\s+(?:of|for|on)\s+(?:(?:and|the)\s+|[A-Z][\w’'&.-]*\s*)+)?")
