@@ -158,6 +158,15 @@ def test_where_one_works_or_went_is_a_body_as_often_as_a_place(settings):
     assert a.text.startswith("August 21: In the morning, participants visited BGI Tianjin")
 
 
+def test_the_person_a_who_question_was_answered_with_is_the_next_referent(settings):
+    history = []
+    for q in ("What award did Huang get from the IACH?", "Who praised him?"):
+        history.append((q, ask(q, history, settings=settings)))
+    assert "Mohamad Mohty" in history[1][1].text
+    # "that person" is the one who praised Huang, though "Who praised him?" said "him" of Huang
+    assert ask("What else did that person do?", history, settings=settings).query == "What else did Mohamad Mohty do?"
+
+
 def test_a_question_asking_for_several_people_names_them_all(settings):
     a = ask("Who gave speeches at the opening of the Changsha forum?", settings=settings)
     assert all(name in a.text for name in ("Zhao Weihua", "Zhu Yimin", "Chen Song"))

@@ -297,13 +297,19 @@ def _relative_day(question: str, last: Turn) -> str:
     return question
 
 
+_ASKS_WHO = re.compile(r"\s*(?:and\s+)?who\b", re.I)
+
+
 def _advance(state: _State, turn: Turn) -> None:
     q = turn.question
     personal = bool(_PERSONAL.search(q))
     named_people = [p for p in person_names(q) if not personal]
     if named_people:
         state.person, state.person_docs = named_people[0], turn.docs
-    elif not personal and (people := person_names(turn.answer)):
+    elif (not personal or _ASKS_WHO.match(q)) and (people := [p for p in person_names(turn.answer)
+                                                                  if set(p.split()).isdisjoint(state.person.split())]):
+        # (a "who" question's answer names the next person spoken of, though the question said "him" of
+        # another: after "Who praised him?", "that person" is the one who praised)
         state.person, state.person_docs = people[0], turn.docs
     phrases = _phrases(q)
     if phrases and not _THING.search(q) or phrases and not state.topic:
