@@ -201,7 +201,7 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
     # after "Who gave Huang the Distinguished Service Award?" is about Huang and about the award)
     if leans_on_topic and state.topic and not named:
         rest = [t for t in state.topic.split("; ") if not any(t in c or c in t for c in carried)]
-        if not any(state.topic in c or c in state.topic for c in carried) or rest and _IT.search(question):
+        if rest and (not any(state.topic in c or c in state.topic for c in carried) or _IT.search(question)):
             carried.append("; ".join(rest))
             focus = focus or state.topic_docs
     # a question that already names its referent (an edited earlier query, "When was it held? (CSCO)")

@@ -49,6 +49,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     # the message is answered (or not) on its own, each with its own names, then together
     chosen: list[Candidate] = []
     unanswered: list[Reply] = []
+    before: Analysis | None = None  # the part before's
     for i, part in enumerate(split):
         sub = replace(evidence, question=part, analysis=analyse(part, evidence.analysis.injection))
         if chosen and _POINTS_BACK.search(part):
@@ -56,10 +57,11 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
             # the IACH gave Huang"), told about in its article around the sentence that answered
             said = f"{part} ({split[i - 1]})"
             sub = replace(sub, analysis=analyse(said, evidence.analysis.injection), hits=_around(evidence, chosen))
-        elif chosen and _one_value_each(sub.analysis, split[i - 1], chosen[0].text):
+        elif chosen and before and _one_value_each(sub.analysis, before, chosen[0].text):
             # "When was 2.2 first released, and when did 2.2.2 come out?": two dates asked, and the sentence
             # that answered the first states one; the second is another sentence's, so that one ranks lower
             sub = replace(sub, context=replace(sub.context, said=" ".join(c.text for c in chosen)))
+        before = sub.analysis
         got = choose(sub, settings)
         if isinstance(got, Reply):
             unanswered.append(got)
@@ -71,11 +73,10 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     return reply(with_items(stated(reading_order(chosen), evidence), evidence.corpus), caveat=caveat)
 
 
-def _one_value_each(analysis: Analysis, before: str, sentence: str) -> bool:
+def _one_value_each(analysis: Analysis, before: Analysis, sentence: str) -> bool:
     "Do this part and the one before ask for a value of the same type, which the sentence states only once?"
     kind = analysis.answer_type
-    return (checkable(analysis) and kind == analyse(before).answer_type
-            and len(set(slot_values(kind, sentence))) <= 1)
+    return checkable(analysis) and kind == before.answer_type and len(set(slot_values(kind, sentence))) <= 1
 
 
 def _on(c: Candidate, period) -> bool:
