@@ -96,6 +96,12 @@ def test_small_talk_is_told_what_the_assistant_does(settings):
     assert ask("Which is the most recent?", settings=settings).kind == "collection"
 
 
+def test_an_abstention_says_what_the_nearest_article_lacks(settings):
+    # the article about the 2024 Tandem Meetings names Huang and the meetings; what it lacks is 2022
+    a = ask("What did Huang say at the 2022 Tandem Meetings?", settings=settings)
+    assert a.abstained and "does not mention 2022." in a.text
+
+
 def test_an_acronym_spelled_like_a_question_word_is_a_name(settings):
     # "the WHO" is an organisation the articles never name, not the word "who"
     a = ask("What did the WHO say about the Beijing Protocol?", settings=settings)

@@ -214,9 +214,12 @@ def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Can
         return None
     names = question_names(evidence.analysis)
     if names:
-        for c in ranked[:CONSIDERED]:
-            if not lacks(evidence.corpus, c.hit.doc_id, names):
-                return c
+        # the first whose article names them all; else the one whose article names the most, so an
+        # abstention says what the nearest article lacks ("Did the Tianjin workshop take place in
+        # 2023?": the workshop's article lacks 2023, not another article Tianjin)
+        considered = ranked[:CONSIDERED]
+        missing = [len(lacks(evidence.corpus, c.hit.doc_id, names)) for c in considered]
+        return considered[missing.index(min(missing))]
     return ranked[0]
 
 
