@@ -215,11 +215,16 @@ def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Can
     names = question_names(evidence.analysis)
     if names:
         # the first whose article names them all; else the one whose article names the most, so an
-        # abstention says what the nearest article lacks ("Did the Tianjin workshop take place in
-        # 2023?": the workshop's article lacks 2023, not another article Tianjin)
-        considered = ranked[:CONSIDERED]
-        missing = [len(lacks(evidence.corpus, c.hit.doc_id, names)) for c in considered]
-        return considered[missing.index(min(missing))]
+        # abstention says what the nearest article lacks ("What did Huang say at the 2022 Tandem
+        # Meetings?": the meetings' article lacks 2022, not another article Huang and the meetings)
+        nearest, fewest = ranked[0], len(names) + 1
+        for c in ranked[:CONSIDERED]:
+            gone = len(lacks(evidence.corpus, c.hit.doc_id, names))
+            if not gone:
+                return c
+            if gone < fewest:
+                nearest, fewest = c, gone
+        return nearest
     return ranked[0]
 
 
