@@ -292,9 +292,22 @@ def test_a_sentence_listing_the_kind_asked_for_answers_a_list_question(settings)
     "Which convention centre hosted the CSCO conference?",  # "convened" is not a convention centre
     "How many beds does the new International Medical Center have?",  # "several participants" is no count
     "How much prize money came with the IACH award?",  # an amount of money, which no article states
+    "What is the survival rate of children given liver transplants at Hunan Children's Hospital?",  # "41 cases" is no rate
+    "What response rate did Dr. Feng Xue report for his gene therapy?",  # the 19 of "CNCT19" is no value
 ])
 def test_a_value_of_the_wrong_kind_does_not_answer(settings, question):
     assert ask(question, settings=settings).abstained
+
+
+def test_an_age_written_as_years_of_age_answers_what_age(settings):
+    a = ask("Above what age are leukemia, lymphoma and myeloma especially common?", settings=settings)
+    assert not a.abstained and "over 60 years of age" in a.text
+
+
+def test_a_comparison_with_a_side_no_article_names_abstains(settings):
+    a = ask("How does the Shanghai Protocol differ from the Beijing Protocol?", settings=settings)
+    assert a.abstained and "don't say anything about Shanghai Protocol" in a.text
+    assert a.citations and CIBMTR in {c.doc_id for c in a.citations}  # what they say of the other side, as closest
 
 
 def test_two_swapped_letters_in_a_short_name_are_forgiven(settings):

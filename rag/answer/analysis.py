@@ -90,7 +90,8 @@ _COLLECTION = re.compile(
     rf"|\b(?:what|which)\s+(?:{_DOCS})\s+(?:are|is)\s+(?:there|indexed|available|in (?:the|your|this) collection)"
     rf"|\b(?:what|which)\s+(?:\w+\s+){{0,2}}(?:do|does)\s+(?:the|these|your|all the)\s+{_DOCS}"
     rf"(?:\s+(?:in|of)\s+(?:this|the|your)\s+collection)?\s+(?:cover|discuss|report|contain|say)"
-    rf"|\bhow many\s+(?:of\s+(?:the|your|these)\s+)?{_DOCS}"
+    # (not documents someone else wrote: "How many papers has Huang published?" asks about him)
+    rf"|\bhow many\s+(?:of\s+(?:the|your|these)\s+)?{_DOCS}\b(?!\s+(?:has|have|had|did|does|do|will|would)\s+(?!you\b|we\b|i\b)\w)"
     rf"|\bwhich\s+(?:one\s+)?(?:of\s+(?:the|your|these)\s+)?{_DOCS}\b"
     rf"|\bwhich\s+(?:article|document|story|report|piece|news item)\b"
     rf"|\bwhich\s+(?:is|was)\s+the\s+(?:\w+\s+)?(?:article|document|story|report|piece|news item)\b"  # ... the newest article
@@ -149,9 +150,10 @@ _ORDER_SIDES = [
 _TWO = re.compile(r"\b(?:the|his|her|their|its|[A-Z][\w’']*(?:['’]s)?)\s+two\s+\w+|\bboth\s+of\s+(?:his|her|their|the)\b", re.I)
 _WH = re.compile(r"^\s*(?:and\s+|so\s+|then\s+|also\s+)?(what|which|who|whom|whose|when|where|why|how)\b", re.I)
 # Plural head nouns after which/what ask for every item: "which cities", "what awards".
-# (not the subject of a verb: "What did the trainees receive?" asks what they received, not which trainees)
+# (not the subject of a verb: "What did the trainees receive?" asks what they received, not which trainees;
+# nor a possessive: "Which academician's workstation ...?" asks for one)
 _PLURAL_Q = re.compile(r"\b(?:which|what)\s+(?!(?:did|does|do|has|have|had|will|would|can|could)\b)"
-                       r"(?:(?:\w+|\w+-\w+)\s+){0,2}?(\w{3,}?(?:ies|ses|xes|ches|shes|[^su]s)|people|men|women|children)\b", re.I)
+                       r"(?:(?:\w+|\w+-\w+)\s+){0,2}?(\w{3,}?(?:ies|ses|xes|ches|shes|[^su'’]s)|people|men|women|children)\b", re.I)
 _LIST_VERB = re.compile(r"^\s*(?:please\s+)?(?:list|name|enumerate|identify)\b|\b(?:all|every|each)\s+(?:of\s+the\s+)?\w+s\b"
                         r"|\bwho\s+(?:were|are)\b|\bwho\b.+\band who\b", re.I)
 _NOT_PLURAL = {"news", "series", "species", "analysis", "basis", "status", "campus", "virus", "thesis", "diagnosis",
@@ -166,8 +168,9 @@ def kind_of(question: str) -> str:
     >>> [kind_of(q) for q in ("What are the articles about?", "Summarize the article about the forum",
     ...  "Compare the conference and the workshop", "Which cities hosted the events?", "Who chaired it?",
     ...  "What did the trainees receive at the closing?", "Summarize the collection.",
-    ...  "What is Hunan Children's Hospital known for?")]
-    ['collection', 'summary', 'compare', 'list', 'fact', 'fact', 'collection', 'fact']
+    ...  "What is Hunan Children's Hospital known for?", "How many papers has Huang published?",
+    ...  "Which academician's workstation helped the hospital?")]
+    ['collection', 'summary', 'compare', 'list', 'fact', 'fact', 'collection', 'fact', 'fact', 'fact']
     """
     if _WHOLE_COLLECTION.search(question):
         return "collection"

@@ -20,9 +20,10 @@ from . import dates
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
                  r"thousand|million|billion|dozen|half|double|twofold|threefold|fourfold|tenfold|twentyfold|"
                  r"several|dozens|hundreds|thousands")
-# a count or measure, not an ordinal ("the 8th symposium" says nothing about how many)
+# a count or measure, not an ordinal ("the 8th symposium" says nothing about how many), nor the
+# digits of a name ("CNCT19"; but "bpo-1234" is an issue's number)
 # (even glued to the next word, as scraped text has it: "the 35thanniversary")
-_COUNT = re.compile(rf"\d+(?:[.,]\d+)*(?!\d|st|nd|rd|th)(?:\s*(?:%|percent|per cent))?|\b(?:{_NUMBER_WORDS})\b", re.I)
+_COUNT = re.compile(rf"(?<![A-Za-z\d])\d+(?:[.,]\d+)*(?!\d|st|nd|rd|th)(?:\s*(?:%|percent|per cent))?|\b(?:{_NUMBER_WORDS})\b", re.I)
 # "What was the budget?" is answered by an amount of money, not by the number of trainees
 # (lower case: "the Spanish Organ Donation Foundation" names no sum)
 _MONEY_Q = re.compile(r"\b(?:budget|cost|costs|price|fee|fees|salary|funding|revenue|spending|spent|paid|pay|"
@@ -197,6 +198,8 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
         return bool(_DURATION.search(sentence))
     if kind == "number" and _AGE_Q.search(asked) and not _AGE.search(sentence):
         return False  # "How old was he?" is answered by an age, not by "3-year survival"
+    if kind == "number" and _SHARE_Q.search(asked) and not _SHARE.search(sentence):
+        return False  # "What is the survival rate?" is answered by a share ("70 percent"), not by "41 cases"
     if kind == "number" and re.search(r"\bhow many\b", asked):
         # a count, not the length of something ("a two-week course" says nothing of how many came)
         values = [v for v in values if not re.search(rf"\b{re.escape(v)}[- ](?:year|month|week|day|hour|minute)s?\b",
@@ -231,8 +234,13 @@ _DURATION = re.compile(rf"\b(?:\d+(?:\.\d+)?|{_NUMBER_WORDS}|a|an)[- ](?:days?|w
                        r"|\bfrom\s+\w+\s+\d{1,2}(?:st|nd|rd|th)?\s+(?:to|until|through)\s+(?:\w+\s+)?\d{1,2}\b"
                        r"|\b\d{1,2}\s*[-–]\s*\d{1,2}\b|\b(?:weeks?|months?|years?|decades?|days?)[- ]long\b", re.I)
 _AGE_Q = re.compile(r"\bhow old\b|\b(?:what|which)\s+age\b|\bat what age\b", re.I)
-_AGE = re.compile(r"\b\d{1,3}[- ]years?[- ]old\b|\b\d{1,3}-year-old\b|\baged?\s+\d{1,3}\b|\bage of \d{1,3}\b|"
+_AGE = re.compile(r"\b\d{1,3}[- ]years?[- ]old\b|\b\d{1,3}-year-old\b|\baged?\s+\d{1,3}\b|\bage of \d{1,3}\b|\b\d{1,3}\s+years of age\b|"
                   r"\bin (?:his|her|their) (?:twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)\b", re.I)
+# a rate, share or ratio is a part of a whole, written as one ("70 percent", "one in five", "2:1", "halved")
+_SHARE_Q = re.compile(r"\b(?:what|which|how (?:high|low|large|big|good))\s+(?:(?:was|is|were|are)\s+)?(?:the\s+|its\s+|their\s+)?"
+                      r"(?:(?!(?:did|does|do|has|have|had|will|would|can|could)\b)[\w-]+\s+){0,2}?(?:rate|percentage|percent|proportion|share|fraction|ratio)s?\b", re.I)
+_SHARE = re.compile(rf"%|\b(?:percent|per cent|percentage points?|ratio|fold|half|halved|third|quarter)\b|\b\d+\s*:\s*\d+\b"
+                    rf"|\b(?:\d+|{_NUMBER_WORDS}|a)\s+(?:in|out of|of every)\s+(?:every\s+)?(?:\d+|{_NUMBER_WORDS})\b|\bper\s+\w+", re.I)
 _YEAR_Q = re.compile(r"\b(?:what|which)\s+years?\b|\byear\s+(?:was|were|did|does)\b", re.I)
 # Places a name after "in" does not identify by itself: a hotel, venue or building is called one
 # ("the Hilton Hotel", "the venue"), where a city or country is just named ("held in Paris").

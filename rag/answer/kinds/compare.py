@@ -72,10 +72,24 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         if not picked:
             missing.append(side.text)
         chosen.append(sorted(picked, key=lambda c: c.sentence.start))
+    if absent := [side.text for side in evidence.sides if side.text in missing and _unknown(side, evidence.corpus)]:
+        # a comparison needs both sides: "How does the Shanghai Protocol differ from the Beijing
+        # Protocol?" is not answered when no article names one of them; what they say of the other
+        # is shown as the closest passages (a side that is named but whose sentences were not found
+        # is only said to be missing, below)
+        found = [c.hit for side_items in chosen for c in side_items] or list(evidence.hits[:1])
+        return abstain(evidence, list(dict.fromkeys(found)),
+                       what=f"The articles don't say anything about {' or '.join(absent)}, so they can't compare it.")
     if not any(chosen):
         return abstain(evidence, evidence.hits[:1], what=f"The articles don't say anything about {' or '.join(missing)}.")
     caveat = f"The articles say nothing about {' or '.join(missing)}." if missing else ""
     return reply(with_items(((c.hit, c.text) for side_items in chosen for c in side_items), evidence.corpus), caveat=caveat)
+
+
+def _unknown(side: Side, corpus: Corpus) -> bool:
+    "A side with names that no article its own search found states: the articles never mention it."
+    names = specific_terms(side.text, phrase=True)
+    return bool(names) and all(lacks(corpus, d, names) for d in {h.doc_id for h in side.hits})
 
 
 def _pick(ranked: list[Candidate], taken: list[Candidate]) -> list[Candidate]:
