@@ -287,6 +287,22 @@ def test_a_sentence_listing_the_kind_asked_for_answers_a_list_question(settings)
     assert not a.abstained and all(c in a.text for c in ("Thailand", "Belarus", "Egypt"))
 
 
+def test_who_or_where_on_a_day_is_every_person_or_place_of_that_days_account(settings):
+    """The names are in the paragraphs under the day's heading, not in the heading's own sentence."""
+    a = ask("Who gave presentations on August 21 of the Tianjin training program?", settings=settings)
+    assert not a.abstained and "Feng Xue" in a.text and "Ruonan Li" in a.text
+    b = ask("Who spoke on August 22?", settings=settings)
+    assert all(n in b.text for n in ("Ying Wang", "Runxia Gu", "Xiyan Wang"))
+    c = ask("Where did the participants go on August 21?", settings=settings)
+    assert "BGI Tianjin" in c.text and "pathology center" in c.text  # a visit names a place, named or not
+    assert "Ruonan Li" not in c.text  # "... Therapy in Refractory Autoimmune Hemolytic Anemia”" is a title, no place
+
+
+def test_a_code_name_with_two_letters_swapped_is_the_same_name(settings):
+    assert "first CAR-T product" in ask("What is CNTC19?", settings=settings).text
+    assert ask("What is CNCT20?", settings=settings).abstained  # another number is another product
+
+
 @pytest.mark.parametrize("question", [
     "How many people have been treated with the Beijing Protocol?",  # "20 percent", "twentyfold" are not counts
     "Which convention centre hosted the CSCO conference?",  # "convened" is not a convention centre

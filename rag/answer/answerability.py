@@ -85,7 +85,8 @@ def present(term: str, haystack: str, vocabulary: set[str]) -> bool:
     if digits != t:
         return present(digits, haystack, vocabulary)
     if not t.isalpha():
-        return False
+        # a code name of letters and digits typed with two neighbours swapped ("CNTC19" is "CNCT19")
+        return t.isalnum() and len(t) >= 4 and any(len(w) == len(t) and _swapped(t, w) for w in vocabulary)
     single = re.sub(r"(.)\1+", r"\1", t)
     if single != t and present(single, haystack, vocabulary):
         return True  # a letter typed twice: "Maa" is "Ma"

@@ -39,6 +39,7 @@ _NOT_PERSON = re.compile(r"\b(?:University|Hospital|Institute|Institution|Societ
                          r"Programme|Project|Team|Network|Journal|News|Day|Week|Year|Street|Road|City|Province|"
                          r"Republic|Union|Party|Corporation|Inc|Ltd|Hall|Park|Museum|Station|Airport|Board|"
                          r"Federation|Alliance|Council|Court|Church|Club|Press|Times|Post|Daily|Health|Medical|"
+                         r"Memorial|Monument|Temple|Square|Garden|Gardens|Tower|Bridge|Palace|Library|Stadium|"
                          r"Medicine|Science|Sciences|Research|Clinical|International|National|Chinese|American|"
                          r"European|Asian|Global|World|General|Disease|Diseases|Syndrome|Syndromes|Therapy|Cancer|"
                          # a title is what someone is, not who ("• Vice Chair, Asian Society of ...")
@@ -125,9 +126,13 @@ def _places(sentence: str, institutions: bool = False) -> list[str]:
     Italy and France", "toured Juventas’ industrial base"). With `institutions`, organisations count
     too: "Where did they go?" is answered by "visited Tianjin University", "Which city?" is not."""
     people = person_names(sentence)
+    # a title quoted names no place: "a talk on “CAR-T Cell Therapy in Refractory Autoimmune Hemolytic Anemia”"
+    quoted = [m.span() for m in _QUOTE.finditer(sentence)]
     out: list[str] = []
     after = -1  # end of the last place found: "from Thailand, Belarus, and Egypt" goes on listing places
     for name, start, end in _runs(sentence):
+        if any(a < start < b for a, b in quoted):
+            continue
         listed = after >= 0 and bool(_LIST_ON.fullmatch(sentence[after:start]))
         # an acronym marks an organisation or a programme ("the CSCO Leukemia committee"), not a place,
         # unless the sentence went there ("participants visited BGI Tianjin")
@@ -142,6 +147,7 @@ def _places(sentence: str, institutions: bool = False) -> list[str]:
     return out
 
 
+_QUOTE = re.compile(r"“[^”]*”|\"[^\"]*\"")
 _LIST_ON = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?:the\s+)?")
 
 
@@ -190,6 +196,8 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
         # "Who hosted the workshop?": "hosted by the Department of ..."; "Where does he work?": "Director
         # of the Harbin Institute of ..." (where one works, studies or comes from is a body as often as a place)
         values = [*values, *_BODY_NAME.findall(sentence)]
+    if kind == "place" and _GONE_Q.search(asked) and _GONE.search(sentence):
+        return True  # "Where did they go?": "they visited the pathology center" is where, named or not
     if kind == "number" and _MONEY_Q.search(asked) and not _MONEY.search(sentence):
         return False
     if kind == "number" and _DURATION_Q.search(asked):
@@ -295,6 +303,8 @@ _BODY_ACT = re.compile(r"^\s*who\s+(?:\w+\s+)?(?:host|organi[sz]|sponsor|fund|fi
                        r".*\b(?:awards?|prizes?|honou?rs?|medals?|titles?|certificates?)\b", re.I)
 _WORKS_AT = re.compile(r"^\s*(?:and\s+)?where\s+(?:does|did|do|is|was|are|were)\b.*\b(?:work|works|worked|working|based|"
                        r"employed|affiliated|stud(?:y|ies|ied|ying)|teach|teaches|taught|trained|come from|came from)\b", re.I)
+_GONE_Q = re.compile(r"^\s*(?:and\s+)?where\s+(?:did|do|does|will|would)\b.*\b(?:go|travel|visit|tour|head)\b", re.I)
+_GONE = re.compile(r"\b(?:visited|toured|went to|travel(?:l)?ed to|headed to|moved on to)\s+(?:the\s+|a\s+|an\s+)?\w", re.I)
 # ... unless it asks for the person who did it for a body ("Who signed on behalf of the foundation?")
 _IN_PERSON = re.compile(r"\b(?:on behalf of|representing|in the name of|for the \w+ side)\b", re.I)
 _BODY_NAME = re.compile(rf"(?:[A-Z][\w’'&.-]*\s+){{0,6}}(?:{_BODY_HEADS})\b(?:\s+(?:of|for|on)\s+(?:(?:and|the)\s+|[A-Z][\w’'&.-]*\s*)+)?")

@@ -67,8 +67,9 @@ def across_collection(a) -> bool:
 def answer(evidence: Evidence, settings: Settings) -> Reply:
     evidence = schedule_day(evidence)  # "What did the trainees do on day two?": that day of the schedule
     a = evidence.analysis
-    if a.period and a.period.start and a.period.start == a.period.end and a.answer_type is None:
-        return fact_answer(evidence, settings)  # "What did the trainees do on August 26?": that day's account
+    if a.period and a.period.start and a.period.start == a.period.end and a.answer_type in (None, "person", "place"):
+        # "What did the trainees do on August 26?": that day's account; "Who spoke on August 22?": its people
+        return fact_answer(evidence, settings)
     hits, leads = with_leads(evidence)
     ranked = candidates(evidence, hits)
     best = judged(evidence, ranked)
