@@ -204,6 +204,12 @@ def test_every_article_counts_for_a_question_across_the_collection(settings):
     assert all(city in cities.text for city in ("Haikou", "Tianjin", "Paris", "San Antonio", "Changsha"))
     first = ask("Which of the reported events took place first?", settings=settings)
     assert "May 27, 2022" in first.text and [c.doc_id for c in first.citations] == ["004_df5a4ce205c5cd94"]
+    where = ask("In which cities did the events covered by the articles take place?", settings=settings)
+    assert where.kind == "list" and all(city in where.text for city in ("Haikou", "Tianjin", "Paris", "San Antonio", "Changsha"))
+    # a list of the events themselves: each article's, as its lead dates it
+    events = ask("List all the conferences and meetings covered across the articles.", settings=settings)
+    assert len({c.doc_id for c in events.citations}) == 5
+    assert all(s in events.text for s in ("Tandem Meetings", "IACH annual meeting", "Xiaoxiang", "Workshop on Cell Therapy"))
 
 
 def test_a_day_without_a_year_is_a_period(settings):

@@ -148,7 +148,9 @@ _ORDER_SIDES = [
 ]
 # "his two awards", "the two articles", "each of his two ceremonies", "both of her prizes"
 _TWO = re.compile(r"\b(?:the|his|her|their|its|[A-Z][\w’']*(?:['’]s)?)\s+two\s+\w+|\bboth\s+of\s+(?:his|her|their|the)\b", re.I)
-_WH = re.compile(r"^\s*(?:and\s+|so\s+|then\s+|also\s+)?(what|which|who|whom|whose|when|where|why|how)\b", re.I)
+# (after a preposition too: "In which cities did the events take place?")
+_WH = re.compile(r"^\s*(?:and\s+|so\s+|then\s+|also\s+)?(?:(?:in|on|at|from|to|for|by|with|of|during)\s+)?"
+                 r"(what|which|who|whom|whose|when|where|why|how)\b", re.I)
 # Plural head nouns after which/what ask for every item: "which cities", "what awards".
 # (not the subject of a verb: "What did the trainees receive?" asks what they received, not which trainees;
 # nor a possessive: "Which academician's workstation ...?" asks for one)

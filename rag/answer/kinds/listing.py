@@ -9,6 +9,8 @@ asks for an order ("the most recent"), else by relevance.
 
 from __future__ import annotations
 
+import re
+
 from ...config import Settings
 from ...generation import Reply
 from ...text import terms
@@ -70,6 +72,10 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     if a.period and a.period.start and a.period.start == a.period.end and a.answer_type in (None, "person", "place"):
         # "What did the trainees do on August 26?": that day's account; "Who spoke on August 22?": its people
         return fact_answer(evidence, settings)
+    if question_names(a) and _SUBJECTS.search(a.question):
+        # "In which cities were the workshop and the CSCO conference held?": two subjects, each named by
+        # its own article, each answered as a fact (see fact.answer) rather than items of one article
+        return fact_answer(evidence, settings)
     hits, leads = with_leads(evidence)
     ranked = candidates(evidence, hits)
     best = judged(evidence, ranked)
@@ -100,13 +106,17 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     names: set[str] = set()
     docs: set[str] = set()
     truncated = False
-    named = named_pattern(a)
-    # "Which awards ...?": once an item names an award, every item must name another one
-    by_name = bool(named and any(named.search(c.text) for c in pool[:3]))
     # one item per article for a list across the collection ("Which cities hosted the events?"), but
     # every item of a period ("What happened in February 2024?" can be two things in one article)
     per_article = across and not dated
-    typed = checkable(a)
+    # "List the conferences and meetings the articles cover": each article's event, as its lead tells it
+    events = per_article and set(a.terms) <= _ANY_EVENT | _EVENT_KINDS
+    named = None if events else named_pattern(a)
+    # "Which awards ...?": once an item names an award, every item must name another one
+    by_name = bool(named and any(named.search(c.text) for c in pool[:3]))
+    typed = checkable(a) or events
+    if events:  # ... and news tells its event in the lead, in the sentence dating it: what happened, where and when
+        pool = sorted((c for c in pool if c.hit.key in leads), key=lambda c: (not c.dates, -c.score)) or pool
     # "Which countries did the Tianjin trainees come from?": only articles naming what the question names
     asked = question_names(a)
     pool = [c for c in pool if not asked or not lacks(evidence.corpus, c.hit.doc_id, asked)]
@@ -146,6 +156,12 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
 _ANY_EVENT = frozenset(terms("event events meeting meetings gathering one ones report reported reports story stories "
                              "article articles news item items happen happened took take place held cover covered "
                              "collection"))
+# two subjects joined ("the workshop and the conference"), not two kinds ("centres and facilities")
+_SUBJECTS = re.compile(r"\w\s+and\s+(?:the|a|an|his|her|their|its)\s", re.I)
+# Words for kinds of event news reports: a list of them across the collection is one per article
+_EVENT_KINDS = frozenset(terms("conference conferences congress symposium symposia workshop workshops forum forums "
+                               "ceremony ceremonies summit seminar seminars course courses training trainings program "
+                               "programs programme meetup across all every"))
 LEADS_UP_TO = 100  # collections this small also offer every article's opening paragraphs as items
 LEAD_PARAGRAPHS = 2  # a news lead: what happened, where and when
 
