@@ -173,6 +173,21 @@ def test_the_person_a_who_question_was_answered_with_is_the_next_referent(settin
     assert ask("What else did that person do?", history, settings=settings).query == "What else did Mohamad Mohty do?"
 
 
+def test_those_figures_are_what_the_last_answer_said(settings):
+    history = []
+    for q in ("What is the Beijing Protocol?", "By how much did it improve 3-year survival?"):
+        history.append((q, ask(q, history, settings=settings)))
+    a = ask("Who reported those figures?", history, settings=settings)
+    assert not a.abstained and a.text.startswith("Michael Verneris")
+    # "this field" is the conversation's domain, not a thing the last answer said: answered from the
+    # articles, not refused for want of challenges in the journal's bullet the last answer cited
+    history = []
+    for q in ("Who chaired the 2025 CSCO Hematologic Oncology Conference in Haikou?", "Which journal is he the editor-in-chief of?"):
+        history.append((q, ask(q, history, settings=settings)))
+    b = ask("What challenges did he say remain for China in this field?", history, settings=settings)
+    assert not b.abstained and "challenges" in b.text
+
+
 def test_a_question_asking_for_several_people_names_them_all(settings):
     a = ask("Who gave speeches at the opening of the Changsha forum?", settings=settings)
     assert all(name in a.text for name in ("Zhao Weihua", "Zhu Yimin", "Chen Song"))

@@ -150,6 +150,9 @@ def context(question: str, history: Sequence[Turn]) -> tuple[str, Context]:
     # so does one about a thing the conversation told of ("Who wrote the PEP behind that module?":
     # release notes credit it after what the last answer cited)
     bare = len(terms(question)) <= 1 and not specific_terms(question)
+    # ... and so does one pointing at a thing no earlier question named: "Who reported those figures?"
+    # means the figures the last answer gave
+    named = named or bool((m := _THAT_NOUN.search(question)) and m.group(1).lower() not in _NOT_REFERENT)
     # ... unless it names the day it wants ("the day after that" made a date): the date places it
     dated = _relative_day(question, last) != question
     near = tuple((doc_id, number + i) for doc_id, number in last.cited for i in range(NEAR + 1)) \
@@ -213,11 +216,15 @@ def resolve(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...
 
 
 _IT = re.compile(r"\bit\b", re.I)
-_THAT_NOUN = re.compile(r"\b(?:that|this|the same|the said|the above)\s+([a-z]{3,})\b", re.I)
+_THAT_NOUN = re.compile(r"\b(?:that|this|these|those|the same|the said|the above)\s+([a-z]{3,})\b", re.I)
 # nouns of time point at where the last answer was ("that afternoon": FOLLOWED), people at the person
 _NOT_REFERENT = {"day", "morning", "afternoon", "evening", "night", "week", "month", "year", "time", "one", "way",
                  "person", "man", "woman", "speaker", "professor", "doctor", "expert", "scientist", "researcher",
-                 "official", "is", "was", "are", "were", "has", "had", "will", "would", "can", "could", "did", "does"}
+                 "official", "is", "was", "are", "were", "has", "had", "will", "would", "can", "could", "did", "does",
+                 "who", "which", "days", "years", "times", "people",
+                 # a domain, not a thing said: "What challenges remain in this field?"
+                 "field", "area", "domain", "discipline", "topic", "subject", "regard", "respect", "case", "matter",
+                 "context", "kind", "sort", "type", "country", "world"}
 
 
 def _named_before(question: str, history: Sequence[Turn]) -> tuple[str, tuple[str, ...]]:
