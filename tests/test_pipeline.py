@@ -548,6 +548,20 @@ def test_comparison_cites_each_side_and_nothing_else(settings):
     assert {c.doc_id for c in a.citations} == {"003_1aa2caca7feab17d", "002_f054c3b16198e673"}
 
 
+def test_a_choice_between_two_is_a_comparison(settings):
+    a = ask("Which lasted longer, the CSCO meeting in Haikou or the Tianjin training course?", settings=settings)
+    assert a.kind == "compare" and "January 17 to 19" in a.text and "August 15 to 29" in a.text
+    b = ask("Which is more recent, the IACH award or the CIBMTR award?", settings=settings)
+    assert b.text.startswith("By the dates the articles give, October 5, 2023 came first")
+
+
+def test_a_person_compared_is_told_by_sentences_naming_them(settings):
+    """An article names many people: the IACH article's sentences about Huang say nothing of Mohty."""
+    a = ask("What are the roles of Michael Verneris and Mohamad Mohty, and how do they differ?", settings=settings)
+    assert a.kind == "compare" and "chair of the Advisory Committee" in a.text and "president of IACH" in a.text
+    assert "Prof. Huang" not in a.text
+
+
 def test_comparison_gives_each_side_the_facets_asked(settings):
     a = ask("Compare the Changsha forum with the Haikou conference: when, where and who attended?", settings=settings)
     assert "May 27, 2022" in a.text and "January 17 to 19" in a.text

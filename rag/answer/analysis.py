@@ -120,6 +120,10 @@ _COMPARE = re.compile(r"\b(?:compare|comparison|contrast|differ|different|differ
                       r"similarities|versus|vs\.?|side by side|each)\b", re.IGNORECASE)
 # Sides of a comparison: "compare A and B", "A versus B", "difference between A and B",
 # "how did A differ from B", "what do A and B have in common", "A and B each ..."
+# "Which lasted longer, the CSCO meeting or the Tianjin course?": a choice between two by a measure
+_CHOICE = re.compile(r"^\W*(?:which|who|what)\b[^,?]*\b(?:longer|shorter|bigger|larger|smaller|greater|higher|lower|older|"
+                     r"younger|newer|faster|slower|more|less|fewer|better|worse|wider|broader)\b[^,?]*[,:]\s*(.+?),?\s+or\s+"
+                     r"(.+?)\s*[?.!]*$", re.I)
 _SIDES = [
     re.compile(r"\b(?:compare|contrast)\s+([^:;?]+?)\s+(?:and|with|to|against|versus|vs\.?)\s+(.+?)(?:[,:;?]|\s+(?:in terms of|on|regarding|by)\b|$)", re.I),
     re.compile(r"\bdifferences?\s+between\s+(.+?)\s+and\s+(.+?)(?:[,:;?]|$)", re.I),
@@ -132,15 +136,19 @@ _SIDES = [
     # "A and B were released in different years; what do their dates have in common?"
     re.compile(r"^(?:the\s+)?([^,;:?]+?)\s+and\s+(?:the\s+)?([^,;:?]+?)\s+(?:were|are|was|is|have|had|did|do)\b[^;?]*[;,]", re.I),
     re.compile(r"\bput\s+(.+?)\s+side by side with\s+(.+?)(?:[,:;?.]|$)", re.I),
+    # "What are the roles of A and B, and how do they differ?"
+    re.compile(r"\b(?:of|for|between)\s+(.+?)\s+and\s+(.+?),?\s+and\s+(?:how|in what ways?)\s+(?:do|did|does|would)\s+they\s+"
+               r"(?:differ|compare|contrast)\b", re.I),
+    _CHOICE,
 ]
 # Which of two events came first, or how far apart they were, is a comparison of their dates:
 # "Which came first: A or B?", "Did A happen before or after B?", "How long after A did B ...?",
 # "How much time passed between A and B?"
-ORDERING = re.compile(r"\b(?:which|what)\b.*\b(?:first|earlier|sooner|later)\b|\b(?:before or after|after or before|"
+ORDERING = re.compile(r"\b(?:which|what)\b.*\b(?:first|earlier|sooner|later|more recent|less recent|newer)\b|\b(?:before or after|after or before|"
                       r"earlier or later)\b|\bhow (?:long|much time|many (?:days|weeks|months|years))\s+(?:after|before|between)\b"
                       r"|\b(?:time|days|weeks|months|years)\s+(?:passed|elapsed|went by|were there)\s+between\b", re.I)
 _ORDER_SIDES = [
-    re.compile(r"\b(?:first|earlier|sooner|later)\b\s*[:—–,-]*\s*(.+?),?\s+or\s+(.+?)\s*[?.!]*$", re.I),
+    re.compile(r"\b(?:first|earlier|sooner|later|more recent|less recent|newer)\b\s*[:—–,-]*\s*(.+?),?\s+or\s+(.+?)\s*[?.!]*$", re.I),
     re.compile(r"^\s*(?:did|was|were|is|are|does|do)\s+(.+?)\s+(?:before or after|after or before|earlier or later)\s+(.+?)\s*[?.!]*$", re.I),
     re.compile(r"\bhow (?:long|much time|many (?:days|weeks|months|years))\s+(?:after|before)\s+(.+?)\s+"
                r"(?:did|was|were|is|are|does|do|had|has)\s+(.+?)\s*[?.!]*$", re.I),
@@ -180,7 +188,7 @@ def kind_of(question: str) -> str:
         return "summary"
     if _COLLECTION.search(question):
         return "collection"
-    if (_COMPARE.search(question) or ORDERING.search(question)) and sides(question):
+    if (_COMPARE.search(question) or ORDERING.search(question) or _CHOICE.search(question)) and sides(question):
         return "compare"
     if _TWO.search(question) and (_COMPARE.search(question) or re.search(r"\b(?:each|both)\b", question, re.I)):
         return "compare"  # "Compare Huang's two awards": two of a kind, not named one by one (kinds/compare.py)

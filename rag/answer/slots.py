@@ -113,6 +113,18 @@ def person_names(text: str) -> list[str]:
     return out
 
 
+def is_name_of_person(text: str) -> bool:
+    """Is the text a name alone, of two or three capitalised words heading no organisation or event?
+
+    >>> is_name_of_person("Prof. Mohamad Mohty"), is_name_of_person("the CSCO Conference"), is_name_of_person("Beijing Protocol")
+    (True, False, False)
+    """
+    return bool(_NAME_ALONE.fullmatch(text.strip())) and not _NOT_PERSON.search(text)
+
+
+_NAME_ALONE = re.compile(rf"(?:{_HONORIFIC}\s+)?[A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+){{1,2}}")
+
+
 # An institution is where something happened after a verb of going or meeting ("visited Tianjin
 # University", "held at the Peking Union Medical College"), not in an affiliation ("Director of the
 # Institute at Peking University")

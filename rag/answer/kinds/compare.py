@@ -15,13 +15,14 @@ import numpy as np
 
 from ...config import Settings
 from ...generation import Reply
-from ...text import terms
+from ...text import terms, words
 from ...types import Corpus, Evidence, Side
 from ..analysis import ORDERING, answer_type, specific_terms
 from ..answerability import lacks, present, question_names
 from ..compose import abstain, repeats, reply, with_items
 from ..dates import human
 from ..sentences import Candidate, candidates, item_dates, precise
+from ..slots import is_name_of_person
 from . import fact
 
 PER_SIDE = 3  # a comparison sets facts against facts: what, when, where, who of each side
@@ -39,7 +40,14 @@ def about(c: Candidate, side: Side, corpus: Corpus) -> bool:
     names = specific_terms(side.text, phrase=True)
     if names:
         article = corpus.article(c.hit.doc_id)
-        return all(present(n, article.text.lower(), article.words) for n in names)
+        if not all(present(n, article.text.lower(), article.words) for n in names):
+            return False
+        # a person (a name of capitalised words heading no organisation or event: "Mohamad Mohty") is
+        # one of many an article names: the sentence's paragraph must name them ("Prof. Mohty" will do)
+        if is_name_of_person(side.text):
+            paragraph = c.hit.text.lower()
+            return any(present(n, paragraph, set(words(paragraph))) for n in names)
+        return True
     own = set(terms(side.text))
     return len(own & set(terms(f"{c.hit.title}\n{c.hit.text}"))) >= max(1, len(own) // 2 + 1)
 
