@@ -490,6 +490,18 @@ def test_questions_about_the_collection_answer_from_the_article_records(settings
     # "Which CSCO events do the articles cover?": the articles naming the CSCO, not every article
     named = ask("Which CSCO events do the articles in this collection cover?", settings=settings)
     assert not named.text.startswith("The collection has") and "CSCO" in named.text
+    # the article by whom it features; "anything on" a topic is a question about the collection
+    featuring = ask("What is the article featuring Professor Jun Ma about?", settings=settings)
+    assert featuring.kind == "collection" and {c.doc_id for c in featuring.citations} == {"003_1aa2caca7feab17d"}
+    on = ask("Do you have anything on children's organ transplants?", settings=settings)
+    assert on.kind == "collection" and on.citations[0].doc_id == "004_df5a4ce205c5cd94"
+    assert ask("Do you have anything on diabetes?", settings=settings).abstained
+
+
+def test_what_happened_at_an_event_is_its_account(settings):
+    a = ask("What happened at the Xiaoxiang symposium in Changsha?", settings=settings)
+    assert a.kind == "summary" and "May 27, 2022" in a.text and "memorandum of understanding" in a.text
+    assert ask("What happened on August 26?", settings=settings).kind != "summary"  # a day: its events
 
 
 def test_a_name_every_article_states_picks_out_none_of_them(fresh, tmp_path):

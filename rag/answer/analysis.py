@@ -101,8 +101,10 @@ _COLLECTION = re.compile(
     rf"|\b(?:list|show|name|give me|tell me)\s+(?:me\s+)?(?:a\s+(?:list|rundown|summary|overview)\s+of\s+)?(?:all\s+)?(?:the\s+|your\s+|these\s+)?"
     rf"(?:(?:titles?|headlines?|names?|dates?)\s+of\s+(?:all\s+)?(?:the\s+|your\s+|these\s+)?)?{_DOCS}\b"  # list the titles of the articles
     rf"|\b(?:what|which)\s+(?:are|is)\s+(?:the|these|your|all the)\s+{_DOCS}\s+about\b"
-    rf"|\bwhat(?:'s| is| was)\s+the\s+(?:{_DOCS})\s+(?:about|on|covering|regarding)\s+.+\babout\b"
+    rf"|\bwhat(?:'s| is| was)\s+the\s+(?:{_DOCS})\s+(?:about|on|covering|regarding|featuring|with|mentioning|naming|"
+    rf"quoting|describing|that (?:mentions|names|quotes|features|describes))\s+.+\babout\b"
     rf"|\b(?:anything|something)\s+in\s+(?:the|your|this)\s+(?:collection|articles|archive)\b"
+    rf"|\b(?:do you have|have you got|is there)\s+(?:anything|something)\s+(?:on|about|regarding|covering)\b"
     rf"|\brundown of\b"
     rf"|^\W*which\s+(?:one\s+)?(?:is|was)\s+(?:the\s+)?(?:most\s+recent|latest|newest|oldest|earliest)\s*[?.!]*$",  # of them all
     re.IGNORECASE,
@@ -116,6 +118,13 @@ _WHOLE_COLLECTION = re.compile(
 _SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|sum up|sum it up|overview|outline|main points|key points|gist|"
                       r"tl;?dr|recap|brief me|in (?:brief|short|a nutshell)|all about|(?:briefly )?describe|tell me about|"
                       r"fill me in on|walk me through|in (?:a few|one|two|three|several) (?:sentences|lines|words|paragraphs))\b", re.IGNORECASE)
+# "What happened at the Xiaoxiang symposium?", "What was discussed at the CSCO meeting?": an account
+# of an event, which its article gives in several sentences (a day or a period asked is a list of its
+# events instead: "What happened on August 26?")
+_ACCOUNT = re.compile(r"^\W*(?:(?:so|and|ok|okay),?\s+)?what\s+(?:happened|took place|went on|was (?:discussed|covered|on the agenda)|"
+                      r"were the (?:highlights|main topics|topics))\s+(?:at|during)\s+"
+                      # (a day counted in a schedule is a day: "What happened at the start of the program?")
+                      r"(?!the\s+(?:start|beginning|end|close|conclusion|outset|opening|closing|first|last|final)\b)", re.I)
 _COMPARE = re.compile(r"\b(?:compare|comparison|contrast|differ|different|difference|differences|in common|similar|"
                       r"similarities|versus|vs\.?|side by side|each)\b", re.IGNORECASE)
 # Sides of a comparison: "compare A and B", "A versus B", "difference between A and B",
@@ -184,7 +193,7 @@ def kind_of(question: str) -> str:
     """
     if _WHOLE_COLLECTION.search(question):
         return "collection"
-    if _SUMMARY.search(question):
+    if _SUMMARY.search(question) or _ACCOUNT.search(question) and not dates.mentions(question):
         return "summary"
     if _COLLECTION.search(question):
         return "collection"
