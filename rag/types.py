@@ -213,6 +213,7 @@ class Analysis:
     subject: str = ""  # the article or topic a summary or collection question is about
     noun: str = ""  # the head noun of "which <noun>" questions ("award", "cities"), singular
     injection: str = ""  # the part of the message that was an instruction to the assistant, ignored
+    excluded: str = ""  # what the question sets aside: "Apart from <the drug shortage>, what obstacle ...?"
 
 
 @dataclass(frozen=True)

@@ -560,6 +560,19 @@ def test_comparison_cites_each_side_and_nothing_else(settings):
     assert {c.doc_id for c in a.citations} == {"003_1aa2caca7feab17d", "002_f054c3b16198e673"}
 
 
+def test_what_a_question_sets_aside_does_not_answer_it(settings):
+    a = ask("Apart from a shortage of first-in-class drugs from China, what obstacle does the chair mention, and what "
+            "partly caused it?", settings=settings)
+    assert a.text.startswith("2. Reduced international exchange") and "pandemic" in a.text
+    b = ask("What brand-new treatment guidelines did the oncology society bring out over the past year, as opposed "
+            "to updated ones?", settings=settings)
+    assert b.text.startswith("Additionally, new guidelines were introduced for multiple myeloma")
+    # a sentence going on from what is set aside ("not only ..., but also ...") still answers
+    c = ask("Besides recognition of himself and his team, how did Huang characterise what the CIBMTR honour means "
+            "for transplantation in China?", settings=settings)
+    assert "incentive" in c.text
+
+
 def test_a_choice_between_two_is_a_comparison(settings):
     a = ask("Which lasted longer, the CSCO meeting in Haikou or the Tianjin training course?", settings=settings)
     assert a.kind == "compare" and "January 17 to 19" in a.text and "August 15 to 29" in a.text

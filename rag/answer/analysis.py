@@ -413,18 +413,29 @@ def analyse(question: str, injection: str = "") -> Analysis:
     if kind == "fact" and period and (period.start or period.end) and set(specific) <= period_terms(period, question):
         kind = "list"  # "What happened in February 2024?", "... on August 26?": every event of the period, not one
     subject = _subject(question, kind) if kind in ("summary", "collection") else ""
+    excluded = _EXCLUDING.search(question)
     return Analysis(
         question=question,
         kind=kind,
         answer_type=answer_type(question) if kind in ("fact", "list") else None,
-        terms=_content_terms(question, period),
+        # (the words of what is set aside say what the answer is not: they score no sentence)
+        terms=_content_terms(question[: excluded.start()] + question[excluded.end() :] if excluded else question, period),
         specific=specific,
         period=period,
         sides=sides(question) if kind == "compare" else (),
         subject=subject,
         noun=noun(question),
         injection=injection,
+        excluded=excluded.group(1) if excluded else "",
     )
+
+
+# "Apart from the drug shortage, what obstacle ...?", "What brand-new guidelines, as opposed to updated
+# ones ...?", "What other title does he hold besides president?": what the reader already has or does
+# not want, which the sentences restating it do not answer
+_EXCLUDING = re.compile(r"(?:^|(?<=[,;—–])|(?<=\s))(?:apart from|aside from|besides|other than|excluding|except(?:\s+for)?|"
+                        r"not counting|leaving aside|as opposed to|rather than)\s+(?!that\b|this\b|these\b|those\b)"
+                        r"([^,;?()—–]+)", re.I)
 
 
 # Words that say what shape of answer a question wants, not what it is about: "the most recent",

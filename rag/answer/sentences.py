@@ -52,6 +52,7 @@ PERIOD_PENALTY = 0.5  # ... or states only dates outside the question's period
 BONUS = 0.1  # the sentence states exactly the kind of thing asked for (a definition, a named award)
 TEMPLATE_PENALTY = 0.5  # ... of a sentence whose shape TEMPLATE_ARTICLES or more of the evidence's articles repeat
 TEMPLATE_ARTICLES = 3
+_MORE = re.compile(r"\b(?:also|as well as|in addition|not only|besides|moreover|furthermore)\b", re.I)
 SAID_PENALTY = 0.4  # "What else ...?": score factor of a sentence the last answer already gave
 
 _LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)]|[•·▪●◦\-*–])\s")
@@ -214,6 +215,10 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     wants_pointer = bool(_ASKS_WHERE_TO_READ.search(analysis.question))
     top = max((h.score for h in hits), default=1.0) or 1.0
     said = _plain(evidence.context.said)
+    # what the question sets aside, by its words (a name set aside, "besides Huang", leaves the
+    # sentences naming him: the answer names someone else, which the answer type checks)
+    names = {t for n in analysis.specific for t in terms(n)}
+    aside = set(terms(analysis.excluded)) - names
     lowered = [t.lower() for ts in texts for t in ts]
     # A sentence every article repeats with other numbers ("This article explains the new features in
     # Python 3.9, compared to 3.8.") is the collection's template, not news: it matches a question's
@@ -292,6 +297,10 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
             if hit.key in near:
                 score += BONUS  # "What did they do next?": the last answer's paragraphs and those after
             if said and _plain(text) in said:  # a sentence the last answer gave
+                score *= SAID_PENALTY
+            # a sentence stating what is set aside, unless it goes on to more ("not only an affirmation
+            # of his team, but also an incentive", "Tao Cheng, also Director of ...")
+            if aside and 2 * len(aside & sterms) >= len(aside) and not _MORE.search(text):
                 score *= SAID_PENALTY
             # (one stating a date is each article's record of it: "Python 3.9 was released on October 5, 2020.";
             # a label introducing a list is the same in every article of a series, "New syntax features:",
