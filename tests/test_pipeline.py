@@ -188,6 +188,16 @@ def test_those_figures_are_what_the_last_answer_said(settings):
     assert not b.abstained and "challenges" in b.text
 
 
+def test_a_title_given_in_passing_answers_what_title_someone_holds(settings):
+    """'Prof. Tao Cheng, also Director of ..., delivered the first keynote lecture' is about a lecture,
+    little like the question, but it gives him a title."""
+    history = []
+    for q in ("Who gave the first keynote lecture at the Tianjin workshop?", "Which product approvals did he highlight?"):
+        history.append((q, ask(q, history, settings=settings)))
+    a = ask("What other title does he hold besides president?", history, settings=settings)
+    assert not a.abstained and "Director of the National Key Laboratory of Blood Science" in a.text
+
+
 def test_a_question_asking_for_several_people_names_them_all(settings):
     a = ask("Who gave speeches at the opening of the Changsha forum?", settings=settings)
     assert all(name in a.text for name in ("Zhao Weihua", "Zhu Yimin", "Chen Song"))

@@ -32,7 +32,7 @@ from ..types import Analysis, Corpus, Evidence, Period
 from . import dates
 from .analysis import period_terms
 from .sentences import Candidate, candidates, in_period, precise
-from .slots import checkable, doers_pattern, members_pattern, slot_values
+from .slots import checkable, doers_pattern, members_pattern, slot_values, title_pattern
 
 FEATURES = ("bias", "focus_missing", "focus_missing_article", "cover", "dense", "dense_margin")
 # Fitted by `rag eval --calibrate` on the calib split's questions that pass the rules (see judge), with
@@ -57,7 +57,10 @@ class Verdict:
     slot_missing: bool  # the sentence lacks a value of the (checkable) type asked for
     off_topic: bool  # the sentence is not about the question at all
     anchored: bool = False  # the conversation points at it ("And what happened next?")
-    enumerates: bool = False  # a list question's sentence names several things of the kind asked for
+    # the sentence has the shape of the answer asked for, however it words the rest: a list question's
+    # sentence naming several things of the kind, a value dated in the period asked, a title given to
+    # the person asked about
+    shaped: bool = False
 
     @property
     def ruled_out(self) -> bool:
@@ -69,7 +72,7 @@ class Verdict:
         # Nor can it judge a list: "Which countries did the trainees come from?" is answered by a
         # sentence listing countries, however it words the rest ("It recruited 20 physicians from
         # Thailand, Belarus, ...").
-        return not self.ruled_out and (self.anchored or self.enumerates or self.probability >= threshold)
+        return not self.ruled_out and (self.anchored or self.shaped or self.probability >= threshold)
 
 
 def present(term: str, haystack: str, vocabulary: set[str]) -> bool:
@@ -305,7 +308,12 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     period = analysis.period
     dated = bool(period and (period.start or period.end) and checkable(analysis) and best.type_ok
                  and any(dates.within_period(m, period) for m in best.dates))
-    return Verdict(probability(x), x, missing, slot_missing, off_topic, best.anchored, enumerates or dated)
+    # "What other title does he hold? (Tao Cheng)": "Prof. Tao Cheng, also Director of the National Key
+    # Laboratory ..., delivered the first keynote lecture" gives him one, in a sentence about a lecture
+    title = title_pattern(analysis)
+    names = question_names(analysis)
+    titled = bool(title and names and title.search(best.text) and not _missing(names, best.text))
+    return Verdict(probability(x), x, missing, slot_missing, off_topic, best.anchored, enumerates or dated or titled)
 
 
 def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], weights: Sequence[float] | None = None,

@@ -38,6 +38,7 @@ from .slots import (
     named_pattern,
     slot_values,
     states_future,
+    title_pattern,
     venue_pattern,
 )
 
@@ -211,6 +212,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     members = members_pattern(analysis)
     doers = doers_pattern(analysis)
     venue = venue_pattern(analysis)
+    title = title_pattern(analysis)
     future = asks_future(analysis)
     wants_pointer = bool(_ASKS_WHERE_TO_READ.search(analysis.question))
     top = max((h.score for h in hits), default=1.0) or 1.0
@@ -292,7 +294,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
                 # "What happened on August 22?": a sentence dated that day says; an undated one, or one
                 # spanning more ("from August 15 to 29"), may not be about it
                 score += BONUS
-            if any(p is not None and p.search(text) for p in (defines, named, members, venue, doers)):
+            if any(p is not None and p.search(text) for p in (defines, named, members, venue, doers, title)):
                 score += BONUS
             if hit.key in near:
                 score += BONUS  # "What did they do next?": the last answer's paragraphs and those after

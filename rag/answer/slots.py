@@ -369,6 +369,19 @@ def _kinds(noun: str) -> str:
     return re.escape(noun)
 
 
+# "What other title does he hold?", "Which positions does Jun Ma hold?": a sentence giving someone a
+# title ("Prof. Tao Cheng, also Director of the National Key Laboratory", "He serves as: • Chair, ...")
+_TITLE_Q = re.compile(r"\b(?:what|which)\s+(?:other\s+|else\s+)?(?:titles?|positions?|posts?|roles?|offices?|jobs?)\b", re.I)
+_TITLED_AS = re.compile(r"\b(?:Vice\s+|Deputy\s+|Honorary\s+|Former\s+|Executive\s+)?(?:Director|President|Chair(?:man|woman|person)?|"
+                        r"Head|Dean|Secretary|Editor(?:-in-Chief)?|Chief|Member|Founder|CEO|CTO|CFO|Professor|Fellow|"
+                        r"Academician|Minister|Governor|Mayor)\b(?:\s+of\b|,)")
+
+
+def title_pattern(analysis: Analysis) -> re.Pattern | None:
+    "For a question about someone's titles, a sentence giving one."
+    return _TITLED_AS if _TITLE_Q.search(analysis.question) else None
+
+
 # "Where was the award presented?", "Where was it?": where the event it was part of was held
 _VENUE = re.compile(r"\b(?:held|took place|hosted|convened|staged|opened)\b[^.;]{0,60}?\b(?:in|at)\s+(?:the\s+)?[A-Z]")
 
