@@ -188,6 +188,15 @@ def test_those_figures_are_what_the_last_answer_said(settings):
     assert not b.abstained and "challenges" in b.text
 
 
+def test_the_chair_on_its_own_is_the_person_spoken_of(settings):
+    history = []
+    for q in ("Which outlet interviewed the chair of the Haikou conference?", "What challenges did the chair say China still faces?"):
+        history.append((q, ask(q, history, settings=settings)))
+    assert history[1][1].query == "What challenges did Jun Ma say China still faces?"  # "the chair of X" named him
+    a = ask("And what two priorities did he set for the years ahead?", history, settings=settings)
+    assert "homegrown drugs" in a.text and "international academic collaborations" in a.text
+
+
 def test_a_title_given_in_passing_answers_what_title_someone_holds(settings):
     """'Prof. Tao Cheng, also Director of ..., delivered the first keynote lecture' is about a lecture,
     little like the question, but it gives him a title."""

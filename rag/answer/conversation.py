@@ -26,8 +26,12 @@ from . import dates
 from .analysis import specific_terms
 from .slots import person_names
 
+# (and "the chair", "the professor" on their own: the one the conversation is about, where "the chair
+# of the IACH", "the speaker at the forum" name someone new)
 _PERSONAL = re.compile(r"\b(?:he|him|his|she|her|hers|himself|herself)\b|\b(?:that|this|the same)\s+(?:person|man|woman|"
-                       r"speaker|professor|doctor|expert|scientist|researcher|official)\b", re.I)
+                       r"speaker|professor|doctor|expert|scientist|researcher|official)\b"
+                       r"|\bthe\s+(?:chair|chairman|chairwoman|president|director|professor|speaker|laureate|winner|"
+                       r"recipient|honoree)\b(?!\s*(?:of|at|from|for|in|who|whom|that|which)\b|\s+(?-i:[A-Z]))", re.I)
 _THING = re.compile(r"\b(?:it|its|it's|they|them|their|theirs|this|that|these|those|there|then|the same|"
                     r"such|above|former|latter)\b", re.I)
 
