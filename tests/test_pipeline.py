@@ -539,6 +539,27 @@ def test_a_name_every_article_states_picks_out_none_of_them(fresh, tmp_path):
     assert a.text.startswith("The collection has 3 articles.") and len({c.doc_id for c in a.citations}) == 3
 
 
+def test_who_contributed_a_feature_is_the_credit_line_closing_its_section(fresh, tmp_path):
+    """Release notes credit a feature at the end of its section, paragraphs below what it credits and in
+    none of its words; another section's credit line is not the answer."""
+    from rag.index import build_index
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "notes.txt").write_text(
+        "What's new in Widget 2.0\n\nThis article explains the new features in Widget 2.0.\n\n"
+        "Lazy loading\n\nWidgets now load their plugins only when first used, which halves the start-up time.\n\n"
+        "For example, a widget with twenty plugins opens before any of them is read from disk.\n\n"
+        "The old eager mode stays available behind a flag for programs that depend on it.\n\n"
+        "(Contributed by Ada Okafor in issue 4121.)\n\n"
+        "Colour themes\n\nEvery widget accepts a theme object that sets its palette.\n\n"
+        "(Contributed by Lars Berg in issue 3980.)\n", encoding="utf-8")
+    collection = fresh.with_(seeds=(pages,))
+    build_index(collection, progress=False, warn=lambda m: None)
+    a = ask("Who contributed lazy loading of plugins?", settings=collection)
+    assert not a.abstained and "Ada Okafor" in a.text and "Lars Berg" not in a.text
+
+
 def test_summary_gives_several_cited_sentences_of_one_article(settings):
     a = ask("Summarize the article about the children's organ transplant forum", settings=settings)
     assert a.kind == "summary" and 3 <= len(a.sentences) <= 5

@@ -31,7 +31,7 @@ from ..text import terms, words
 from ..types import Analysis, Corpus, Evidence, Period
 from . import dates
 from .analysis import period_terms
-from .sentences import Candidate, candidates, in_period, precise
+from .sentences import CREDIT_LINE, Candidate, candidates, in_period, precise
 from .slots import checkable, doers_pattern, members_pattern, slot_values, title_pattern
 
 FEATURES = ("bias", "focus_missing", "focus_missing_article", "cover", "dense", "dense_margin")
@@ -313,7 +313,11 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     title = title_pattern(analysis)
     names = question_names(analysis)
     titled = bool(title and names and title.search(best.text) and not _missing(names, best.text))
-    return Verdict(probability(x), x, missing, slot_missing, off_topic, best.anchored, enumerates or dated or titled)
+    # "Who contributed X?": "(Contributed by Emily Morehouse in bpo-35224.)" closing the section headed X
+    # (whose words it is scored with, rag/answer/sentences.py) answers, in words nothing like the question's
+    credited = analysis.answer_type == "person" and bool(CREDIT_LINE.match(best.text)) and best.cover >= OFF_TOPIC_COVER
+    return Verdict(probability(x), x, missing, slot_missing, off_topic, best.anchored,
+                   enumerates or dated or titled or credited)
 
 
 def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], weights: Sequence[float] | None = None,

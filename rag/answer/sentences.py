@@ -176,6 +176,45 @@ def dateline(corpus: Corpus, hit: Hit, offset: int, year: str | None) -> Datelin
     return None
 
 
+# A credit line ("(Contributed by Emily Morehouse in bpo-35224.)", "Patch by Tim Peters.") closes the
+# section it credits, often several paragraphs below what it credits and naming none of it
+CREDIT_LINE = re.compile(r"^\W{0,2}(?:contributed|written|implemented|designed|proposed|patch(?:ed)?|fixed|suggested|"
+                         r"reported|developed|ported)\s+(?:and\s+\w+\s+)?by\s+[A-Z]", re.I)
+SECTION = 20  # paragraphs a section runs to at most, for finding its heading or its credit lines
+# a section's heading is words ("Assignment expressions", "New Features"), not a line of code
+# ("discount = 0.0", "if (n := len(a)) > 10:") that is as short and unpunctuated
+_HEADING_WORDS = re.compile(r"[A-Z][\w’'\-–,&/ ]*")
+
+
+def _section_start(line: str) -> bool:
+    return is_heading(line) and bool(_HEADING_WORDS.fullmatch(line))
+
+
+def section_heading(corpus: Corpus, hit: Hit) -> str:
+    """The heading of the section a paragraph is in: the last heading line of the nearest paragraph
+    above (or this one) that has one, "" if none within SECTION paragraphs."""
+    for n in range(hit.paragraph, max(hit.paragraph - SECTION, 0), -1):
+        para = hit if n == hit.paragraph else corpus.paragraph(hit.doc_id, n)
+        heads = [line.strip() for line in para.text.split("\n") if _section_start(line.strip())]
+        if heads:
+            return heads[-1]
+    return ""
+
+
+def credit_lines(corpus: Corpus, hit: Hit) -> list[Hit]:
+    "The credit-line paragraphs that close the section a paragraph is in (up to the next heading)."
+    out = []
+    last = corpus.document(hit.doc_id).paragraphs
+    for n in range(hit.paragraph + 1, min(hit.paragraph + SECTION, last) + 1):
+        para = corpus.paragraph(hit.doc_id, n)
+        first = para.text.strip().split("\n", 1)[0].strip()
+        if _section_start(first):
+            break
+        if CREDIT_LINE.match(first):
+            out.append(para)
+    return out
+
+
 def _discrimination(term: str, pool: list[frozenset[str]]) -> float:
     """How well a question term tells the candidate sentences apart, in (0, 1]: a term in every
     candidate (the topic) says little about which one answers; a term in few (the focus) says much."""
@@ -270,6 +309,8 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
             day = (paragraph_day if paragraph_day is None or paragraph_day.hit.key != hit.key
                    else dateline(corpus, hit, s.start, year)) if dated and not found and not future else None
             sterms = pool[at + j] | intro if item else pool[at + j]
+            if j == 0 and CREDIT_LINE.match(text):  # a credit line credits its section: it has its heading's words
+                sterms |= frozenset(terms(section_heading(corpus, hit)))
             if day is not None:
                 sterms |= frozenset(terms(day.text))
             own = sum(qweight[t] for t in qterms if t in sterms)

@@ -18,7 +18,7 @@ from ..analysis import analyse, parts
 from ..answerability import CONSIDERED, judge, judged, lacks, question_names
 from ..compose import abstain, reading_order, repeats, reply, with_items
 from ..conversation import FOLLOWED
-from ..sentences import LOOKBACK, Candidate, candidates, continues, named_things
+from ..sentences import CREDIT_LINE, LOOKBACK, Candidate, candidates, continues, credit_lines, named_things
 from ..slots import checkable, slot_values
 
 JOIN_RATIO = 0.75  # a further sentence must score at least this share of the best
@@ -123,6 +123,12 @@ def schedule_day(evidence: Evidence) -> Evidence:
     return replace(evidence, analysis=replace(a, period=Period(day.start, day.end, None, m.group())))
 
 
+# "Who contributed / implemented / wrote / designed X?", "Who is credited with X?"
+_CREDIT_Q = re.compile(r"^\W*(?:and\s+)?who\s+(?:\w+\s+)?(?:contributed|implemented|wrote|designed|proposed|developed|"
+                       r"authored|created|ported|fixed|is credited|was credited)\b|\bcontributed by whom\b", re.I)
+CREDITED_HITS = 3  # the best hits whose sections' credit lines are read
+
+
 def _dated_paragraphs(evidence: Evidence, doc_id: str, period, have: set[tuple[str, int]]) -> list[Hit]:
     "An article's paragraphs that state a date in the period, and those under it until the next day heading."
     out: list[Hit] = []
@@ -185,6 +191,14 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
     "The sentences that answer, in reading order, or the abstention Reply."
     evidence = schedule_day(evidence)
     ranked = candidates(evidence)
+    if _CREDIT_Q.search(evidence.question):
+        # "Who contributed the implementation of assignment expressions?": the credit line closing the
+        # section about them ("(Contributed by Emily Morehouse in bpo-35224.)"), which retrieval, by
+        # its words, cannot find
+        have = {c.hit.key for c in ranked}
+        credits = [h for top in evidence.hits[:CREDITED_HITS] for h in credit_lines(evidence.corpus, top) if h.key not in have]
+        if credits:
+            ranked = sorted(ranked + candidates(evidence, list(dict.fromkeys(credits))), key=lambda c: -c.score)
     period = evidence.analysis.period
     # "What did the trainees do on August 26?" asks for a day's account: what is dated that day
     # answers, however few of the question's (generic) words it shares, so similarity does not judge it
@@ -265,6 +279,8 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
             continue
         if repeats(cand, chosen):
             continue
+        if CREDIT_LINE.match(best.text) and CREDIT_LINE.match(cand.text):
+            continue  # another credit line credits another section's feature
         if cand.hit.doc_id not in docs and carried and lacks(evidence.corpus, cand.hit.doc_id, carried):
             continue  # "What other positions does he hold? (Jun Ma)": not another article's "Prof. Huang holds ..."
         if cand.hit.doc_id not in docs and asked and not joint and len(lacks(evidence.corpus, cand.hit.doc_id, asked)) == len(asked):
