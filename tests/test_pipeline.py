@@ -502,9 +502,9 @@ def test_questions_about_the_collection_answer_from_the_article_records(settings
     assert whole.text.startswith("The collection has 5 articles.") and len({c.doc_id for c in whole.citations}) == 5
     counted = ask("How many of the articles are about Huang Xiaojun?", settings=settings)
     assert counted.text.startswith("2 of the 5 articles match.") and {c.doc_id for c in counted.citations} == {CIBMTR, IACH}
-    # what one article is about: its record and its opening, more than one sentence
+    # what one article is about: its record and its summary, more than one sentence
     about = ask("What is the article about the Haikou meeting about?", settings=settings)
-    assert about.kind == "collection" and len(about.sentences) == 3
+    assert about.kind == "collection" and 3 <= len(about.sentences) <= 6 and "Jun Ma" in about.text
     assert {c.doc_id for c in about.citations} == {"003_1aa2caca7feab17d"}
     # "Which CSCO events do the articles cover?": the articles naming the CSCO, not every article
     named = ask("Which CSCO events do the articles in this collection cover?", settings=settings)

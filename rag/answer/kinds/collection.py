@@ -21,6 +21,7 @@ from ..analysis import _DOCS
 from ..answerability import covers_subject, lacks, question_names
 from ..compose import abstain, reply, with_items
 from ..sentences import candidates, is_heading
+from .summary import essentials
 
 # "Which of the articles report faster start-up?": a topic named after a verb of reporting, in the
 # reader's words rather than as "the article about X"
@@ -36,7 +37,6 @@ _HOW_MANY = re.compile(r"\bhow many\b", re.I)
 _DATED_ASKED = re.compile(r"\b(?:came out|released|published|dated|appeared|took place|happened|were held|was held|held|from)\b", re.I)
 MAX_LISTED = 10  # articles listed by an overview; more are summarised by count
 DOMAIN_CHECKED = 100  # collections this small are checked for a name every article states
-ABOUT_SENTENCES = 3  # of its opening, for what one article is about
 _WHAT_ABOUT = re.compile(r"\babout\b[^?]*\babout\b|\b(?:deals?|dealing) with\b|\bwhat does\b.*\b(?:cover|say|report)\b", re.I)
 MATCH_RATIO = 0.7  # an article matches a topic when its best passage scores this share of the best one's
 
@@ -134,9 +134,9 @@ def _about(evidence: Evidence, total: int) -> Reply:
         if c.hit.key != items[-1][0].key:
             items.append((c.hit, c.text))
     if matched == 1 and _WHAT_ABOUT.search(evidence.question):
-        # "What is the article about the Haikou meeting about?": its opening says, in more than one sentence
+        # "What is the article about the Haikou meeting about?": what its summary says, after its record
         have = {text for _, text in items}
-        items += [(hit, text) for hit, text in opening(evidence, items[0][0].doc_id, ABOUT_SENTENCES)[1:] if text not in have]
+        items += [(hit, text) for hit, text in essentials(evidence, items[0][0].doc_id) if not any(text in h for h in have)]
     # "How many of the articles are about X?" is answered by the count first
     count = f"{matched} of the {total} articles match." if _HOW_MANY.search(evidence.question) else ""
     return reply(with_items(items, evidence.corpus), lead=count)

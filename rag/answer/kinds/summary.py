@@ -108,6 +108,12 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
 
 
 def _article(evidence: Evidence, doc_id: str) -> Reply:
+    said = essentials(evidence, doc_id)
+    return reply(said) if said else abstain(evidence, [evidence.corpus.paragraph(doc_id, 1)])
+
+
+def essentials(evidence: Evidence, doc_id: str) -> list[tuple[Hit, str]]:
+    "An article's summary: 3-5 of its statements, chosen for coverage (or, for a part asked about, that part's)."
     corpus = evidence.corpus
     info = corpus.document(doc_id)
     hits: list[Hit] = [corpus.paragraph(doc_id, n) for n in range(1, min(info.paragraphs, MAX_PARAGRAPHS) + 1)]
@@ -128,7 +134,7 @@ def _article(evidence: Evidence, doc_id: str) -> Reply:
                 seen.add(plain)
             at += 1
     if not rows:
-        return abstain(evidence, hits[:1])
+        return []
     v = vectors[keep]
     centroid = v.mean(axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
@@ -164,5 +170,4 @@ def _article(evidence: Evidence, doc_id: str) -> Reply:
     picked = mmr(scores, v, size(len(rows)))
     if not topical:  # the lead states what happened, when and where: an article's summary starts from it
         picked = sorted({0, *picked})[: size(len(rows))]
-    picked = sorted(picked)
-    return reply((rows[i][0], rows[i][1]) for i in picked)
+    return [(rows[i][0], rows[i][1]) for i in sorted(picked)]
