@@ -355,6 +355,13 @@ def test_a_value_of_the_wrong_kind_does_not_answer(settings, question):
     assert ask(question, settings=settings).abstained
 
 
+def test_a_name_qualifying_the_thing_asked_for_is_what_the_answer_must_be(settings):
+    """The CSCO article says experts from Hong Kong were invited, and names speakers, but none from Hong Kong."""
+    assert ask("Which Hong Kong experts gave talks at the 2025 CSCO Hematologic Oncology Conference?", settings=settings).abstained
+    a = ask("Which Peking University professor lectured on gene editing?", settings=settings)
+    assert not a.abstained and "Wensheng Wei" in a.text
+
+
 def test_an_age_written_as_years_of_age_answers_what_age(settings):
     a = ask("Above what age are leukemia, lymphoma and myeloma especially common?", settings=settings)
     assert not a.abstained and "over 60 years of age" in a.text

@@ -36,6 +36,7 @@ from .slots import (
     has_slot,
     members_pattern,
     named_pattern,
+    qualifiers,
     slot_values,
     states_future,
     title_pattern,
@@ -252,6 +253,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     doers = doers_pattern(analysis)
     venue = venue_pattern(analysis)
     title = title_pattern(analysis)
+    qualified_by = [q.lower() for q in qualifiers(analysis)]
     future = asks_future(analysis)
     wants_pointer = bool(_ASKS_WHERE_TO_READ.search(analysis.question))
     top = max((h.score for h in hits), default=1.0) or 1.0
@@ -279,6 +281,8 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     at = 0
     for hit, sents, ts in zip(hits, per_para, texts, strict=True):
         context_terms = set(terms(hit.text)) | set(terms(hit.title))
+        # (the answer to "Which Hong Kong experts ...?" is in a paragraph naming Hong Kong)
+        qualified = all(q in f"{hit.title}\n{hit.text}".lower() for q in qualified_by)
         context = sum(qweight[t] for t in qterms if t in context_terms)
         para = max(hit.score, 0.0) / top
         # the year a year-less date ("August 26: ...", "On February 23rd") is in: its paragraph's first
@@ -324,7 +328,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
             slot = has_slot(analysis, text) or (day is not None and analysis.answer_type == "date"
                                                 and has_slot(analysis, f"{day.text} {text}"))
             # a question about what will happen is answered only by a sentence about the future
-            type_ok = slot and (not future or states_future(text))
+            type_ok = slot and qualified and (not future or states_future(text))
             if not type_ok:
                 score *= TYPE_PENALTY
             when = found or ((day.date,) if day else ())  # as Candidate.when

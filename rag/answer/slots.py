@@ -235,6 +235,28 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
     return any(v.lower() not in asked for v in values)
 
 
+# "Which Hong Kong experts spoke?", "Which Peking University scientist lectured?": a name qualifying the
+# thing asked for is what the answer must be (not any expert: one from Hong Kong); an adjective of
+# origin ("Which Chinese cities") describes rather than names
+_QUALIFIED_ASK = re.compile(r"\b(?i:which|what)\s+((?:[A-Z][\w’'\-]*\s+){1,3})([a-z]+)")
+_ORIGIN = re.compile(r"[A-Z][a-z]+(?:ican|ean|ian|ese|ish)")
+
+
+def qualifiers(analysis: Analysis) -> tuple[str, ...]:
+    """The names qualifying the thing a "which/what" question asks for, which its answer's paragraph states.
+
+    >>> from rag.answer.analysis import analyse
+    >>> qualifiers(analyse("Which Hong Kong experts gave talks?")), qualifiers(analyse("Which Chinese cities hosted it?"))
+    (('Hong Kong',), ())
+    """
+    m = _QUALIFIED_ASK.search(analysis.question)
+    # (the thing asked for comes next: not "what Professor Jun Ma said")
+    if not m or analysis.kind not in ("fact", "list") or not analysis.noun or not m.group(2).startswith(analysis.noun[:4]):
+        return ()
+    name = " ".join(w for w in m.group(1).split() if not _ORIGIN.fullmatch(w))
+    return (name,) if name else ()
+
+
 def names_kind(analysis: Analysis, sentence: str) -> bool:
     """A question asking which hotel, university or hospital is answered by a sentence naming one, and
     English names those by their kind ("Peking University", "the Hilton Hotel"): a sentence that names
