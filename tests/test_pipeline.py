@@ -567,6 +567,13 @@ def test_who_contributed_a_feature_is_the_credit_line_closing_its_section(fresh,
     assert not a.abstained and "Ada Okafor" in a.text and "Lars Berg" not in a.text
 
 
+def test_what_the_articles_say_about_a_person_is_a_summary_across_them(settings):
+    a = ask("What do the articles tell us about Huang Xiaojun overall?", settings=settings)
+    assert a.kind == "summary" and {c.doc_id for c in a.citations} == {CIBMTR, IACH}
+    assert "Distinguished Service Award" in a.text and "International Collaboration Award" in a.text  # each article's news
+    assert ask("What does the collection say about CAR-T therapy?", settings=settings).kind == "summary"
+
+
 def test_summary_gives_several_cited_sentences_of_one_article(settings):
     a = ask("Summarize the article about the children's organ transplant forum", settings=settings)
     assert a.kind == "summary" and 3 <= len(a.sentences) <= 5

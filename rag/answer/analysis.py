@@ -115,8 +115,10 @@ _WHOLE_COLLECTION = re.compile(
     rf"^\W*(?:please\s+)?(?:(?:can|could) you\s+)?(?:summari[sz]e|sum up|recap|(?:give|show) (?:me\s+)?(?:a|an)\s+"
     rf"(?:summary|overview|rundown|recap)\s+of|(?:a\s+)?(?:summary|overview)\s+of)\s+(?:all\s+)?(?:of\s+)?"
     rf"(?:the|these|your|my)?\s*(?:{_DOCS}|everything)(?:\s+(?:in|of)\s+(?:the|this|your)\s+collection)?\s*[.?!]*$", re.I)
+# "What do the articles tell us about Huang overall?", "What does the collection say about CAR-T?"
+_SAYS_ABOUT = re.compile(rf"^\W*what\s+(?:do|does|did)\s+(?:the|these|your|all the)\s+{_DOCS}\s+(?:say|tell(?: us| me)?|report|write)\s+about\b", re.I)
 _SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|sum up|sum it up|overview|outline|main points|key points|gist|"
-                      r"tl;?dr|recap|brief me|in (?:brief|short|a nutshell)|all about|(?:briefly )?describe|tell me about|"
+                      r"tl;?dr|recap|brief me|in (?:brief|short|a nutshell)|all about|(?:briefly )?describe|tell (?:me|us) about|"
                       r"fill me in on|walk me through|in (?:a few|one|two|three|several) (?:sentences|lines|words|paragraphs))\b", re.IGNORECASE)
 # "What happened at the Xiaoxiang symposium?", "What was discussed at the CSCO meeting?": an account
 # of an event, which its article gives in several sentences (a day or a period asked is a list of its
@@ -193,7 +195,7 @@ def kind_of(question: str) -> str:
     """
     if _WHOLE_COLLECTION.search(question):
         return "collection"
-    if _SUMMARY.search(question) or _ACCOUNT.search(question) and not dates.mentions(question):
+    if _SUMMARY.search(question) or _SAYS_ABOUT.search(question) or _ACCOUNT.search(question) and not dates.mentions(question):
         return "summary"
     if _COLLECTION.search(question):
         return "collection"

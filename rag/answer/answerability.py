@@ -355,7 +355,7 @@ def covers_subject(evidence: Evidence, doc_id: str) -> bool:
         # ("Huang Xiaojun" is "Xiaojun Huang")
         text = article.text.lower()
         if any(r.lower() not in text and " ".join(reversed(r.split())).lower() not in text
-               for r in _name_runs(a.question, names)):
+               for r in name_runs(a.question, names)):
             return False
         return len(gone) < len(names) / 2 or names[0] not in gone
     subject = set(terms(a.subject))
@@ -374,10 +374,10 @@ def covers_subject(evidence: Evidence, doc_id: str) -> bool:
     return len(present) >= len(subject) / 2 and bool(prominent)
 
 
-def _name_runs(question: str, names: Sequence[str]) -> list[str]:
+def name_runs(question: str, names: Sequence[str]) -> list[str]:
     """The question's names of two words or more, as written ("Jun Ma" of "Jun Ma's views").
 
-    >>> _name_runs("Summarize Jun Ma's views on the CSCO meeting", ["Jun", "Ma", "CSCO"])
+    >>> name_runs("Summarize Jun Ma's views on the CSCO meeting", ["Jun", "Ma", "CSCO"])
     ['Jun Ma']
     """
     known = set(names)

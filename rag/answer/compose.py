@@ -10,7 +10,7 @@ import numpy as np
 from ..generation import Reply
 from ..types import Corpus, Evidence, Hit
 from .analysis import not_stated
-from .sentences import Candidate, is_list_item, is_table_row
+from .sentences import Candidate, is_heading, is_list_item, is_table_row
 
 REPEAT_COSINE = 0.92  # a sentence this close to a chosen one repeats it
 
@@ -102,3 +102,20 @@ def abstain(evidence: Evidence, closest: Sequence[Hit] = (), missing: Sequence[s
 def _join(items: Sequence[str]) -> str:
     items = list(dict.fromkeys(items))
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def lead(evidence: Evidence, doc_id: str) -> tuple[Hit, str]:
+    "An article's first statement: the first sentence of its first paragraphs that is not a heading."
+    corpus = evidence.corpus
+    for number in range(1, 4):
+        try:
+            hit = corpus.paragraph(doc_id, number)
+        except (KeyError, IndexError):
+            break
+        (sents,), _ = corpus.sentences([hit.key])
+        for s in sents:
+            text = hit.text[s.start - hit.start : s.end - hit.start]
+            if not is_heading(text):
+                return hit, text
+    hit = corpus.paragraph(doc_id, 1)
+    return hit, hit.text

@@ -19,8 +19,8 @@ from ...types import DocInfo, Evidence, Hit
 from .. import dates
 from ..analysis import _DOCS
 from ..answerability import covers_subject, lacks, question_names
-from ..compose import abstain, reply, with_items
-from ..sentences import candidates, is_heading
+from ..compose import abstain, lead, reply, with_items
+from ..sentences import candidates
 from .summary import essentials
 
 # "Which of the articles report faster start-up?": a topic named after a verb of reporting, in the
@@ -39,33 +39,6 @@ MAX_LISTED = 10  # articles listed by an overview; more are summarised by count
 DOMAIN_CHECKED = 100  # collections this small are checked for a name every article states
 _WHAT_ABOUT = re.compile(r"\babout\b[^?]*\babout\b|\b(?:deals?|dealing) with\b|\bwhat does\b.*\b(?:cover|say|report)\b", re.I)
 MATCH_RATIO = 0.7  # an article matches a topic when its best passage scores this share of the best one's
-
-
-def lead(evidence: Evidence, doc_id: str) -> tuple[Hit, str]:
-    "An article's first statement: the first sentence of its first paragraphs that is not a heading."
-    found = opening(evidence, doc_id, 1)
-    if found:
-        return found[0]
-    hit = evidence.corpus.paragraph(doc_id, 1)
-    return hit, hit.text
-
-
-def opening(evidence: Evidence, doc_id: str, n: int) -> list[tuple[Hit, str]]:
-    "An article's first n statements (not headings), from its first paragraphs."
-    corpus, out = evidence.corpus, []
-    for number in range(1, 4):
-        try:
-            hit = corpus.paragraph(doc_id, number)
-        except (KeyError, IndexError):
-            break
-        (sents,), _ = corpus.sentences([hit.key])
-        for s in sents:
-            text = hit.text[s.start - hit.start : s.end - hit.start]
-            if not is_heading(text):
-                out.append((hit, text))
-                if len(out) == n:
-                    return out
-    return out
 
 
 def dated(doc: DocInfo, evidence: Evidence) -> str:

@@ -19,10 +19,10 @@ from ...config import Settings
 from ...generation import Reply
 from ...text import terms
 from ...types import Evidence, Hit
-from ..analysis import _DOCS
-from ..answerability import covers_subject, lacks, question_names
-from ..compose import abstain, reading_order, reply
+from ..answerability import covers_subject, lacks, name_runs, question_names
+from ..compose import abstain, lead, reading_order, reply
 from ..sentences import candidates, is_heading, is_list_item
+from ..slots import is_name_of_person
 
 W_CENTRAL, W_RELEVANT, W_POSITION, W_INFO = 0.5, 0.3, 0.2, 0.3
 W_TOPIC = 1.0  # relevance weight when the question asks about a part of the article
@@ -32,13 +32,16 @@ TOPIC_TERMS = 2  # question terms beyond the article's title and lead that make 
 # a credit line, not a statement of the article: "Source: ...", "Photo: ...", "Editor: ..."
 _CREDIT = re.compile(r"^\s*(?:(?:source|photo|image|editor|reporter|statement|by|credit|written by)s?\s*[:：]"
                      r"|\(?\s*(?:contributed|written|reported|edited|translated) by\b)", re.I)
+LEADS = 2  # articles whose leads open a summary across articles
 MMR_LAMBDA = 0.6  # weight of a sentence's own score against its similarity to those already chosen
 # A sentence this close (cosine) to one chosen says it again: a news story restates its lead in the body
 # ("X and Y signed the memorandum ..." twice, 0.91), and a summary that says a thing twice says less.
 RESTATES = 0.85
 MAX_PARAGRAPHS = 80  # an article longer than this is summarised from its beginning
 MIN_WORDS = 6  # shorter sentences are captions or labels, not statements
-ARTICLE_WORDS = re.compile(rf"\b{_DOCS}\b", re.I)
+# one article named as such ("the report on ...", "the story about ..."); "What do the articles tell us
+# about X?" asks across them
+ARTICLE_WORDS = re.compile(r"\b(?:article|story|report|piece|news item|document|text|file|paper|item)\b(?!s)", re.I)
 # "Summarize what the article says about X": the part of the article about X, not the whole article
 _PART = re.compile(r"\bwhat\b.{0,40}\b(?:says?|said|tells?|told|reports?|reported|writes?|wrote|mentions?)\s+(?:about|on|of)\b", re.I)
 
@@ -102,9 +105,13 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     # (a label introducing a list, "He serves as:", says nothing without the list)
     about = {d for d, _ in top}
     pool = [c for c in candidates(evidence) if c.hit.doc_id in about and not is_heading(c.text)][:15]
-    vectors = np.stack([c.vec for c in pool])
-    picked = mmr(np.array([c.score for c in pool]), vectors, 4)
-    return reply((c.hit, c.text) for c in reading_order(pool[i] for i in picked))
+    # about a person, each article's lead first ("What do the articles tell us about Huang?": the two
+    # awards they report, news about him), then the passages most about him, for coverage
+    person = any(is_name_of_person(run) for run in name_runs(evidence.question, names))
+    leads = [lead(evidence, d) for d, _ in top[:LEADS]] if person else []
+    pool = [c for c in pool if c.text not in {text for _, text in leads}]
+    picked = mmr(np.array([c.score for c in pool]), np.stack([c.vec for c in pool]), 4 - len(leads)) if pool else []
+    return reply([*leads, *((c.hit, c.text) for c in reading_order(pool[i] for i in picked))])
 
 
 def _article(evidence: Evidence, doc_id: str) -> Reply:
