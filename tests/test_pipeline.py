@@ -528,6 +528,7 @@ def test_what_happened_at_an_event_is_its_account(settings):
     a = ask("What happened at the Xiaoxiang symposium in Changsha?", settings=settings)
     assert a.kind == "summary" and "May 27, 2022" in a.text and "memorandum of understanding" in a.text
     assert ask("What happened on August 26?", settings=settings).kind != "summary"  # a day: its events
+    assert ask("What happend at the Xiaoxiang sympsium in Changsa?", settings=settings).kind == "summary"  # mistyped
 
 
 def test_a_name_every_article_states_picks_out_none_of_them(fresh, tmp_path):

@@ -122,8 +122,8 @@ _SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|sum up|sum it up|overview|outl
                       r"fill me in on|walk me through|in (?:a few|one|two|three|several) (?:sentences|lines|words|paragraphs))\b", re.IGNORECASE)
 # "What happened at the Xiaoxiang symposium?", "What was discussed at the CSCO meeting?": an account
 # of an event, which its article gives in several sentences (a day or a period asked is a list of its
-# events instead: "What happened on August 26?")
-_ACCOUNT = re.compile(r"^\W*(?:(?:so|and|ok|okay),?\s+)?what\s+(?:happened|took place|went on|was (?:discussed|covered|on the agenda)|"
+# events instead: "What happened on August 26?"); "happend", "hapened" are the same question mistyped
+_ACCOUNT = re.compile(r"^\W*(?:(?:so|and|ok|okay),?\s+)?what\s+(?:happ?e?ne?d|took place|went on|was (?:discussed|covered|on the agenda)|"
                       r"were the (?:highlights|main topics|topics))\s+(?:at|during)\s+"
                       # (a day counted in a schedule is a day: "What happened at the start of the program?")
                       r"(?!the\s+(?:start|beginning|end|close|conclusion|outset|opening|closing|first|last|final)\b)", re.I)
