@@ -129,12 +129,12 @@ _ACCOUNT = re.compile(r"^\W*(?:(?:so|and|ok|okay),?\s+)?what\s+(?:happ?e?ne?d|to
                       r"(?!the\s+(?:start|beginning|end|close|conclusion|outset|opening|closing|first|last|final)\b)", re.I)
 _COMPARE = re.compile(r"\b(?:compare|comparison|contrast|differ|different|difference|differences|in common|similar|"
                       r"similarities|versus|vs\.?|side by side|each)\b", re.IGNORECASE)
-# Sides of a comparison: "compare A and B", "A versus B", "difference between A and B",
-# "how did A differ from B", "what do A and B have in common", "A and B each ..."
 # "Which lasted longer, the CSCO meeting or the Tianjin course?": a choice between two by a measure
 _CHOICE = re.compile(r"^\W*(?:which|who|what)\b[^,?]*\b(?:longer|shorter|bigger|larger|smaller|greater|higher|lower|older|"
                      r"younger|newer|faster|slower|more|less|fewer|better|worse|wider|broader)\b[^,?]*[,:]\s*(.+?),?\s+or\s+"
                      r"(.+?)\s*[?.!]*$", re.I)
+# Sides of a comparison: "compare A and B", "A versus B", "difference between A and B",
+# "how did A differ from B", "what do A and B have in common", "A and B each ..."
 _SIDES = [
     re.compile(r"\b(?:compare|contrast)\s+([^:;?]+?)\s+(?:and|with|to|against|versus|vs\.?)\s+(.+?)(?:[,:;?]|\s+(?:in terms of|on|regarding|by)\b|$)", re.I),
     re.compile(r"\bdifferences?\s+between\s+(.+?)\s+and\s+(.+?)(?:[,:;?]|$)", re.I),

@@ -59,7 +59,7 @@ class Verdict:
     anchored: bool = False  # the conversation points at it ("And what happened next?")
     # the sentence has the shape of the answer asked for, however it words the rest: a list question's
     # sentence naming several things of the kind, a value dated in the period asked, a title given to
-    # the person asked about
+    # the person asked about, the credit line of the feature asked about
     shaped: bool = False
 
     @property

@@ -202,17 +202,17 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
     period = evidence.analysis.period
     # "What did the trainees do on August 26?" asks for a day's account: what is dated that day
     # answers, however few of the question's (generic) words it shares, so similarity does not judge it
-    kind = evidence.analysis.answer_type
+    answer_type = evidence.analysis.answer_type
     # ... and so does "Who spoke on August 21?", "Where did they go on August 21?": that day's
     # sentences naming a person (a place), wherever under the day's heading they are
-    one_day = bool(period and period.start and period.start == period.end and kind in (None, "person", "place"))
+    one_day = bool(period and period.start and period.start == period.end and answer_type in (None, "person", "place"))
     # ... and the account starts from a sentence of that day, not the lead of the whole fortnight;
     # when retrieval brought none (or none of the kind asked), the top article's own schedule is read for that day
-    on = [c for c in ranked if _on(c, period) and (kind is None or c.type_ok)] if one_day else []
+    on = [c for c in ranked if _on(c, period) and (answer_type is None or c.type_ok)] if one_day else []
     if one_day and not on and ranked:
         ranked = ranked + candidates(evidence, _dated_paragraphs(evidence, ranked[0].hit.doc_id, period,
                                                                  {c.hit.key for c in ranked}))
-        on = [c for c in ranked if _on(c, period) and (kind is None or c.type_ok)]
+        on = [c for c in ranked if _on(c, period) and (answer_type is None or c.type_ok)]
     best = judged(evidence, on or ranked)
     if best is None:
         return abstain(evidence)
@@ -238,7 +238,7 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
         seen = {c.hit.key for c in ranked}
         pool = ranked + candidates(evidence, [h for h in told if h.key not in seen])
         day = [c for c in pool if c.hit.doc_id == best.hit.doc_id and c.period_ok and _on(c, period)
-               and (kind is None or c.type_ok)]
+               and (answer_type is None or c.type_ok)]
         if best in day:
             return reading_order([best] + [c for c in day if c is not best][: DAY_SENTENCES - 1])
     qterms = set(evidence.analysis.terms)
