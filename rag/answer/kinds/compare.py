@@ -87,7 +87,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         # is only said to be missing, below)
         found = [c.hit for side_items in chosen for c in side_items] or list(evidence.hits[:1])
         return abstain(evidence, list(dict.fromkeys(found)),
-                       what=f"The articles don't say anything about {' or '.join(absent)}, so they can't compare it.")
+                       what=f"The articles don't say anything about {' or '.join(absent)}, so the two can't be compared.")
     if not any(chosen):
         return abstain(evidence, evidence.hits[:1], what=f"The articles don't say anything about {' or '.join(missing)}.")
     caveat = f"The articles say nothing about {' or '.join(missing)}." if missing else ""
