@@ -41,7 +41,7 @@ MAX_PARAGRAPHS = 80  # an article longer than this is summarised from its beginn
 MIN_WORDS = 6  # shorter sentences are captions or labels, not statements
 # one article named as such ("the report on ...", "the story about ..."); "What do the articles tell us
 # about X?" asks across them
-ARTICLE_WORDS = re.compile(r"\b(?:article|story|report|piece|news item|document|text|file|paper|item)\b(?!s)", re.I)
+ARTICLE_WORDS = re.compile(r"\b(?:article|story|report|piece|item|document|text|file|paper)\b", re.I)
 # "Summarize what the article says about X": the part of the article about X, not the whole article
 _PART = re.compile(r"\bwhat\b.{0,40}\b(?:says?|said|tells?|told|reports?|reported|writes?|wrote|mentions?)\s+(?:about|on|of)\b", re.I)
 
