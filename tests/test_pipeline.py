@@ -962,3 +962,9 @@ def test_that_module_is_the_one_an_earlier_turn_named_and_told_about(fresh, tmp_
         history.append((q, ask(q, history, settings=notes)))
     a = ask("Who wrote and implemented the PEP behind that module?", history, settings=notes)
     assert "(tzinfo module)" in a.query and a.text.startswith("PEP written and implemented by Paula Gans")
+
+
+def test_another_years_occurrence_needs_a_sentence_stating_a_year(settings):
+    # the article reports one year's award; who won it the year before it never says
+    assert ask("Who won the IACH International Collaboration Award the year before Huang did?", settings=settings).abstained
+    assert not ask("Who won the IACH International Collaboration Award?", settings=settings).abstained

@@ -195,6 +195,8 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
     kind = analysis.answer_type
     if not names_kind(analysis, sentence):
         return False
+    if asks_other_year(analysis) and not _YEAR.search(sentence):
+        return False
     if kind == "expansion":
         abbr = re.escape(analysis.noun)
         return bool(re.search(rf"\(\s*{abbr}\s*\)|\b{abbr}\s*\(", sentence))
@@ -422,12 +424,31 @@ def checkable(analysis: Analysis) -> bool:
     for reliably (a date, a number, a person's name, a place, the expansion of an abbreviation), a
     question about the future, a question asking which hotel or university. Other "which <noun>"
     questions name too many kinds of thing to check."""
-    return analysis.answer_type in CHECKED_TYPES or asks_future(analysis) or bool(_BUILT_PLACE.search(analysis.question))
+    return analysis.answer_type in CHECKED_TYPES or asks_future(analysis) or asks_other_year(analysis) \
+        or bool(_BUILT_PLACE.search(analysis.question))
 
 
 def asks_future(analysis: Analysis) -> bool:
     "A question about what will happen: only a sentence about the future answers it."
     return bool(_FUTURE_Q.search(analysis.question))
+
+
+# "Who won it the year before Huang did?", "How many were done last year?": another year's occurrence of
+# what the articles report. A sentence about the occurrence reported, undated, does not tell of another;
+# only one stating a year can.
+_OTHER_YEAR_Q = re.compile(r"\b(?:the|a)\s+year\s+(?:before|after|earlier|later|prior)\b|\byears?\s+(?:earlier|later)\b"
+                           r"|\b(?:previous|preceding|following|last|prior)\s+year(?:'s|’s)?\b", re.I)
+_YEAR = re.compile(r"\b(?:1[89]|20)\d{2}\b")
+
+
+def asks_other_year(analysis: Analysis) -> bool:
+    """A question about another year than the one reported: only a sentence stating a year answers it.
+
+    >>> from rag.answer.analysis import analyse
+    >>> asks_other_year(analyse("Who won the award the year before Huang did?")), asks_other_year(analyse("Who won the award?"))
+    (True, False)
+    """
+    return bool(_OTHER_YEAR_Q.search(analysis.question))
 
 
 def states_future(sentence: str) -> bool:
