@@ -21,6 +21,7 @@ from .text import terms
 from .types import Analysis, Context, Evidence, Hit, Side
 
 NAMES_WEIGHT = 1.0  # weight of the names-only BM25 list in the fusion, against 1 for dense and BM25
+DENSE_KEPT = 2  # the best dense paragraphs, candidates whatever their fused rank
 FOCUS_BONUS = 0.5  # a hit from an article the conversation is about gains this share of a rank-1 RRF score
 
 
@@ -76,6 +77,15 @@ class Retriever:
         hits = self.search(query, k, qvec=qvec)
         if analysis.specific:
             hits = self._with_names(hits, analysis.specific, query, k)
+        if self.settings.retriever == "hybrid":
+            # A paraphrase ("sets of treatment recommendations" for "clinical guidelines") shares no word
+            # with its answer: the paragraph dense search ranks near the top, BM25 not at all, and rank
+            # fusion buries it under paragraphs matching the question's names. The best dense
+            # paragraphs are candidates all the same.
+            have = {h.key for h in hits}
+            floor = min((h.score for h in hits), default=0.0)
+            hits = [*hits, *(replace(h, score=floor) for h in self.search(query, DENSE_KEPT, "dense", qvec=qvec)
+                             if h.key not in have)]
         if context.focus:
             # A follow-up is about the articles the conversation has been citing: their paragraphs
             # rank a little higher, so "When was it held?" stays with the meeting just discussed.

@@ -968,3 +968,10 @@ def test_another_years_occurrence_needs_a_sentence_stating_a_year(settings):
     # the article reports one year's award; who won it the year before it never says
     assert ask("Who won the IACH International Collaboration Award the year before Huang did?", settings=settings).abstained
     assert not ask("Who won the IACH International Collaboration Award?", settings=settings).abstained
+
+
+def test_the_best_dense_paragraphs_are_candidates_whatever_their_fused_rank(settings):
+    # "sets of treatment recommendations" shares no word with "eight clinical guidelines": BM25 misses
+    # the paragraph, dense ranks it second, and rank fusion alone left it out of the candidates
+    a = ask("How many sets of treatment recommendations were wrapped up at the Haikou meeting?", settings=settings)
+    assert not a.abstained and "eight clinical guidelines" in a.text

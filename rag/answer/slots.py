@@ -163,14 +163,22 @@ _QUOTE = re.compile(r"“[^”]*”|\"[^\"]*\"")
 _LIST_ON = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?:the\s+)?")
 
 
+_ENUMERATOR = re.compile(r"^\s*\(?\d{1,2}[.)](?=\s)")
+
+
 def slot_values(answer_type: str | None, sentence: str, where: bool = False) -> list[str]:
     """The values of the asked-for type a sentence states: its dates, numbers, people or places
-    (institutions too, for a "where" that names no kind of place)."""
+    (institutions too, for a "where" that names no kind of place).
+
+    >>> slot_values("number", "1. Insufficient development of new drugs."), slot_values("number", "It trained 20 doctors.")
+    ([], ['20'])
+    """
     if answer_type == "date":
         return [sentence[slice(*m.span)] for m in dates.mentions(sentence)]
     if answer_type == "number":
-        text = sentence
-        for m in reversed(dates.mentions(sentence)):
+        # (an item's number, "1. Insufficient development of ...", counts nothing)
+        text = _ENUMERATOR.sub(" ", sentence)
+        for m in reversed(dates.mentions(text)):
             text = text[: m.span[0]] + " " + text[m.span[1] :]
         return _COUNT.findall(text)
     if answer_type == "person":
