@@ -975,3 +975,10 @@ def test_the_best_dense_paragraphs_are_candidates_whatever_their_fused_rank(sett
     # the paragraph, dense ranks it second, and rank fusion alone left it out of the candidates
     a = ask("How many sets of treatment recommendations were wrapped up at the Haikou meeting?", settings=settings)
     assert not a.abstained and "eight clinical guidelines" in a.text
+
+
+def test_a_value_of_the_type_asked_dated_in_the_period_asked_is_on_topic(settings):
+    # the question and "The 2024 Tandem Meetings were held on February 21-24 in San Antonio" share a
+    # period and a type (a place), hardly a word: their cosine alone called the sentence off topic
+    a = ask("In which US city was Huang honoured by the marrow transplant research centre in early 2024?", settings=settings)
+    assert not a.abstained and "San Antonio" in a.text

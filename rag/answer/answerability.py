@@ -308,6 +308,10 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     period = analysis.period
     dated = bool(period and (period.start or period.end) and checkable(analysis) and best.type_ok
                  and any(dates.within_period(m, period) for m in best.dates))
+    # (its cosine with the question says little then: "In which American city was Huang recognised by
+    # the marrow-transplant research body in early 2024?" and "The 2024 Tandem Meetings were held on
+    # February 21-24 in San Antonio" share a period and a type, not words)
+    off_topic = off_topic and not dated
     # "What other title does he hold? (Tao Cheng)": "Prof. Tao Cheng, also Director of the National Key
     # Laboratory ..., delivered the first keynote lecture" gives him one, in a sentence about a lecture
     title = title_pattern(analysis)
