@@ -982,3 +982,24 @@ def test_a_value_of_the_type_asked_dated_in_the_period_asked_is_on_topic(setting
     # period and a type (a place), hardly a word: their cosine alone called the sentence off topic
     a = ask("In which US city was Huang honoured by the marrow transplant research centre in early 2024?", settings=settings)
     assert not a.abstained and "San Antonio" in a.text
+
+
+def test_the_main_message_of_an_article_is_its_summary(settings):
+    a = ask("What was the main message of the article on the CIBMTR award?", settings=settings)
+    assert a.kind == "summary" and not a.abstained and "Distinguished Service Award" in a.text
+    # ... while a rundown of the articles themselves is about the collection
+    assert ask("Give me a rundown of the news items you have.", settings=settings).kind == "collection"
+
+
+def test_list_all_the_countries_asks_for_places(settings):
+    a = ask("Name all the countries the workshop's trainees came from.", settings=settings)
+    assert "Thailand, Belarus, Vietnam, Bangladesh, Indonesia, and Egypt" in a.text
+
+
+def test_days_asked_as_a_range_are_dates_not_names(settings):
+    # the schedule states "August 22:", "August 25:" one by one, never "August 22 through August 25"
+    a = ask("Who lectured in Tianjin from August 22 through August 25?", settings=settings)
+    assert not a.abstained and "Ying Wang" in a.text
+    # ... and a sentence stating the one day asked about is on topic, whatever its cosine
+    a = ask("What was on the Tianjin programme for August 26?", settings=settings)
+    assert not a.abstained and "Yongzeng Wang" in a.text

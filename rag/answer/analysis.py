@@ -112,12 +112,15 @@ _COLLECTION = re.compile(
 # "Summarize the collection", "Give me an overview of all the articles": the whole collection, whose
 # records say what each article is about (not the summary of one article the best passages come from)
 _WHOLE_COLLECTION = re.compile(
-    rf"^\W*(?:please\s+)?(?:(?:can|could) you\s+)?(?:summari[sz]e|sum up|recap|(?:give|show) (?:me\s+)?(?:a|an)\s+"
-    rf"(?:summary|overview|rundown|recap)\s+of|(?:a\s+)?(?:summary|overview)\s+of)\s+(?:all\s+)?(?:of\s+)?"
-    rf"(?:the|these|your|my)?\s*(?:{_DOCS}|everything)(?:\s+(?:in|of)\s+(?:the|this|your)\s+collection)?\s*[.?!]*$", re.I)
+    # (a sentence of its own: "What articles do you have? Give me a quick rundown of the collection.")
+    rf"(?:^|[.?!]\s+)\W*(?:please\s+)?(?:(?:can|could) you\s+)?(?:summari[sz]e|sum up|recap|(?:give|show) (?:me\s+)?(?:a|an)\s+"
+    rf"(?:quick\s+|brief\s+|short\s+)?(?:summary|overview|rundown|recap)\s+of|(?:a\s+)?(?:summary|overview|rundown)\s+of)\s+"
+    rf"(?:all\s+)?(?:of\s+)?(?:the|these|your|my)?\s*(?:{_DOCS}|everything)"
+    rf"(?:\s+(?:in|of)\s+(?:the|this|your)\s+collection|\s+(?:you|we)\s+have)?\s*[.?!]*$", re.I)
 # "What do the articles tell us about Huang overall?", "What does the collection say about CAR-T?"
 _SAYS_ABOUT = re.compile(rf"^\W*what\s+(?:do|does|did)\s+(?:the|these|your|all the)\s+{_DOCS}\s+(?:say|tell(?: us| me)?|report|write)\s+about\b", re.I)
-_SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|sum up|sum it up|overview|outline|main points|key points|gist|"
+_SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|sum up|sum it up|overview|outline|gist|rundown|run-down|"
+                      r"(?:main|key|central) (?:points?|messages?|ideas?|takeaways?|thrust)|"
                       r"tl;?dr|recap|brief me|in (?:brief|short|a nutshell)|all about|(?:briefly )?describe|tell (?:me|us) about|"
                       r"fill me in on|walk me through|in (?:a few|one|two|three|several) (?:sentences|lines|words|paragraphs))\b", re.IGNORECASE)
 # "What happened at the Xiaoxiang symposium?", "What was discussed at the CSCO meeting?": an account
@@ -248,6 +251,7 @@ _PLACES = "city|cities|country|countries|place|venue|location|state|region|provi
 # nor into a relative clause without its pronoun, which starts a noun phrase of its own ("the companies
 # the trainees visited" asks for companies, not trainees)
 _MODIFIERS = r"(?:(?!(?:that|who|whom|which|whose|where|when|the|a|an|his|her|their|its|our)\b)[\w-]+\s+){0,3}"
+_ALL_THE = r"(?:all\s+(?:of\s+)?the|the|a|an|all|every|each)\s+"  # "List all the countries ...", "Name every speaker"
 _TYPES = [
     ("date", re.compile(r"^(?:when|since when)\b|\b(?:what|which)\s+(?:(?:was|is|were|are)\s+)?(?:the\s+)?(?:\w+\s+)?"
                         r"(?:year|date|day|month|time|season|period)s?\b"
@@ -256,14 +260,14 @@ _TYPES = [
                           rf"|\bby how much\b|\bwhat (?:percentage|fraction|proportion|share)\b"
                           rf"|\bwhat\s+(?:did|does|do|will|would)\s+.+\s+cost\b", re.I)),  # "What did the course cost?"
     ("person", re.compile(rf"^(?:who|whom)\b|\b(?:which|what)\s+(?:\w+\s+)?(?:{_PEOPLE})s?\b|\bby whom\b|\bwho\s+(?:was|is|were|are)\b"
-                          rf"|^(?:list|name|identify|enumerate)\s+(?:the|a|an|all|every|each)\s+{_MODIFIERS}(?:{_PEOPLE})s?\b", re.I)),
+                          rf"|^(?:list|name|identify|enumerate)\s+{_ALL_THE}{_MODIFIERS}(?:{_PEOPLE})s?\b", re.I)),
     # ("What took place ...?" asks what happened, not where)
     ("place", re.compile(rf"^where\b|\b(?:which|what|in which|in what)\s+(?!(?:took|takes|take|taking)\s+place\b)(?:\w+\s+)?(?:{_PLACES})\b"
-                         rf"|^(?:list|name|identify|enumerate)\s+(?:the|all|every|each)\s+{_MODIFIERS}(?:{_PLACES})\b", re.I)),
+                         rf"|^(?:list|name|identify|enumerate)\s+{_ALL_THE}{_MODIFIERS}(?:{_PLACES})\b", re.I)),
     ("reason", re.compile(r"^why\b|\bfor what reason\b|\bwhat (?:led to|caused|prompted)\b", re.I)),
     ("yesno", re.compile(r"^(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)),
 ]
-_DEFINITION = re.compile(r"^\s*(?:what|who)\s+(?:exactly\s+|really\s+|actually\s+)?(?:is|are|was|were)\s+(?!\w+ed\b|\w+en\b|done\b|said\b|held\b|made\b)(?:the\s+|a\s+|an\s+)?(.{2,80}?)\s*\??\s*$"
+_DEFINITION = re.compile(r"^\s*(?:what|who)\s+(?:exactly\s+|really\s+|actually\s+)?(?:is|are|was|were)\s+(?!\w+ed\b|\w+en\b|done\b|said\b|held\b|made\b|(?:on|at|in|for|behind|during|after|before)\s)(?:the\s+|a\s+|an\s+)?(.{2,80}?)\s*\??\s*$"
                          r"|^\s*what does\s+(.{2,60}?)\s+(?:mean|stand for)\s*\??\s*$|^\s*define\s+(.{2,60}?)\s*\??\s*$", re.I)
 _NAMED = re.compile(r"\b(?:which|what)\s+(?!(?:is|are|was|were|did|does|do|has|have|had|will|can|could|would)\b)(?:(?:\w+)\s+){0,2}?(?:two|three|four|several)?\s*([a-z]{4,}?)(?:ies|es|s)?\s+"
                     r"(?:did|does|do|was|were|is|are|has|have|had|will|can|of|from|in|at|for|came|come|comes|went|got|took|made|gave|held|won|led|sent|paid|ran|spoke|wrote|met|said|told|spent|brought|"
@@ -449,7 +453,9 @@ _EXPANSION_WORDS = frozenset(terms("abbreviation acronym stand stands short full
 # word behind as a term
 _ALWAYS_FORM = frozenset(terms("else")) | {"what", "who", "where", "when", "how", "why", "which"}
 # "Summarize ...", "Give me an overview of ...", "the gist of ...": the shape of the answer wanted
-_SUMMARY_WORDS = frozenset(terms("summarize summarise summary sum overview outline gist recap brief describe"))
+# (the words asking for a summary say nothing of what it is about: "the main points of the article on X")
+_SUMMARY_WORDS = frozenset(terms("summarize summarise summary sum overview outline gist recap brief describe rundown "
+                                  "main key central point message idea takeaway thrust"))
 
 
 # "across the collection", "in these articles": where to look, which every passage satisfies

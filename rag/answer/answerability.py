@@ -237,7 +237,7 @@ def question_names(analysis: Analysis) -> list[str]:
     state a range of time ("before 2024" is about articles that need not say 2024; the period is
     checked against the answer's dates instead, see judge)."""
     p = analysis.period
-    dated = period_terms(p, analysis.question) if p and re.match(_RANGE, p.text, re.I) else set()
+    dated = period_terms(p, analysis.question) if p and (re.match(_RANGE, p.text, re.I) or _SPAN.search(p.text)) else set()
     return [n for n in analysis.specific if names_one_thing(n) and n not in dated]
 
 
@@ -255,6 +255,9 @@ _DESCRIBES = re.compile(r"[A-Z][a-z]+(?:ican|ean|ian|ese|ish)|[A-Z][A-Za-z]+-(?:
 # a period reaching beyond the years it names ("before 2024"); "in 2019" names its year and an article
 # about it states that year
 _RANGE = r"(?:before|prior|earlier|until|up to|after|since|later|from|between)\b"
+# ... or spanning days an article states one by one ("August 25 through August 28": its schedule
+# gives "August 25:", "August 26:", ...)
+_SPAN = re.compile(r"\s(?:through|thru|to|until|till|and)\s|\d\s*[-–]\s*\d")
 
 
 def outside(c: Candidate, period: Period | None) -> bool:
@@ -311,7 +314,11 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     # (its cosine with the question says little then: "In which American city was Huang recognised by
     # the marrow-transplant research body in early 2024?" and "The 2024 Tandem Meetings were held on
     # February 21-24 in San Antonio" share a period and a type, not words)
-    off_topic = off_topic and not dated
+    # ... and so does a sentence stating the one day asked about ("What was on the schedule for August
+    # 26?": "August 26: In the morning, Dr. Yongzeng Wang ... gave a lecture")
+    one_day = bool(period and period.start and period.start == period.end
+                   and any(dates.within_period(m, period) for m in best.dates))
+    off_topic = off_topic and not dated and not one_day
     # "What other title does he hold? (Tao Cheng)": "Prof. Tao Cheng, also Director of the National Key
     # Laboratory ..., delivered the first keynote lecture" gives him one, in a sentence about a lecture
     title = title_pattern(analysis)
