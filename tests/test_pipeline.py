@@ -1003,3 +1003,10 @@ def test_days_asked_as_a_range_are_dates_not_names(settings):
     # ... and a sentence stating the one day asked about is on topic, whatever its cosine
     a = ask("What was on the Tianjin programme for August 26?", settings=settings)
     assert not a.abstained and "Yongzeng Wang" in a.text
+
+
+def test_a_count_of_another_kind_of_the_thing_asked_is_no_answer(settings):
+    # "41 cases of liver transplant and 2 cases of kidney transplant" counts no heart transplants
+    assert ask("How many heart transplants has Hunan Children's Hospital carried out?", settings=settings).abstained
+    a = ask("How many kidney transplants has Hunan Children's Hospital carried out?", settings=settings)
+    assert not a.abstained and "2 cases of kidney transplant" in a.text

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 
-from ..text import STOPWORDS
+from ..text import STOPWORDS, terms
 from ..types import Analysis
 from . import dates
 
@@ -230,6 +230,8 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
         return False  # "How old was he?" is answered by an age, not by "3-year survival"
     if kind == "number" and _SHARE_Q.search(asked) and not _SHARE.search(sentence):
         return False  # "What is the survival rate?" is answered by a share ("70 percent"), not by "41 cases"
+    if kind == "number" and (counted := _COUNTED.search(asked)) and not _counts_the_kind(counted, sentence):
+        return False
     if kind == "number" and re.search(r"\bhow many\b", asked):
         # a count, not the length of something ("a two-week course" says nothing of how many came)
         values = [v for v in values if not re.search(rf"\b{re.escape(v)}[- ](?:year|month|week|day|hour|minute)s?\b",
@@ -243,6 +245,33 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
         # (but "On what date, and in which year ...?" is answered by the date, its year joined)
         values = [v for v in values if re.search(r"\b\d{4}\b", v)]
     return any(v.lower() not in asked for v in values)
+
+
+# "How many heart transplants ...?": the thing counted, its last word the noun, the words before it saying
+# which of that noun (up to the verb or preposition that ends the phrase)
+_COUNT_END = r"(?:has|have|had|did|do|does|were|was|are|is|will|would|could|can|in|at|of|from|for|on|by|per|across|during|over)"
+_COUNTED = re.compile(rf"\bhow many\s+((?:(?!(?:{_COUNT_END}|the|and|or)\b)[a-z][\w-]*\s+){{1,2}}?)([a-z][\w-]*?)\s+{_COUNT_END}\b")
+
+
+def _counts_the_kind(counted: re.Match, sentence: str) -> bool:
+    """A sentence counting the noun asked about ("41 cases of liver transplant") but not the kind of it
+    asked for ("heart transplants") counts something else; one not stating the noun may word it
+    otherwise ("physicians" for "doctors"), and is left to the rest of the judge.
+
+    >>> m = _COUNTED.search("how many heart transplants has the hospital performed?")
+    >>> _counts_the_kind(m, "It has completed 41 cases of liver transplant."), _counts_the_kind(m, "It did 3 heart transplants.")
+    (False, True)
+    """
+    said = set(terms(sentence))
+    head = terms(counted.group(2))
+    if not head or head[0] not in said:
+        return True
+    return set(terms(counted.group(1))) - _ANY_KIND <= said
+
+
+# words saying nothing of which kind is counted ("how many different characters": "65,536 distinct characters")
+_ANY_KIND = frozenset(terms("different distinct separate individual unique total new other more additional such "
+                            "various actual overall exact whole entire"))
 
 
 # "Which Hong Kong experts spoke?", "Which Peking University scientist lectured?": a name qualifying the
