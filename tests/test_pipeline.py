@@ -1010,3 +1010,12 @@ def test_a_count_of_another_kind_of_the_thing_asked_is_no_answer(settings):
     assert ask("How many heart transplants has Hunan Children's Hospital carried out?", settings=settings).abstained
     a = ask("How many kidney transplants has Hunan Children's Hospital carried out?", settings=settings)
     assert not a.abstained and "2 cases of kidney transplant" in a.text
+
+
+def test_a_period_placing_one_event_asks_a_fact_not_a_list():
+    from rag.answer.analysis import analyse
+
+    # "What happened in February 2024?" asks for every event of the month; "the gathering in January
+    # 2025" is one event, which the period only places
+    assert analyse("What happened in February 2024?").kind == "list"
+    assert analyse("Who presided over the gathering in January 2025?").kind == "fact"

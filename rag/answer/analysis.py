@@ -411,12 +411,18 @@ def period_terms(period: Period | None, question: str) -> set[str]:
     return {period.text, *re.findall(r"\d{4}", period.text), *specific_terms(period.text, phrase=True)}
 
 
+# "Who presided over the gathering in January 2025?": one event, which the period places
+_ONE_EVENT = re.compile(r"\b(?:the|that|this)\s+(?:[\w’'-]+\s+){0,4}?(?:meeting|gathering|conference|congress|symposium|"
+                        r"workshop|forum|ceremony|summit|seminar|course|programme|program|event|session)\b(?!\s*s\b)", re.I)
+
+
 def analyse(question: str, injection: str = "") -> Analysis:
     "Everything answering needs to know about a question (already stripped of instructions)."
     kind = kind_of(question)
     period = dates.period(question)
     specific = specific_terms(question)
-    if kind == "fact" and period and (period.start or period.end) and set(specific) <= period_terms(period, question):
+    if kind == "fact" and period and (period.start or period.end) and set(specific) <= period_terms(period, question) \
+            and not _ONE_EVENT.search(question):
         kind = "list"  # "What happened in February 2024?", "... on August 26?": every event of the period, not one
     subject = _subject(question, kind) if kind in ("summary", "collection") else ""
     excluded = _EXCLUDING.search(question)
