@@ -1019,3 +1019,8 @@ def test_a_period_placing_one_event_asks_a_fact_not_a_list():
     # 2025" is one event, which the period only places
     assert analyse("What happened in February 2024?").kind == "list"
     assert analyse("Who presided over the gathering in January 2025?").kind == "fact"
+
+
+def test_is_one_of_the_articles_about_x_asks_which_article(settings):
+    a = ask("Is one of the articles about training doctors from other countries? Which one?", settings=settings)
+    assert a.kind == "collection" and "International Workshop on Cell Therapy for Blood Diseases" in a.text

@@ -104,6 +104,9 @@ _COLLECTION = re.compile(
     rf"|\bwhat(?:'s| is| was)\s+the\s+(?:{_DOCS})\s+(?:about|on|covering|regarding|featuring|with|mentioning|naming|"
     rf"quoting|describing|that (?:mentions|names|quotes|features|describes))\s+.+\babout\b"
     rf"|\b(?:anything|something)\s+in\s+(?:the|your|this)\s+(?:collection|articles|archive)\b"
+    # "Is one of the articles about ...?", "Does any of the articles deal with ...?": which article it is
+    rf"|\b(?:is|are|does|do)\s+(?:one|any|either|some)\s+(?:of\s+)?(?:the\s+|your\s+|these\s+)?{_DOCS}\s+"
+    rf"(?:about|on|deals?|covers?|discuss(?:es)?|concerns?|mentions?|reports?)\b"
     rf"|\b(?:do you have|have you got|is there)\s+(?:anything|something)\s+(?:on|about|regarding|covering)\b"
     rf"|\brundown of\b"
     rf"|^\W*which\s+(?:one\s+)?(?:is|was)\s+(?:the\s+)?(?:most\s+recent|latest|newest|oldest|earliest)\s*[?.!]*$",  # of them all
