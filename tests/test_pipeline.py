@@ -1024,3 +1024,10 @@ def test_a_period_placing_one_event_asks_a_fact_not_a_list():
 def test_is_one_of_the_articles_about_x_asks_which_article(settings):
     a = ask("Is one of the articles about training doctors from other countries? Which one?", settings=settings)
     assert a.kind == "collection" and "International Workshop on Cell Therapy for Blood Diseases" in a.text
+
+
+def test_the_order_of_two_things_of_a_kind_not_named_one_by_one(settings):
+    # each award is its own article's: their dates, in order, say which came first
+    a = ask("In which order did Huang receive his two awards?", settings=settings)
+    assert a.kind == "compare" and a.text.startswith("By the dates the articles give, October 5, 2023 came first")
+    assert "Distinguished Service Award" in a.text

@@ -161,7 +161,7 @@ _SIDES = [
 # Which of two events came first, or how far apart they were, is a comparison of their dates:
 # "Which came first: A or B?", "Did A happen before or after B?", "How long after A did B ...?",
 # "How much time passed between A and B?"
-ORDERING = re.compile(r"\b(?:which|what)\b.*\b(?:first|earlier|sooner|later|more recent|less recent|newer)\b|\b(?:before or after|after or before|"
+ORDERING = re.compile(r"\b(?:which|what)\b.*\b(?:first|earlier|sooner|later|more recent|less recent|newer)\b|\bin (?:what|which) order\b|\b(?:before or after|after or before|"
                       r"earlier or later)\b|\bhow (?:long|much time|many (?:days|weeks|months|years))\s+(?:after|before|between)\b"
                       r"|\b(?:time|days|weeks|months|years)\s+(?:passed|elapsed|went by|were there)\s+between\b", re.I)
 _ORDER_SIDES = [
@@ -207,8 +207,11 @@ def kind_of(question: str) -> str:
         return "collection"
     if (_COMPARE.search(question) or ORDERING.search(question) or _CHOICE.search(question)) and sides(question):
         return "compare"
-    if _TWO.search(question) and (_COMPARE.search(question) or re.search(r"\b(?:each|both)\b", question, re.I)):
-        return "compare"  # "Compare Huang's two awards": two of a kind, not named one by one (kinds/compare.py)
+    if _TWO.search(question) and (_COMPARE.search(question) or ORDERING.search(question)
+                                  or re.search(r"\b(?:each|both)\b", question, re.I)):
+        # "Compare Huang's two awards", "In what order did he receive his two honours?": two of a kind,
+        # not named one by one (kinds/compare.py)
+        return "compare"
     if _LIST_VERB.search(question):
         return "list"
     m = _PLURAL_Q.search(question)

@@ -16,7 +16,7 @@ import numpy as np
 from ...config import Settings
 from ...generation import Reply
 from ...text import terms, words
-from ...types import Corpus, Evidence, Side
+from ...types import Corpus, Evidence, Hit, Side
 from ..analysis import ORDERING, answer_type, specific_terms
 from ..answerability import lacks, present, question_names
 from ..compose import abstain, repeats, reply, with_items
@@ -55,7 +55,7 @@ def about(c: Candidate, side: Side, corpus: Corpus) -> bool:
 def answer(evidence: Evidence, settings: Settings) -> Reply:
     a = evidence.analysis
     if ORDERING.search(a.question):
-        return order(evidence)
+        return order(evidence, settings)
     if not evidence.sides:
         return instances(evidence, settings)
     side_terms = {t for s in evidence.sides for t in terms(s.text)}
@@ -118,31 +118,40 @@ def instances(evidence: Evidence, settings: Settings) -> Reply:
     not name one by one; news gives each its own article, so the sides are the two best articles
     holding the question's names, each described by its sentences on the facets asked."""
     a = evidence.analysis
-    names = question_names(a)
-    weight: dict[str, float] = {}
-    for h in evidence.hits:
-        weight[h.doc_id] = weight.get(h.doc_id, 0.0) + h.score
-    docs = [d for d in sorted(weight, key=lambda d: -weight[d]) if not lacks(evidence.corpus, d, names)][:2]
+    docs = _instance_docs(evidence)
     if len(docs) < 2:
         return fact.answer(evidence, settings)  # one article holds both: answered as a fact
-    named = {t for n in names for t in terms(n)}
+    named = {t for n in question_names(a) for t in terms(n)}
     facets = tuple(t for t in a.terms if t not in named and t not in _COMPARING and t != "two")
     # (of the type asked: "Who spoke at each of his two ceremonies?" is answered by a person on each side)
     view = replace(a, terms=facets or a.terms, kind="fact", answer_type=answer_type(a.question))
     chosen: list[Candidate] = []
     for doc_id in docs:
-        hits = [h for h in evidence.hits if h.doc_id == doc_id]
-        have = {h.key for h in hits}
-        hits += [evidence.corpus.paragraph(doc_id, n) for n in range(1, LEAD_PARAGRAPHS + 1)
-                 if (doc_id, n) not in have and n <= evidence.corpus.document(doc_id).paragraphs]
-        ranked = candidates(evidence, hits, view)
+        ranked = candidates(evidence, _instance_hits(evidence, doc_id), view)
         if len(facets) <= 1:  # "Compare his two awards": what each is, as its article opens with it
             ranked = [c for c in ranked if c.hit.paragraph <= LEAD_PARAGRAPHS] or ranked
         chosen += _pick(ranked, chosen)
     return reply(with_items(((c.hit, c.text) for c in chosen), evidence.corpus))
 
 
-def order(evidence: Evidence) -> Reply:
+def _instance_docs(evidence: Evidence) -> list[str]:
+    "The two best-ranked articles holding the question's names: one for each of two things of a kind."
+    names = question_names(evidence.analysis)
+    weight: dict[str, float] = {}
+    for h in evidence.hits:
+        weight[h.doc_id] = weight.get(h.doc_id, 0.0) + h.score
+    return [d for d in sorted(weight, key=lambda d: -weight[d]) if not lacks(evidence.corpus, d, names)][:2]
+
+
+def _instance_hits(evidence: Evidence, doc_id: str) -> list[Hit]:
+    "An article's retrieved paragraphs and its opening ones, where news says what, when and where."
+    hits = [h for h in evidence.hits if h.doc_id == doc_id]
+    have = {h.key for h in hits}
+    return hits + [evidence.corpus.paragraph(doc_id, n) for n in range(1, LEAD_PARAGRAPHS + 1)
+                   if (doc_id, n) not in have and n <= evidence.corpus.document(doc_id).paragraphs]
+
+
+def order(evidence: Evidence, settings: Settings) -> Reply:
     """"Which came first, A or B?", "How long after A was B?": each side's best dated sentence, in
     the order of their dates, led by what the dates say (how far apart, which first)."""
     a = evidence.analysis
@@ -154,12 +163,17 @@ def order(evidence: Evidence) -> Reply:
         view = replace(a, terms=tuple(terms(side.text)), specific=specific_terms(side.text, phrase=True), kind="fact",
                        answer_type="date", period=None)
         ranked = [c for c in candidates(evidence, side.hits, view, qvec) if about(c, side, evidence.corpus) and item_dates(c)]
-        # a sentence stating its date shows the reader the date; one dated by its paragraph stands in
-        ranked.sort(key=lambda c: not c.type_ok)
-        if not ranked:
+        if not (best := _dated(ranked)):
             missing.append(side.text)
             continue
-        dated.append((precise(item_dates(ranked[0]))[0].start, ranked[0]))
+        dated.append(best)
+    if not evidence.sides:
+        # "In what order did he receive his two honours?": two of a kind, each its own article's
+        view = replace(a, kind="fact", answer_type="date", period=None)
+        dated = [best for d in _instance_docs(evidence)
+                 if (best := _dated([c for c in candidates(evidence, _instance_hits(evidence, d), view) if item_dates(c)]))]
+        if len(dated) < 2:
+            return fact.answer(evidence, settings)
     if missing:
         return abstain(evidence, evidence.hits[:1], what=f"The articles don't say when {' or '.join(missing)} took place.")
     (first, c1), (second, c2) = sorted(dated, key=lambda dc: dc[0])
@@ -168,6 +182,12 @@ def order(evidence: Evidence) -> Reply:
     lead = (f"By the dates the articles give, both were on {_said(first)}." if first == second else
             f"By the dates the articles give, {_said(first)} came first, {_apart(first, second)} before {_said(second)}.")
     return reply([(c1.hit, c1.text), (c2.hit, c2.text)], lead=lead)
+
+
+def _dated(ranked: list[Candidate]) -> tuple[str, Candidate] | None:
+    "The best dated candidate and its date; a sentence stating its date shows the reader the date, one dated by its paragraph stands in."
+    ranked = sorted(ranked, key=lambda c: not c.type_ok)
+    return (precise(item_dates(ranked[0]))[0].start, ranked[0]) if ranked else None
 
 
 def _said(iso: str) -> str:
