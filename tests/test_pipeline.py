@@ -1031,3 +1031,9 @@ def test_the_order_of_two_things_of_a_kind_not_named_one_by_one(settings):
     a = ask("In which order did Huang receive his two awards?", settings=settings)
     assert a.kind == "compare" and a.text.startswith("By the dates the articles give, October 5, 2023 came first")
     assert "Distinguished Service Award" in a.text
+
+
+def test_a_comparison_asking_where_gives_each_sides_place(settings):
+    # the IACH award's best sentences say what it is; where it was presented is a sentence of its own
+    a = ask("Compare Huang's two awards: who presented each, and where?", settings=settings)
+    assert a.kind == "compare" and "held in Paris" in a.text

@@ -9,6 +9,7 @@ sentence, its paragraph or its article title.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -22,7 +23,7 @@ from ..answerability import lacks, present, question_names
 from ..compose import abstain, repeats, reply, with_items
 from ..dates import human
 from ..sentences import Candidate, candidates, item_dates, precise
-from ..slots import is_name_of_person
+from ..slots import is_name_of_person, slot_values
 from . import fact
 
 PER_SIDE = 3  # a comparison sets facts against facts: what, when, where, who of each side
@@ -76,7 +77,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         ranked = [c for c in candidates(evidence, hits, view, qvec) if about(c, side, evidence.corpus)]
         if not facets:  # "Compare A and B": what each is, when and where, as the articles open with it
             ranked = [c for c in ranked if c.hit.paragraph <= LEAD_PARAGRAPHS] or ranked
-        picked = _pick(ranked, [x for side_items in chosen for x in side_items])
+        picked = _asked(_pick(ranked, [x for side_items in chosen for x in side_items]), ranked, a.question)
         if not picked:
             missing.append(side.text)
         chosen.append(sorted(picked, key=lambda c: c.sentence.start))
@@ -113,6 +114,22 @@ def _pick(ranked: list[Candidate], taken: list[Candidate]) -> list[Candidate]:
     return sorted(picked, key=lambda c: c.sentence.start)
 
 
+# "... who gave each one, and where was it presented?": a place and a date asked for by name, which
+# each side's answer states (its best sentences may say what it is but not where)
+_ASKED_TYPES = (("place", re.compile(r"\bwhere\b|\bin (?:what|which) (?:city|country|place)\b", re.I)),
+                ("date", re.compile(r"\bwhen\b|\b(?:what|which) (?:date|day|year)\b", re.I)))
+
+
+def _asked(picked: list[Candidate], ranked: list[Candidate], question: str) -> list[Candidate]:
+    "A side's sentences, with its best one stating each place or date the question asks for that they lack."
+    for kind, rx in _ASKED_TYPES:
+        if rx.search(question) and picked and not any(slot_values(kind, c.text) for c in picked):
+            doc_id = picked[0].hit.doc_id
+            if best := next((c for c in ranked if c.hit.doc_id == doc_id and slot_values(kind, c.text)), None):
+                picked = sorted([*picked, best], key=lambda c: (c.hit.paragraph, c.sentence.start))
+    return picked
+
+
 def instances(evidence: Evidence, settings: Settings) -> Reply:
     """"Compare Huang's two awards", "at each of his two ceremonies": two of a kind the question does
     not name one by one; news gives each its own article, so the sides are the two best articles
@@ -130,7 +147,7 @@ def instances(evidence: Evidence, settings: Settings) -> Reply:
         ranked = candidates(evidence, _instance_hits(evidence, doc_id), view)
         if len(facets) <= 1:  # "Compare his two awards": what each is, as its article opens with it
             ranked = [c for c in ranked if c.hit.paragraph <= LEAD_PARAGRAPHS] or ranked
-        chosen += _pick(ranked, chosen)
+        chosen += _asked(_pick(ranked, chosen), ranked, a.question)
     return reply(with_items(((c.hit, c.text) for c in chosen), evidence.corpus))
 
 
