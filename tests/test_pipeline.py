@@ -1000,6 +1000,8 @@ def test_days_asked_as_a_range_are_dates_not_names(settings):
     # the schedule states "August 22:", "August 25:" one by one, never "August 22 through August 25"
     a = ask("Who lectured in Tianjin from August 22 through August 25?", settings=settings)
     assert not a.abstained and "Ying Wang" in a.text
+    # ... and a run of days asks for each day's, not one
+    assert a.kind == "list" and "Wei Li" in a.text
     # ... and a sentence stating the one day asked about is on topic, whatever its cosine
     a = ask("What was on the Tianjin programme for August 26?", settings=settings)
     assert not a.abstained and "Yongzeng Wang" in a.text

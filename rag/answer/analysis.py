@@ -430,6 +430,8 @@ def analyse(question: str, injection: str = "") -> Analysis:
     if kind == "fact" and period and (period.start or period.end) and set(specific) <= period_terms(period, question) \
             and not _ONE_EVENT.search(question):
         kind = "list"  # "What happened in February 2024?", "... on August 26?": every event of the period, not one
+    if kind == "fact" and dates.spans_days(period) and answer_type(question) in (None, "person", "place"):
+        kind = "list"  # "Who gave the lectures from August 25 through August 28?": each day's
     subject = _subject(question, kind) if kind in ("summary", "collection") else ""
     excluded = _EXCLUDING.search(question)
     return Analysis(

@@ -237,7 +237,7 @@ def question_names(analysis: Analysis) -> list[str]:
     state a range of time ("before 2024" is about articles that need not say 2024; the period is
     checked against the answer's dates instead, see judge)."""
     p = analysis.period
-    dated = period_terms(p, analysis.question) if p and (re.match(_RANGE, p.text, re.I) or _SPAN.search(p.text)) else set()
+    dated = period_terms(p, analysis.question) if p and (re.match(_RANGE, p.text, re.I) or dates.spans_days(p)) else set()
     return [n for n in analysis.specific if names_one_thing(n) and n not in dated]
 
 
@@ -252,12 +252,9 @@ def names_one_thing(term: str) -> bool:
 _DESCRIBES = re.compile(r"[A-Z][a-z]+(?:ican|ean|ian|ese|ish)|[A-Z][A-Za-z]+-(?:based|born|led|run|owned|funded|made)")
 
 
-# a period reaching beyond the years it names ("before 2024"); "in 2019" names its year and an article
-# about it states that year
+# a period reaching beyond the years it names ("before 2024"), or a run of days (dates.spans_days); "in
+# 2019" names its year and an article about it states that year
 _RANGE = r"(?:before|prior|earlier|until|up to|after|since|later|from|between)\b"
-# ... or spanning days an article states one by one ("August 25 through August 28": its schedule
-# gives "August 25:", "August 26:", ...)
-_SPAN = re.compile(r"\s(?:through|thru|to|until|till|and)\s|\d\s*[-–]\s*\d")
 
 
 def outside(c: Candidate, period: Period | None) -> bool:

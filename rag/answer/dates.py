@@ -147,6 +147,20 @@ def days(m: Mention) -> int:
     return (b - a).days + 1
 
 
+# days an article states one by one, asked for as a run ("August 25 through August 28": its schedule
+# gives "August 25:", "August 26:", ...)
+_SPAN = re.compile(r"(?<!\d)\d{1,2}(?:st|nd|rd|th)?\s*(?:through|thru|to|until|till|and|[-–])\s*(?:[A-Za-z]+\.?\s+)?\d{1,2}(?!\d)")
+
+
+def spans_days(period: Period | None) -> bool:
+    """Does the question give its period as a run of days?
+
+    >>> spans_days(period("Who lectured from August 25 through August 28?")), spans_days(period("Who spoke in 2023 and 2024?"))
+    (True, False)
+    """
+    return bool(period and period.text and _SPAN.search(period.text))
+
+
 def within_period(m: Mention, period: Period) -> bool:
     "Does the date lie wholly in the period?"
     return overlaps(Mention(m.start, m.start, m.span, m.has_year), period) and overlaps(Mention(m.end, m.end, m.span, m.has_year), period)
