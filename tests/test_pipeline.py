@@ -925,6 +925,8 @@ def test_which_companies_is_answered_by_the_enterprises_a_sentence_lists(setting
     # the article says "enterprises including Union Precision, Vcanbio, BGI, and Juventas"
     a = ask("Which companies did the trainees visit?", settings=settings)
     assert not a.abstained and "Union Precision, Vcanbio, BGI, and Juventas" in a.text
+    # ... and a firm named by what it does, visited on another day
+    assert "visited Concord Biotech" in ask("Which companies did the Tianjin participants visit?", settings=settings).text
 
 
 def test_a_list_of_speakers_is_the_people_named_giving_talks(settings):

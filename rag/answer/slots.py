@@ -357,9 +357,17 @@ def named_pattern(analysis: Analysis) -> re.Pattern | None:
         return None
     if _BODY_NOUN.match(analysis.noun):
         return _BODY_NAME  # "Which organisations ...?" is answered by "the Center for International ... Research"
+    if _FIRM_NOUN.match(analysis.noun):
+        return _FIRM_NAME  # "Which companies did they visit?": "Concord Biotech"
     return re.compile(rf"(?:[A-Z][\w’'&.-]*\s+){{1,6}}{analysis.noun.capitalize()}\w*\b")
 
 
+# "Which companies ...?": a firm is seldom called "... Company", but its name often ends in what it is or
+# how it is incorporated ("Concord Biotech", "Acme Pharmaceuticals", "Foo Ltd")
+_FIRM_NOUN = re.compile(r"(?:compan|firm|enterprise|business|manufacturer|startup|start-up|corporation|vendor|supplier)", re.I)
+_FIRM_NAME = re.compile(r"(?:[A-Z][\w’'&.-]*\s+){1,4}(?:Company|Biotech|Biotechnology|Bio|Biosciences?|Biologics|Pharma|"
+                        r"Pharmaceuticals?|Therapeutics|Technolog(?:y|ies)|Inc|Ltd|Limited|Corp|Corporation|Co|Group|"
+                        r"Holdings|Labs|Systems|Solutions|GmbH|AG|LLC|PLC)\b")
 # "Which organisation/institution/body ...?" names no kind its answer is headed by: English names
 # organisations by their kind of body ("... Center for ...", "... Academy", "Ministry of ...")
 _BODY_NOUN = re.compile(r"(?:organi[sz]|institution|bod|agenc|entit)", re.I)
