@@ -14,8 +14,9 @@ from .types import Chunk, Document, Sentence
 # 2: a list item's number at a line start no longer ends a sentence; 3: sentences without an end in
 # sight are cut at a word boundary (see _bounded); 4: an ordinal glued to the next word is two words
 # to the analyzer (rag.text.words), whose terms the BM25 index stores; 5: so is a number with a
-# decimal point or thousands separators ("3.7", "10,867")
-CHUNKER_VERSION = 5
+# decimal point or thousands separators ("3.7", "10,867"); 6: a typographic apostrophe is a plain one
+# ("Children’s" is "children's", whose possessive the stemmer drops)
+CHUNKER_VERSION = 6
 # A prefix this many characters per budget token holds more than the budget's tokens for any text
 # a token count matters for (English averages about 4 characters per token).
 _CHARS_PER_TOKEN_MAX = 16

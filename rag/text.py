@@ -97,12 +97,15 @@ _GLUED_ORDINAL = re.compile(r"(?<![A-Za-z])(\d+(?:st|nd|rd|th))(?=[A-Za-z]{3})")
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens.
+    """Lower-cased word tokens, a typographic apostrophe written as a plain one (the stemmer drops the
+    possessive "'s" only then: "Children’s Hospital" and "children's" are the same word).
 
     >>> words("Python 3.7 was cited 10,867 times at the 35thanniversary.")
     ['python', '3.7', 'was', 'cited', '10867', 'times', 'at', 'the', '35th', 'anniversary']
+    >>> words("Hunan Children’s Hospital")
+    ['hunan', "children's", 'hospital']
     """
-    return [w.replace(",", "") if _THOUSANDS.match(w) else w.lower().strip("'’-")
+    return [w.replace(",", "") if _THOUSANDS.match(w) else w.lower().replace("’", "'").strip("'-")
             for w in _WORD.findall(_GLUED_ORDINAL.sub(r"\1 ", text))]
 
 

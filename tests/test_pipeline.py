@@ -1041,3 +1041,9 @@ def test_a_comparison_asking_where_gives_each_sides_place(settings):
     # the IACH award's best sentences say what it is; where it was presented is a sentence of its own
     a = ask("Compare Huang's two awards: who presented each, and where?", settings=settings)
     assert a.kind == "compare" and "held in Paris" in a.text
+
+
+def test_a_possessive_typed_plainly_is_the_articles_typographic_one(settings):
+    # the article writes "Children’s Hospital"; a reader types "children's"
+    a = ask("Is there anything in the collection about children's health care?", settings=settings)
+    assert a.kind == "collection" and "Xiaoxiang International Symposium on Pediatrics" in a.text
