@@ -1047,3 +1047,11 @@ def test_a_possessive_typed_plainly_is_the_articles_typographic_one(settings):
     # the article writes "Children’s Hospital"; a reader types "children's"
     a = ask("Is there anything in the collection about children's health care?", settings=settings)
     assert a.kind == "collection" and "Xiaoxiang International Symposium on Pediatrics" in a.text
+
+
+def test_what_came_before_that_is_not_what_was_just_said(settings):
+    history = []
+    for q in ("Who is the current president of the IACH?",):
+        history.append((q, ask(q, history, settings=settings)))
+    a = ask("Which post did he hold before that?", history, settings=settings)
+    assert "former president of the European Society for Blood and Marrow Transplantation" in a.text

@@ -123,7 +123,9 @@ class _State:
 
 # A follow-up asking for something not yet said ("What else did he report?", "Who else spoke?"): the
 # last answer's sentences are what it does not want again.
-_ELSE = re.compile(r"\b(?:else|besides|another|apart from (?:that|this)|in addition to (?:that|this)|other than (?:that|this))\b"
+# (or what came before it: "What position did he hold before that?" is not the one just said)
+_ELSE = re.compile(r"\b(?:else|besides|another|apart from (?:that|this)|in addition to (?:that|this)|other than (?:that|this)"
+                   r"|before (?:that|this|then)|previously|formerly)\b"
                    r"|\b(?:what|which|any)\s+other\b|\b(?:tell me )?more about\b", re.I)
 # A question asking what came next ("What did they discuss after his talk?", "Where did they go that
 # afternoon?"): news tells events in order, so the answer is in the paragraphs after the last answer's,
