@@ -252,7 +252,8 @@ _PEOPLE = ("person|people|professor|doctor|physician|expert|speaker|scientist|re
            "student|trainee|patient|man|woman|team|surgeon|nurse|engineer|teacher|lawyer|judge|artist|writer|"
            "player|athlete|coach|politician|diplomat|ambassador|mayor|governor|executive|manager|economist|analyst|"
            "historian|architect|designer|developer|programmer|contributor|maintainer|volunteer|pioneer|laureate")
-_PLACES = "city|cities|country|countries|place|venue|location|state|region|province|town|site|hotel|building|nation|continent"
+_PLACES = ("city|cities|country|countries|place|venue|location|state|region|province|town|site|hotel|building|nation|"
+           "continent|capital|capitals|island|islands|metropolis|village|county|counties|district|municipality|port")
 # up to three words before the head noun, not crossing into a relative clause ("the countries that sent trainees")
 # nor into a relative clause without its pronoun, which starts a noun phrase of its own ("the companies
 # the trainees visited" asks for companies, not trainees)
@@ -295,8 +296,8 @@ def answer_type(question: str) -> str | None:
     """What an answer must contain, from the question's wh-phrase (None: anything).
 
     >>> [answer_type(q) for q in ("When was it held?", "How many trainees came?", "Who chaired it?",
-    ...  "Where was the ceremony?", "What is the Beijing Protocol?", "What was the fee?")]
-    ['date', 'number', 'person', 'place', 'definition', 'number']
+    ...  "Where was the ceremony?", "What is the Beijing Protocol?", "What was the fee?", "In which capital was it?")]
+    ['date', 'number', 'person', 'place', 'definition', 'number', 'place']
     """
     q = question.strip()
     if _EXPANSION.search(q):
