@@ -218,6 +218,10 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
         # "Who hosted the workshop?": "hosted by the Department of ..."; "Where does he work?": "Director
         # of the Harbin Institute of ..." (where one works, studies or comes from is a body as often as a place)
         values = [*values, *_BODY_NAME.findall(sentence)]
+    if kind == "person" and _HOLDER_Q.search(asked) and not _LEADER.search(sentence):
+        # "Who is the director of the new centre?" is answered by a sentence giving someone a post that
+        # leads something, not by one naming whoever spoke that day
+        return False
     if kind == "place" and _GONE_Q.search(asked) and _GONE.search(sentence):
         return True  # "Where did they go?": "they visited the pathology center" is where, named or not
     if kind == "number" and _MONEY_Q.search(asked) and not _MONEY.search(sentence):
@@ -387,6 +391,12 @@ _WORKS_AT = re.compile(r"^\s*(?:and\s+)?where\s+(?:does|did|do|is|was|are|were)\
 _GONE_Q = re.compile(r"^\s*(?:and\s+)?where\s+(?:did|do|does|will|would)\b.*\b(?:go|travel|visit|tour|head)\b", re.I)
 _GONE = re.compile(r"\b(?:visited|toured|went to|travel(?:l)?ed to|headed to|moved on to)\s+(?:the\s+|a\s+|an\s+)?\w", re.I)
 # ... unless it asks for the person who did it for a body ("Who signed on behalf of the foundation?")
+# "Who is the director / head / president of X?": a post leading something, said with any of these words
+# ("Michael Verneris, chair of the Advisory Committee" for "Who heads the advisory panel?")
+_LEADER_WORDS = (r"director|head|chief|leader|president|chair|chairman|chairwoman|chairperson|dean|principal|"
+                 r"ceo|cto|cfo|coo|manager|secretary|governor|mayor|minister|commissioner|superintendent|rector|provost")
+_HOLDER_Q = re.compile(rf"^\s*(?:and\s+)?who\s+(?:is|was|will be|has been|became)\s+(?:the\s+)?(?:\w+\s+)?(?:{_LEADER_WORDS})\s+of\b", re.I)
+_LEADER = re.compile(rf"\b(?:{_LEADER_WORDS}|vice[- ]president|led by|heads|headed|directs|directed|chairs|chaired|leads)\b", re.I)
 _IN_PERSON = re.compile(r"\b(?:on behalf of|representing|in the name of|for the \w+ side)\b", re.I)
 _BODY_NAME = re.compile(rf"(?:[A-Z][\w’'&.-]*\s+){{0,6}}(?:{_BODY_HEADS})\b(?:\s+(?:of|for|on)\s+(?:(?:and|the)\s+|[A-Z][\w’'&.-]*\s*)+)?")
 
