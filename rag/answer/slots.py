@@ -236,6 +236,8 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
         return False  # "What is the survival rate?" is answered by a share ("70 percent"), not by "41 cases"
     if kind == "number" and (counted := _COUNTED.search(asked)) and not _counts_the_kind(counted, sentence):
         return False
+    if kind == "number" and re.search(r"\bhow many\b", asked) and _one_of_many(analysis, sentence):
+        return False
     if kind == "number" and re.search(r"\bhow many\b", asked):
         # a count, not the length of something ("a two-week course" says nothing of how many came)
         values = [v for v in values if not re.search(rf"\b{re.escape(v)}[- ](?:year|month|week|day|hour|minute)s?\b",
@@ -249,6 +251,26 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
         # (but "On what date, and in which year ...?" is answered by the date, its year joined)
         values = [v for v in values if re.search(r"\b\d{4}\b", v)]
     return any(v.lower() not in asked for v in values)
+
+
+_ENUMERATION = re.compile(r"(?:[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*\s*,\s*){2,}(?:and\s+)?[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
+
+
+def _one_of_many(analysis: Analysis, sentence: str) -> bool:
+    """Does the question name some, not all, of a list the sentence counts as a whole? "It recruited 20
+    physicians from Thailand, Belarus, Vietnam, ..." does not say how many came from Vietnam.
+
+    >>> from rag.answer.analysis import analyse
+    >>> s = "It recruited 20 physicians from Thailand, Belarus, Vietnam, and Egypt."
+    >>> _one_of_many(analyse("How many physicians came from Vietnam?"), s), _one_of_many(analyse("How many physicians came?"), s)
+    (True, False)
+    """
+    for m in _ENUMERATION.finditer(sentence):
+        items = [i for i in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", m.group()) if i]
+        named = [i for i in items if any(n.lower() in i.lower() for n in analysis.specific)]
+        if named and len(named) < len(items):
+            return True
+    return False
 
 
 # "How many heart transplants ...?": the thing counted, its last word the noun, the words before it saying
