@@ -1066,5 +1066,5 @@ def test_who_holds_a_post_is_answered_by_a_sentence_giving_one(settings):
 
 def test_a_count_of_a_whole_list_is_no_count_of_one_of_its_members(settings):
     # "20 physicians ... from Thailand, Belarus, Vietnam, ..." says nothing of how many came from Vietnam
-    assert ask("How many of the Tianjin trainees were from Vietnam?", settings=settings).abstained
+    assert ask("How many of the workshop trainees came from Vietnam?", settings=settings).abstained
     assert "20 physicians" in ask("How many trainees did the Tianjin workshop recruit?", settings=settings).text
