@@ -1068,3 +1068,11 @@ def test_a_count_of_a_whole_list_is_no_count_of_one_of_its_members(settings):
     # "20 physicians ... from Thailand, Belarus, Vietnam, ..." says nothing of how many came from Vietnam
     assert ask("How many of the workshop trainees came from Vietnam?", settings=settings).abstained
     assert "20 physicians" in ask("How many trainees did the Tianjin workshop recruit?", settings=settings).text
+
+
+def test_that_company_is_the_one_the_last_question_named():
+    from rag.answer.conversation import Turn, resolve
+
+    # a company is called by its name, never "the Juventas company": "that company" is the name just given
+    history = [Turn("Which companies did the trainees visit?", "..."), Turn("What did they see at Juventas?", "...")]
+    assert resolve("Who from that company gave them a lecture?", history)[0].endswith("(Juventas)")

@@ -254,6 +254,10 @@ def _named_before(question: str, history: Sequence[Turn]) -> tuple[str, tuple[st
                 words_ = words_[1:]  # "What is the zoneinfo module": "zoneinfo module"
             if words_ and _bare(words_[-1]) not in _NAMING_STOP:
                 return " ".join(words_ + [found.group().split()[-1]]), turn.docs
+    # ... else the name the last question gave: "What did they see at Juventas?", then "Who from that
+    # company gave a lecture?" (a company is called by its name, not "the Juventas company")
+    if history and (phrases := _phrases(history[-1].question)):
+        return phrases[-1], history[-1].docs
     return "", ()
 
 
