@@ -1074,5 +1074,5 @@ def test_that_company_is_the_one_the_last_question_named():
     from rag.answer.conversation import Turn, resolve
 
     # a company is called by its name, never "the Juventas company": "that company" is the name just given
-    history = [Turn("Which companies did the trainees visit?", "..."), Turn("What did they see at Juventas?", "...")]
+    history = [Turn("Which companies did the Tianjin trainees visit?", "..."), Turn("What did they see at Juventas?", "...")]
     assert resolve("Who from that company gave them a lecture?", history)[0].endswith("(Juventas)")
