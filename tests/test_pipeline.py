@@ -1076,3 +1076,11 @@ def test_that_company_is_the_one_the_last_question_named():
     # a company is called by its name, never "the Juventas company": "that company" is the name just given
     history = [Turn("Which companies did the Tianjin trainees visit?", "..."), Turn("What did they see at Juventas?", "...")]
     assert resolve("Who from that company gave them a lecture?", history)[0].endswith("(Juventas)")
+
+
+def test_a_question_in_the_readers_own_words_leans_on_dense_retrieval(settings):
+    # no passage says "harmful side effects of engineered T-cell treatments"; BM25's ranking of its
+    # words is noise, and the dense ranking, counted twice, brings "CAR-T toxicities"
+    a = ask("Which doctor in Tianjin talked about the harmful side effects of engineered T-cell treatments?",
+            settings=settings)
+    assert not a.abstained and "Runxia Gu presented on CAR-T toxicities" in a.text

@@ -19,6 +19,22 @@ from ..errors import ConfigError
 from ..types import ArticleText, DocInfo, Document, Hit, Sentence
 
 MODES = ("hybrid", "dense", "bm25")
+# Hybrid search fuses the dense and BM25 rankings by rank, with equal say. A question in the reader's own
+# words ("sets of treatment recommendations" for "clinical guidelines") matches no passage by its words:
+# the best BM25 score is a small share of what a passage holding every query term would score (the sum
+# of their IDFs, the bound of BM25 as term counts grow), and the BM25 ranking is noise. The dense
+# ranking then counts DENSE_WEIGHT_ON_MISS times. Both stores apply it alike.
+LEXICAL_MISS = 0.15
+DENSE_WEIGHT_ON_MISS = 2.0
+
+
+def dense_weight(best_bm25: float | None, idf_sum: float) -> float:
+    """The weight of the dense ranking in hybrid fusion, given the best BM25 score and the query terms' IDF sum.
+
+    >>> dense_weight(0.5, 10.0), dense_weight(3.0, 10.0), dense_weight(None, 10.0)
+    (2.0, 1.0, 1.0)
+    """
+    return DENSE_WEIGHT_ON_MISS if best_bm25 is not None and best_bm25 < LEXICAL_MISS * idf_sum else 1.0
 
 
 class Store(ABC):

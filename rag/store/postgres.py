@@ -14,7 +14,8 @@ Retrieval is one SQL statement per query, with the same scores as the snapshot s
             with IDF from the `terms` table. The analyzer is the snapshot's (rag.text.terms).
             Postgres's own ts_rank_cd over an any-word query is not BM25 and measured ten times
             slower with a third of the recall.
-    hybrid  reciprocal rank fusion of the two lists, inside the same statement
+    hybrid  reciprocal rank fusion of the two lists, inside the same statement (the dense ranks
+            weighted as the snapshot weighs them, rag.store.dense_weight)
 
 Connections come from a pool (psycopg_pool); a query that runs past Settings-independent
 QUERY_TIMEOUT_MS is cancelled by the server. Install with `pip install "rag-news[pg]"`.
@@ -32,7 +33,7 @@ import numpy as np
 from ..config import Settings
 from ..errors import RagError
 from ..types import ArticleText, DocInfo, Document, Hit, Paragraph, Sentence
-from . import MODES, Store
+from . import DENSE_WEIGHT_ON_MISS, LEXICAL_MISS, MODES, Store
 from .pg_schema import migrate
 
 CONNECT_TIMEOUT_S = 5
@@ -233,12 +234,15 @@ br AS (
         ORDER BY max(score) DESC, min(id) LIMIT %(n)s) x)"""
 
 _FUSED = {
+    # (the dense ranks weigh more when no passage matches the query's words: rag.store.dense_weight)
     "hybrid": """
+w AS (SELECT CASE WHEN (SELECT max(score) FROM br) < %(miss)s * (SELECT sum(idf) FROM qw)
+                  THEN %(boost)s::float8 ELSE 1.0::float8 END AS wd),
 f AS (
     SELECT coalesce(dr.paragraph, br.paragraph) AS paragraph,
-           coalesce(1.0::float8 / (%(rrf)s + dr.rank), 0) + coalesce(1.0::float8 / (%(rrf)s + br.rank), 0) AS score,
+           coalesce(w.wd / (%(rrf)s + dr.rank), 0) + coalesce(1.0::float8 / (%(rrf)s + br.rank), 0) AS score,
            dr.score AS dense, br.score AS bm25, dr.rank AS r1, br.rank AS r2
-    FROM dr FULL JOIN br ON dr.paragraph = br.paragraph
+    FROM dr FULL JOIN br ON dr.paragraph = br.paragraph CROSS JOIN w
     ORDER BY 2 DESC, r1 NULLS LAST, r2 LIMIT %(k)s)""",
     "dense": "f AS (SELECT paragraph, score, score AS dense, NULL::float8 AS bm25, rank AS r1, NULL::bigint AS r2 "
              "FROM dr ORDER BY rank LIMIT %(k)s)",
@@ -306,7 +310,7 @@ class PostgresStore(Store):
         n = max(self.settings.candidates, k)
         params = {"terms": list(terms), "n": n, "n2": 2 * n, "k": k, "rrf": self.settings.rrf_k,
                   "q": None if qvec is None else np.asarray(qvec, dtype=np.float32),
-                  "budget": BM25_BUDGET, "cap": BM25_CAP}
+                  "budget": BM25_BUDGET, "cap": BM25_CAP, "miss": LEXICAL_MISS, "boost": DENSE_WEIGHT_ON_MISS}
         with self.db.connection() as conn:
             if mode != "bm25" and 2 * n > EF_SEARCH_MIN:
                 # HNSW returns at most ef_search rows: it must cover the 2n chunks asked for. Pooled

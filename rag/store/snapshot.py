@@ -1,6 +1,7 @@
 """The default store: one immutable snapshot folder (rag/index.py), searched in process.
 
-Hybrid retrieval fuses BM25 and dense ranks with reciprocal rank fusion, at paragraph level. A
+Hybrid retrieval fuses BM25 and dense ranks with reciprocal rank fusion, at paragraph level (the dense
+ranks weighted more when no passage matches the query's words, rag.store.dense_weight). A
 paragraph's dense score is the mean of its best window's cosine and its best sentence's cosine; its
 BM25 score the best of its windows. Each retriever proposes `candidates` paragraphs; RRF adds
 1 / (rrf_k + rank) from each list.
@@ -20,7 +21,7 @@ from ..index import Snapshot, changed_files, current_snapshot, ensure_index, rel
 from ..tables import C_PARA, P_DOC, P_END, P_PAGE, P_START, S_END, S_PARA, S_START
 from ..text import terms, words
 from ..types import ArticleText, DocInfo, Document, Hit, Sentence
-from . import MODES, Store
+from . import MODES, Store, dense_weight
 
 
 def top_scored(scores: np.ndarray, m: int) -> np.ndarray:
@@ -76,9 +77,11 @@ class SnapshotStore(Store):
             fused = sparse
         else:
             fused = {}
-            for ranked in (dense, sparse):
+            idf_sum = float(self._idf[[self.vocab[t] for t in terms if t in self.vocab]].sum())
+            weight = dense_weight(max(sparse.values()) if sparse else None, idf_sum)
+            for w, ranked in ((weight, dense), (1.0, sparse)):
                 for rank, row in enumerate(ranked, 1):
-                    fused[row] = fused.get(row, 0.0) + 1.0 / (self.settings.rrf_k + rank)
+                    fused[row] = fused.get(row, 0.0) + w / (self.settings.rrf_k + rank)
         top = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
         return [self._hit(row, score, dense.get(row), sparse.get(row)) for row, score in top]
 
