@@ -144,7 +144,9 @@ _CHOICE = re.compile(r"^\W*(?:which|who|what)\b[^,?]*\b(?:longer|shorter|bigger|
 _SIDES = [
     re.compile(r"\b(?:compare|contrast)\s+([^:;?]+?)\s+(?:and|with|to|against|versus|vs\.?)\s+(.+?)(?:[,:;?]|\s+(?:in terms of|on|regarding|by)\b|$)", re.I),
     re.compile(r"\bdifferences?\s+between\s+(.+?)\s+and\s+(.+?)(?:[,:;?]|$)", re.I),
-    re.compile(r"\b(?:how|in what ways?)\s+(?:did|does|do|was|were|is|are)\s+(.+?)\s+(?:differ|compare|contrast)\s+(?:from|with|to)\s+(.+?)(?:[,:;?]|\s+in\b|$)", re.I),
+    # (the second side may point back, "differ from the one in the IACH article": up to what picks it out)
+    re.compile(r"\b(?:how|in what ways?)\s+(?:did|does|do|was|were|is|are)\s+(.+?)\s+(?:differ|compare|contrast)\s+(?:from|with|to)\s+"
+               r"((?:the\s+)?(?:one|ones|that|those)\s+(?:in|of|from|at|by)\s+[^,:;?]+|.+?)(?:[,:;?]|\s+in\b|$)", re.I),
     re.compile(r"\b(?:how|in what ways?)\s+(?:did|does|do)\s+(?:the\s+)?(.+?)\s+and\s+(?:the\s+)?(.+?)\s+(?:differ|compare|contrast)\b", re.I),
     re.compile(r"\b(?:what|which \w+)\s+(?:did|does|do|have)\s+(.+?)\s+and\s+(.+?)\s+(?:have in common|share|both|each)\b", re.I),
     re.compile(r"^(?:the\s+)?(.+?)\s+(?:versus|vs\.?)\s+(.+?)(?:[,:;?]|$)", re.I),
@@ -224,7 +226,11 @@ def kind_of(question: str) -> str:
 
 
 def sides(question: str) -> tuple[str, ...]:
-    "The two things a comparison is about (empty when the question names no two)."
+    """The two things a comparison is about (empty when the question names no two).
+
+    >>> sides("How does the CIBMTR article's account differ from the one in the IACH article?")
+    ("CIBMTR article's account", 'IACH article')
+    """
     for rx in _ORDER_SIDES if ORDERING.search(question) else _SIDES:
         m = rx.search(question)
         if m:
@@ -235,7 +241,10 @@ def sides(question: str) -> tuple[str, ...]:
 
 
 def _trim_side(text: str) -> str:
-    text = re.sub(r"^(?:the|a|an|both)\s+", "", text.strip(" ,.?!"), flags=re.I)
+    # "... differ from the one in the IACH article": the thing the side is picked out by
+    text = re.sub(r"^(?:the\s+)?(?:one|ones|that|those)\s+(?:in|of|from|at|by|given by|told by|described in)\s+", "",
+                  text.strip(" ,.?!"), flags=re.I)
+    text = re.sub(r"^(?:the|a|an|both)\s+", "", text, flags=re.I)
     text = re.sub(r"\s+(?:each|both|have|had|did|are|were|is|was)$", "", text, flags=re.I)
     return text if terms(text) else ""
 
