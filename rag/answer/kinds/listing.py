@@ -128,7 +128,9 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
                 and not (dated and across):
             continue
         new_names = named_things(c, a) - names
-        if c.hit.doc_id in docs and (per_article or not (new_names or dated)):
+        # (a label introducing a list, "New typing features:", brings its items, each a thing of its own)
+        label = c.text.rstrip().endswith(":")
+        if c.hit.doc_id in docs and (per_article or not (new_names or dated or label)):
             continue
         if by_name and not new_names:
             continue
