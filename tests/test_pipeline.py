@@ -1084,11 +1084,3 @@ def test_a_question_in_the_readers_own_words_leans_on_dense_retrieval(settings):
     a = ask("Which doctor in Tianjin talked about the harmful side effects of engineered T-cell treatments?",
             settings=settings)
     assert not a.abstained and "Runxia Gu presented on CAR-T toxicities" in a.text
-
-
-def test_a_list_label_brings_its_items_to_a_list_from_an_article_already_cited(settings):
-    # "However, challenges remain:" introduces numbered items; an earlier item from the same interview
-    # did not keep the label out
-    a = ask("What challenges did Jun Ma point to for Chinese hematologic oncology, and what priorities did he set in response?",
-            settings=settings)
-    assert "Insufficient development of innovative drugs" in a.text

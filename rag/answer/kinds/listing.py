@@ -128,9 +128,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
                 and not (dated and across):
             continue
         new_names = named_things(c, a) - names
-        # (a label introducing a list, "New typing features:", brings its items, each a thing of its own)
-        label = c.text.rstrip().endswith(":")
-        if c.hit.doc_id in docs and (per_article or not (new_names or dated or label)):
+        if c.hit.doc_id in docs and (per_article or not (new_names or dated)):
             continue
         if by_name and not new_names:
             continue
