@@ -15,8 +15,8 @@ from .types import Chunk, Document, Sentence
 # sight are cut at a word boundary (see _bounded); 4: an ordinal glued to the next word is two words
 # to the analyzer (rag.text.words), whose terms the BM25 index stores; 5: so is a number with a
 # decimal point or thousands separators ("3.7", "10,867"); 6: a typographic apostrophe is a plain one
-# ("Children’s" is "children's", whose possessive the stemmer drops)
-CHUNKER_VERSION = 6
+# ("Children’s" is "children's", whose possessive the stemmer drops); 7: "every" is a stop word, as "each" and "all" are
+CHUNKER_VERSION = 7
 # A prefix this many characters per budget token holds more than the budget's tokens for any text
 # a token count matters for (English averages about 4 characters per token).
 _CHARS_PER_TOKEN_MAX = 16

@@ -105,7 +105,8 @@ class Retriever:
         for text in analysis.sides:
             vec = self.embed(text)
             sides.append(Side(text, vec, tuple(self.search(text, k, qvec=vec))))
-        return Evidence(question, query, analysis, qvec, tuple(hits), self.store, tuple(sides), context)
+        own = self.embed(question) if context.carried else None
+        return Evidence(question, query, analysis, qvec, tuple(hits), self.store, tuple(sides), context, own)
 
 
     def _with_names(self, hits: list[Hit], names: Sequence[str], query: str, k: int) -> list[Hit]:

@@ -248,3 +248,6 @@ class Evidence:
     corpus: Corpus
     sides: tuple[Side, ...] = ()  # for a comparison: each side searched on its own
     context: Context = Context()  # what earlier turns said (follow-ups)
+    # a follow-up's own words' vector, where the query carries the conversation's subject ("Where did the
+    # experts come from? (2025 CSCO conference)"): the subject says where to look, these words which sentence answers
+    own: np.ndarray | None = None

@@ -466,6 +466,29 @@ def test_a_sentence_introducing_a_list_brings_its_items(settings):
     assert a.text.startswith("Moving forward, our focus will be on two key priorities:") and "homegrown drugs" in a.text
 
 
+def test_a_list_request_names_its_kind_before_a_title_or_a_clause(settings):
+    # "positions", not the "Professor" of the name after it; "company", before a clause with no "that"
+    from rag.answer.analysis import analyse
+
+    a = analyse("List the positions Professor Jun Ma holds.")
+    assert (a.kind, a.answer_type, a.noun) == ("list", None, "position")
+    assert analyse("Name every company the trainees visited.").noun == "company"
+    a = ask("List the positions Professor Jun Ma holds.", settings=settings)
+    assert "Editor-in-Chief, Leukemia & Lymphoma Journal" in a.text and "Chair, CSCO Supervisory Board" in a.text
+    a = ask("Name every company the Tianjin trainees visited.", settings=settings)
+    assert all(c in a.text for c in ("Union Precision", "Vcanbio", "BGI", "Juventas", "Concord Biotech"))
+
+
+def test_a_follow_up_is_answered_by_its_own_words_not_the_subject_it_carries(settings):
+    # the carried "(2025 CSCO Hematologic Oncology Conference)" says where to look: the meeting's lead,
+    # which names it, dates it in 2025 and says where it was held, does not say where the experts came from
+    history = []
+    for q in ("Where was the 2025 CSCO Hematologic Oncology Conference held?", "What was its theme?"):
+        history.append((q, ask(q, history, settings=settings)))
+    a = ask("Where did the experts invited to it come from?", history, settings=settings)
+    assert "CSCO" in a.query and "Hong Kong" in a.text and "Haikou" not in a.text
+
+
 def test_a_date_without_its_year_brings_the_sentence_stating_the_year(settings):
     # "On February 23rd, the CIBMTR presented ..." is dated by "The 2024 Tandem Meetings were held on February 21-24"
     a = ask("On what date, and in which year, was Huang Xiaojun honored by CIBMTR?", settings=settings)

@@ -268,6 +268,9 @@ _PLACES = ("city|cities|country|countries|place|venue|location|state|region|prov
 # the trainees visited" asks for companies, not trainees)
 _MODIFIERS = r"(?:(?!(?:that|who|whom|which|whose|where|when|the|a|an|his|her|their|its|our)\b)[\w-]+\s+){0,3}"
 _ALL_THE = r"(?:all\s+(?:of\s+)?the|the|a|an|all|every|each)\s+"  # "List all the countries ...", "Name every speaker"
+# the kind of thing listed is a common noun, lower case: "List the positions Professor Jun Ma holds" lists
+# positions, and "Professor" there is the title of a name
+_COMMON = r"(?-i:(?=[a-z]))"
 _TYPES = [
     ("date", re.compile(r"^(?:when|since when)\b|\b(?:what|which)\s+(?:(?:was|is|were|are)\s+)?(?:the\s+)?(?:\w+\s+)?"
                         r"(?:year|date|day|month|time|season|period)s?\b"
@@ -276,10 +279,10 @@ _TYPES = [
                           rf"|\bby how much\b|\bwhat (?:percentage|fraction|proportion|share)\b"
                           rf"|\bwhat\s+(?:did|does|do|will|would)\s+.+\s+cost\b", re.I)),  # "What did the course cost?"
     ("person", re.compile(rf"^(?:who|whom)\b|\b(?:which|what)\s+(?:\w+\s+)?(?:{_PEOPLE})s?\b|\bby whom\b|\bwho\s+(?:was|is|were|are)\b"
-                          rf"|^(?:list|name|identify|enumerate)\s+{_ALL_THE}{_MODIFIERS}(?:{_PEOPLE})s?\b", re.I)),
+                          rf"|^(?:list|name|identify|enumerate)\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PEOPLE})s?\b", re.I)),
     # ("What took place ...?" asks what happened, not where)
     ("place", re.compile(rf"^where\b|\b(?:which|what|in which|in what)\s+(?!(?:took|takes|take|taking)\s+place\b)(?:\w+\s+)?(?:{_PLACES})\b"
-                         rf"|^(?:list|name|identify|enumerate)\s+{_ALL_THE}{_MODIFIERS}(?:{_PLACES})\b", re.I)),
+                         rf"|^(?:list|name|identify|enumerate)\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PLACES})\b", re.I)),
     ("reason", re.compile(r"^why\b|\bfor what reason\b|\bwhat (?:led to|caused|prompted)\b", re.I)),
     ("yesno", re.compile(r"^(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)),
 ]
@@ -293,7 +296,9 @@ _NAMED = re.compile(r"\b(?:which|what)\s+(?!(?:is|are|was|were|did|does|do|has|h
 _LIST_REQUEST = (r"^\s*(?:please\s+)?(?:list|name|enumerate|identify)\s+(?:all\s+|every\s+|each\s+)?(?:of\s+)?"
                  rf"(?:the\s+)?{_MODIFIERS.replace('{0,3}', '{0,2}?')}([a-z]{{4,}}?)")
 _LISTED = (re.compile(_LIST_REQUEST + r"(?:ies|es|s)\b", re.I),
-           re.compile(_LIST_REQUEST + r"\b(?=\s+(?:of|in|at|on|where|that|who|which|whose|from|for|to)\b|\s*[.?!]?\s*$)", re.I))
+           # ... or before a relative clause without its pronoun: "Name every company the trainees visited"
+           re.compile(_LIST_REQUEST + r"\b(?=\s+(?:of|in|at|on|where|that|who|which|whose|from|for|to|the|a|an|his|her|"
+                                      r"their|its|he|she|they|we|you)\b|\s*[.?!]?\s*$)", re.I))
 _NOT_NOUNS = {"year", "date", "month", "time", "kind", "type", "role", "part", "thing", "ways", "area", "aspect", "else"}
 
 

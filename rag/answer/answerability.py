@@ -46,6 +46,7 @@ THRESHOLD = 0.5
 DENSE_FLOOR = 0.2
 NEAR = 2  # paragraphs either side of the answer's in which a number the question names may be stated
 ENUMERATION = 3  # names of the asked type in one sentence that make it a list of them
+OWN_SHARE = 0.6  # of a follow-up's own words a sentence states to answer it over where the conversation points
 OFF_TOPIC_COVER = 0.5  # ... unless it holds at least this (IDF-weighted) share of the question's terms
 
 
@@ -201,10 +202,11 @@ def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Can
     # not over a sentence of the conversation's articles stating the follow-up's own words that the
     # pointed-at one lacks ("When was it inaugurated?" is answered by "the inauguration of ... on
     # August 29", not by the visit the last answer told)
+    # (nor over one stating most of them, by weight, where the pointed-at one states fewer: "Where did
+    # the invited experts at it come from?" is answered by "Experts from ... were also invited", not by
+    # the meeting's lead that the last answer gave)
     anchored = [c for c in ranked if c.anchored and c.type_ok]
-    own = set(terms(evidence.question))
-    if anchored and not (own and ranked[0].hit.doc_id in evidence.context.focus and own <= ranked[0].terms
-                         and not own <= anchored[0].terms):
+    if anchored and not _states_own_words(evidence, ranked[0], anchored[0]):
         ranked = anchored
     if evidence.analysis.kind == "list":
         ranked = [c for c in ranked if c.type_ok and in_period(c, evidence.analysis.period)]
@@ -230,6 +232,16 @@ def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Can
                 nearest, fewest = c, gone
         return nearest
     return ranked[0]
+
+
+def _states_own_words(evidence: Evidence, best: Candidate, pointed: Candidate) -> bool:
+    "Does the best sentence, of the conversation's articles, state the follow-up's own words, and more of them than the pointed-at one?"
+    own = set(terms(evidence.question))
+    if not own or best.hit.doc_id not in evidence.context.focus:
+        return False
+    # (counted, not weighed by IDF: a follow-up's rarest words are often its verbs, "come", "last")
+    stated = len(own & best.terms)
+    return stated >= OWN_SHARE * len(own) and stated > len(own & pointed.terms)
 
 
 def question_names(analysis: Analysis) -> list[str]:

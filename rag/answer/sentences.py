@@ -230,6 +230,13 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     `qvec` default to the evidence's; a comparison scores each side against its own."""
     hits = list(evidence.hits if hits is None else hits)
     analysis = analysis or evidence.analysis
+    # a follow-up's answer is close to the query with its subject carried, or to the follow-up's own words
+    # with it: "Where did the experts at it come from?" is nearer its answer than the subject's lead is,
+    # "How long did it last?" (no words of its own but the asking) is not
+    own = None
+    if qvec is None and evidence.own is not None and analysis is evidence.analysis:
+        own = evidence.qvec + evidence.own
+        own /= np.linalg.norm(own) or 1.0
     qvec = evidence.qvec if qvec is None else qvec
     corpus: Corpus = evidence.corpus
     if not hits:
@@ -242,11 +249,15 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     qweight = {t: weights[t] * _discrimination(t, pool) for t in qterms}
     # "What award was presented there? (2024 Tandem Meetings)": the words carried from the
     # conversation say where to look; the follow-up's own words say which sentence answers
-    if evidence.context.carried and analysis is evidence.analysis:
-        subject = set(terms(evidence.context.carried)) - set(terms(evidence.question))
-        qweight = {t: CARRIED_WEIGHT * w if t in subject else w for t, w in qweight.items()}
+    carried = (set(terms(evidence.context.carried)) - set(terms(evidence.question))
+               if evidence.context.carried and analysis is evidence.analysis else set())
+    qweight = {t: CARRIED_WEIGHT * w if t in carried else w for t, w in qweight.items()}
     total = sum(qweight.values()) or 1.0
     dense = vectors @ qvec if len(vectors) else np.zeros(0)
+    # (for ranking only: the judge weighs a sentence's similarity to the question as searched, since
+    # the follow-up's own words alone are generic, "How many patients were enrolled?" is close to
+    # any count of people)
+    ranking = np.maximum(dense, vectors @ own) if own is not None and len(vectors) else dense
     defines = definition_pattern(analysis) if analysis.answer_type == "definition" else None
     named = named_pattern(analysis)
     members = members_pattern(analysis)
@@ -272,11 +283,15 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     for sh, doc_id in zip(shape, doc_of, strict=True):
         shapes.setdefault(sh, set()).add(doc_id)
     # a name most candidates state ("Huang" in questions about Huang) tells them apart no better than the topic
+    # (names the conversation carried say where to look, as their words do above: every sentence of the
+    # meeting's lead names the meeting, and the answer to "Where did the experts at it come from?" need not)
     qnames = {n: math.log((len(lowered) + 1) / (sum(n in t for t in lowered) + 0.5)) / math.log((len(lowered) + 1) / 0.5)
-              for n in (x.lower() for x in analysis.specific if not x.isdigit())}
+              for n in (x.lower() for x in analysis.specific if not x.isdigit() and not (carried and set(terms(x)) <= carried))}
     near = set(evidence.context.near)
     dated = analysis.answer_type == "date" or analysis.period is not None  # schedule days matter
-    dated_in = analysis.period is not None and (analysis.period.start or analysis.period.end) is not None
+    # (a year the conversation carried names its subject, "(2025 CSCO conference)": the follow-up asks no period)
+    dated_in = analysis.period is not None and (analysis.period.start or analysis.period.end) is not None \
+        and not (carried and set(terms(analysis.period.text)) <= carried)
     out: list[Candidate] = []
     at = 0
     for hit, sents, ts in zip(hits, per_para, texts, strict=True):
@@ -319,7 +334,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
                 sterms |= frozenset(terms(day.text))
             own = sum(qweight[t] for t in qterms if t in sterms)
             cover = (own + CONTEXT_WEIGHT * (context - own)) / total
-            score = W_DENSE * d + W_COVER * cover + W_PARA * para
+            score = W_DENSE * float(ranking[at + j]) + W_COVER * cover + W_PARA * para
             if qnames:
                 low = lowered[at + j]
                 if j and _CONTINUES.match(text):
