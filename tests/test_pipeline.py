@@ -479,6 +479,18 @@ def test_a_list_request_names_its_kind_before_a_title_or_a_clause(settings):
     assert all(c in a.text for c in ("Union Precision", "Vcanbio", "BGI", "Juventas", "Concord Biotech"))
 
 
+def test_what_the_articles_say_after_a_lead_in_is_a_summary_across_them(settings):
+    a = ask("Taking the articles together, what do they say about Huang Xiaojun?", settings=settings)
+    assert a.kind == "summary"
+    assert "International Collaboration Award" in a.text and "Distinguished Service Award" in a.text
+
+
+def test_a_joined_sentence_comes_from_an_article_naming_what_the_question_names(settings):
+    # "challenges and priorities" are two kinds of one subject, Jun Ma: no other article's sentence joins
+    a = ask("What challenges and priorities did Jun Ma lay out for hematology in China?", settings=settings)
+    assert not a.abstained and {c.doc_id for c in a.citations} == {"003_1aa2caca7feab17d"}
+
+
 def test_a_follow_up_is_answered_by_its_own_words_not_the_subject_it_carries(settings):
     # the carried "(2025 CSCO Hematologic Oncology Conference)" says where to look: the meeting's lead,
     # which names it, dates it in 2025 and says where it was held, does not say where the experts came from

@@ -121,7 +121,10 @@ _WHOLE_COLLECTION = re.compile(
     rf"(?:all\s+)?(?:of\s+)?(?:the|these|your|my)?\s*(?:{_DOCS}|everything)"
     rf"(?:\s+(?:in|of)\s+(?:the|this|your)\s+collection|\s+(?:you|we)\s+have)?\s*[.?!]*$", re.I)
 # "What do the articles tell us about Huang overall?", "What does the collection say about CAR-T?"
-_SAYS_ABOUT = re.compile(rf"^\W*what\s+(?:do|does|did)\s+(?:the|these|your|all the)\s+{_DOCS}\s+(?:say|tell(?: us| me)?|report|write)\s+about\b", re.I)
+# ... and after a lead-in naming them: "Pulling the articles together, what do they say about Huang's awards?"
+_SAYS_ABOUT = re.compile(rf"^\W*(?:what\s+(?:do|does|did)\s+(?:the|these|your|all the)\s+{_DOCS}"
+                         rf"|[^,?]*\b{_DOCS}\b[^,?]*,\s*what\s+(?:do|does|did)\s+(?:they|them\s+all))"
+                         rf"\s+(?:say|tell(?: us| me)?|report|write)\s+about\b", re.I)
 _SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|sum up|sum it up|overview|outline|gist|rundown|run-down|"
                       r"(?:main|key|central) (?:points?|messages?|ideas?|takeaways?|thrust)|"
                       r"tl;?dr|recap|brief me|in (?:brief|short|a nutshell)|all about|(?:briefly )?describe|tell (?:me|us) about|"

@@ -32,7 +32,24 @@ NAMED_SENTENCES = 6
 _MANY_ASKED = re.compile(r"^\W*(?:(?:in|at|from|to|for|on)\s+)?(?:(?:which|what)\s+(?!(?:is|was|has|does)\b)(?:\w+\s+)?\w+s\b|(?:who|where)\s+(?:were|are|have)\b"
                          r"|(?:list|name)\b|who\s+\w+\s+(?:\w+\s+)?\w+s\b)|\b(?:everyone|everybody|all|each|both)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(?:it|its|they|them|their|he|him|his|she|her|this|that|these|those|there)\b", re.I)
-_JOINT = re.compile(r"\band\b", re.I)  # a question joining subjects ("the workshop and the conference")
+_AND = re.compile(r"\band\b", re.I)
+# two subjects joined ("the workshop and the conference"), not two kinds ("centres and facilities")
+SUBJECTS = re.compile(r"\w\s+and\s+(?:the|a|an|his|her|their|its)\s", re.I)
+
+
+def joins_subjects(question: str, names: list[str]) -> bool:
+    """Does the question join subjects: "the workshop and the conference", or a name on either side of
+    an "and" ("Huang and Jun Ma")? Not two kinds of thing about one ("What challenges and priorities
+    did Jun Ma name?").
+
+    >>> joins_subjects("Where were the cell therapy workshop and the CSCO conference held?", ["CSCO"])
+    True
+    >>> joins_subjects("What challenges and priorities did Jun Ma name in China?", ["Jun", "Ma", "China"])
+    False
+    """
+    return bool(SUBJECTS.search(question)) or any(
+        any(n in question[: m.start()] for n in names) and any(n in question[m.end() :] for n in names)
+        for m in _AND.finditer(question))
 
 
 def answer(evidence: Evidence, settings: Settings) -> Reply:
@@ -217,7 +234,7 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
     if best is None:
         return abstain(evidence)
     verdict = judge(best, evidence.analysis, evidence.corpus, ranked)
-    if verdict.missing and _JOINT.search(evidence.question):
+    if verdict.missing and joins_subjects(evidence.question, question_names(evidence.analysis)):
         # "In which cities were the CSCO conference and the Tianjin workshop held?": each subject is in
         # its own article; a name the answer's article lacks is stated by another candidate's article
         # that lacks a name this one states (two subjects, not one article naming both)
@@ -250,7 +267,7 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
     chosen, covered, docs = [best], best.terms & qterms, {best.hit.doc_id}
     sequel = bool(FOLLOWED.search(evidence.question)) and not (period and FOLLOWED.search(period.text))  # not "after 2020"
     many = bool(_MANY_ASKED.search(evidence.question))
-    joint = bool(_JOINT.search(evidence.question))
+    joint = joins_subjects(evidence.question, asked)
     for cand in ranked[1:]:
         if len(chosen) >= NAMED_SENTENCES:
             break
@@ -283,9 +300,10 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
             continue  # another credit line credits another section's feature
         if cand.hit.doc_id not in docs and carried and lacks(evidence.corpus, cand.hit.doc_id, carried):
             continue  # "What other positions does he hold? (Jun Ma)": not another article's "Prof. Huang holds ..."
-        if cand.hit.doc_id not in docs and asked and not joint and len(lacks(evidence.corpus, cand.hit.doc_id, asked)) == len(asked):
-            # "Which countries were the Tianjin trainees from?": not an article naming none of it (but
-            # "the cell therapy workshop and the CSCO conference" may name only one of its subjects)
+        if cand.hit.doc_id not in docs and asked and not joint and lacks(evidence.corpus, cand.hit.doc_id, asked):
+            # "Which countries were the Tianjin trainees from?", "What challenges did Jun Ma name in
+            # China?": not an article lacking what the question names (but "the cell therapy workshop
+            # and the CSCO conference" may name only one of its subjects)
             continue
         chosen.append(cand)
         covered |= cand.terms & qterms

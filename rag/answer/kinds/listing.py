@@ -9,8 +9,6 @@ asks for an order ("the most recent"), else by relevance.
 
 from __future__ import annotations
 
-import re
-
 from ...config import Settings
 from ...generation import Reply
 from ...text import terms
@@ -26,8 +24,8 @@ from ..sentences import (
     period_fit,
 )
 from ..slots import checkable, named_pattern
+from .fact import SUBJECTS, schedule_day
 from .fact import answer as fact_answer
-from .fact import schedule_day
 
 ITEM_RATIO = 0.45  # an item must score at least this share of the best item
 MAX_ITEMS = 8
@@ -72,7 +70,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     if a.period and a.period.start and a.period.start == a.period.end and a.answer_type in (None, "person", "place"):
         # "What did the trainees do on August 26?": that day's account; "Who spoke on August 22?": its people
         return fact_answer(evidence, settings)
-    if question_names(a) and _SUBJECTS.search(a.question):
+    if question_names(a) and SUBJECTS.search(a.question):
         # "In which cities were the workshop and the CSCO conference held?": two subjects, each named by
         # its own article, each answered as a fact (see fact.answer) rather than items of one article
         return fact_answer(evidence, settings)
@@ -156,8 +154,6 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
 _ANY_EVENT = frozenset(terms("event events meeting meetings gathering one ones report reported reports story stories "
                              "article articles news item items happen happened took take place held cover covered "
                              "collection"))
-# two subjects joined ("the workshop and the conference"), not two kinds ("centres and facilities")
-_SUBJECTS = re.compile(r"\w\s+and\s+(?:the|a|an|his|her|their|its)\s", re.I)
 # Words for kinds of event news reports: a list of them across the collection is one per article
 _EVENT_KINDS = frozenset(terms("conference conferences congress symposium symposia workshop workshops forum forums "
                                "ceremony ceremonies summit seminar seminars course courses training trainings program "

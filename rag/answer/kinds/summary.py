@@ -42,6 +42,7 @@ MIN_WORDS = 6  # shorter sentences are captions or labels, not statements
 # one article named as such ("the report on ...", "the story about ..."); "What do the articles tell us
 # about X?" asks across them
 ARTICLE_WORDS = re.compile(r"\b(?:article|story|report|piece|item|document|text|file|paper)\b", re.I)
+ARTICLES = re.compile(r"\b(?:articles|stories|reports|pieces|items|documents)\b", re.I)
 # "Summarize what the article says about X": the part of the article about X, not the whole article
 _PART = re.compile(r"\bwhat\b.{0,40}\b(?:says?|said|tells?|told|reports?|reported|writes?|wrote|mentions?)\s+(?:about|on|of)\b", re.I)
 
@@ -99,7 +100,11 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         topic = evidence.analysis.subject or "that"
         return abstain(evidence, evidence.hits[:1], what=f"None of the articles is about {topic}.")
     names_article = bool(ARTICLE_WORDS.search(evidence.question))
-    if names_article or len(top) == 1 or top[0][1] >= 1.5 * top[1][1]:
+    person = any(is_name_of_person(run) for run in name_runs(evidence.question, names))
+    # "What do the articles say about Huang?" asks about him across every article naming him, however
+    # much one of them dominates (a topic one article covers is that article's part about it, below)
+    across = person and bool(ARTICLES.search(evidence.question))
+    if names_article or len(top) == 1 or top[0][1] >= 1.5 * top[1][1] and not across:
         return _article(evidence, top[0][0])
     # from the articles about the subject (not another's "Dr. Jun Shi" for Jun Ma), statements only
     # (a label introducing a list, "He serves as:", says nothing without the list)
@@ -107,7 +112,6 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
     pool = [c for c in candidates(evidence) if c.hit.doc_id in about and not is_heading(c.text)][:15]
     # about a person, each article's lead first ("What do the articles tell us about Huang?": the two
     # awards they report, news about him), then the passages most about him, for coverage
-    person = any(is_name_of_person(run) for run in name_runs(evidence.question, names))
     leads = [lead(evidence, d) for d, _ in top[:LEADS]] if person else []
     pool = [c for c in pool if c.text not in {text for _, text in leads}]
     picked = mmr(np.array([c.score for c in pool]), np.stack([c.vec for c in pool]), 4 - len(leads)) if pool else []
