@@ -491,6 +491,18 @@ def test_a_joined_sentence_comes_from_an_article_naming_what_the_question_names(
     assert not a.abstained and {c.doc_id for c in a.citations} == {"003_1aa2caca7feab17d"}
 
 
+def test_he_in_the_second_part_is_the_person_the_first_part_answered(settings):
+    # "he" is Mohamad Mohty, whom the first part's answer names; his former post is in another sentence,
+    # one that shares only his name with the question (its title, not its cosine, says it answers)
+    a = ask("Who is the current president of IACH, and what post did he hold before?", settings=settings)
+    assert "Mohamad Mohty" in a.text and "former president of the European Society" in a.text
+    history = []
+    for q in ("Who is the current president of IACH?",):
+        history.append((q, ask(q, history, settings=settings)))
+    a = ask("What post did he hold before?", history, settings=settings)
+    assert not a.abstained and "former president of the European Society" in a.text
+
+
 def test_a_follow_up_is_answered_by_its_own_words_not_the_subject_it_carries(settings):
     # the carried "(2025 CSCO Hematologic Oncology Conference)" says where to look: the meeting's lead,
     # which names it, dates it in 2025 and says where it was held, does not say where the experts came from

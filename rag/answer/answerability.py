@@ -327,12 +327,14 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     # 26?": "August 26: In the morning, Dr. Yongzeng Wang ... gave a lecture")
     one_day = bool(period and period.start and period.start == period.end
                    and any(dates.within_period(m, period) for m in best.dates))
-    off_topic = off_topic and not dated and not one_day
     # "What other title does he hold? (Tao Cheng)": "Prof. Tao Cheng, also Director of the National Key
     # Laboratory ..., delivered the first keynote lecture" gives him one, in a sentence about a lecture
+    # (nor does its cosine judge it: "What post did he hold before? (Mohamad Mohty)" and "IACH's founders
+    # include ... Mohamad Mohty, former president of the European Society ..." share his name alone)
     title = title_pattern(analysis)
     names = question_names(analysis)
     titled = bool(title and names and title.search(best.text) and not _missing(names, best.text))
+    off_topic = off_topic and not dated and not one_day and not titled
     # "Who contributed X?": "(Contributed by Emily Morehouse in bpo-35224.)" closing the section headed X
     # (whose words it is scored with, rag/answer/sentences.py) answers, in words nothing like the question's
     credited = analysis.answer_type == "person" and bool(CREDIT_LINE.match(best.text)) and best.cover >= OFF_TOPIC_COVER

@@ -125,7 +125,7 @@ class _State:
 # last answer's sentences are what it does not want again.
 # (or what came before it: "What position did he hold before that?" is not the one just said)
 _ELSE = re.compile(r"\b(?:else|besides|another|apart from (?:that|this)|in addition to (?:that|this)|other than (?:that|this)"
-                   r"|before (?:that|this|then)|previously|formerly)\b"
+                   r"|before (?:that|this|then)|previously|formerly)\b|\bbefore\s*[?.!]*$"  # "What post did he hold before?"
                    r"|\b(?:what|which|any)\s+other\b|\b(?:tell me )?more about\b", re.I)
 # A question asking what came next ("What did they discuss after his talk?", "Where did they go that
 # afternoon?"): news tells events in order, so the answer is in the paragraphs after the last answer's,

@@ -475,7 +475,7 @@ def _kinds(noun: str) -> str:
 _TITLE_Q = re.compile(r"\b(?:what|which)\s+(?:other\s+|else\s+)?(?:titles?|positions?|posts?|roles?|offices?|jobs?)\b", re.I)
 _TITLED_AS = re.compile(r"\b(?:Vice\s+|Deputy\s+|Honorary\s+|Former\s+|Executive\s+)?(?:Director|President|Chair(?:man|woman|person)?|"
                         r"Head|Dean|Secretary|Editor(?:-in-Chief)?|Chief|Member|Founder|CEO|CTO|CFO|Professor|Fellow|"
-                        r"Academician|Minister|Governor|Mayor)\b(?:\s+of\b|,)")
+                        r"Academician|Minister|Governor|Mayor)\b(?:\s+of\b|,)", re.I)  # "Mohty, former president of the EBMT"
 
 
 def title_pattern(analysis: Analysis) -> re.Pattern | None:

@@ -19,7 +19,7 @@ from ..answerability import CONSIDERED, judge, judged, lacks, question_names
 from ..compose import abstain, reading_order, repeats, reply, with_items
 from ..conversation import FOLLOWED
 from ..sentences import CREDIT_LINE, LOOKBACK, Candidate, candidates, continues, credit_lines, named_things
-from ..slots import checkable, slot_values
+from ..slots import checkable, person_names, slot_values
 
 JOIN_RATIO = 0.75  # a further sentence must score at least this share of the best
 NAME_JOIN_RATIO = 0.6  # ... or this share, when it names another thing of the kind asked for
@@ -31,6 +31,8 @@ DAY_SENTENCES = 5  # "What happened on August 26?": at most this many sentences 
 NAMED_SENTENCES = 6
 _MANY_ASKED = re.compile(r"^\W*(?:(?:in|at|from|to|for|on)\s+)?(?:(?:which|what)\s+(?!(?:is|was|has|does)\b)(?:\w+\s+)?\w+s\b|(?:who|where)\s+(?:were|are|have)\b"
                          r"|(?:list|name)\b|who\s+\w+\s+(?:\w+\s+)?\w+s\b)|\b(?:everyone|everybody|all|each|both)\b", re.I)
+_CARRIED = re.compile(r"\s*\([^()]*\)\s*$")  # "(Xiaojun Huang)", as rag.answer.conversation appends it
+_PERSON = re.compile(r"\b(?:he|she|him|her|his|hers)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(?:it|its|they|them|their|he|him|his|she|her|this|that|these|those|there)\b", re.I)
 _AND = re.compile(r"\band\b", re.I)
 # two subjects joined ("the workshop and the conference"), not two kinds ("centres and facilities")
@@ -71,9 +73,15 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         sub = replace(evidence, question=part, analysis=analyse(part, evidence.analysis.injection))
         if chosen and _POINTS_BACK.search(part):
             # "..., and when was it presented?": "it" is what the part before asked about ("the award
-            # the IACH gave Huang"), told about in its article around the sentence that answered
-            said = f"{part} ({split[i - 1]})"
+            # the IACH gave Huang"), told about in its article around the sentence that answered; "Who
+            # is its president, and what post did he hold before?": "he" is the person that answer named
+            named = [n for n in person_names(chosen[-1].text) if n.lower() not in split[i - 1].lower()] \
+                if before and before.answer_type == "person" and _PERSON.search(part) else []
+            # (who "he" is replaces the subject the conversation carried into the query's end)
+            said = f"{_CARRIED.sub('', part)} ({named[0]})" if named else f"{part} ({split[i - 1]})"
             sub = replace(sub, analysis=analyse(said, evidence.analysis.injection), hits=_around(evidence, chosen))
+            if named:  # ... and what else is asked of him is another sentence's to tell, as a follow-up's is
+                sub = replace(sub, context=replace(sub.context, said=" ".join(c.text for c in chosen)))
         elif chosen and before and _one_value_each(sub.analysis, before, chosen[0].text):
             # "When was 2.2 first released, and when did 2.2.2 come out?": two dates asked, and the sentence
             # that answered the first states one; the second is another sentence's, so that one ranks lower
