@@ -503,6 +503,19 @@ def test_he_in_the_second_part_is_the_person_the_first_part_answered(settings):
     assert not a.abstained and "former president of the European Society" in a.text
 
 
+def test_a_question_asking_for_a_named_thing_abstains_on_a_sentence_naming_none(settings):
+    # "which hospital" needs a hospital named, "the names of the Hong Kong experts" people from Hong Kong
+    from rag.answer.analysis import analyse
+
+    assert analyse("What are the names of the speakers at the forum?").answer_type == "person"
+    assert analyse("What was Academician Chen Zhaolong's lecture about?").answer_type != "person"  # a title, not "what academician"
+    for q in ("Which Thai hospital reached the preliminary agreement with the institute during the training?",
+              "Can you tell me the names of the Hong Kong experts who spoke at the Haikou conference?"):
+        assert ask(q, settings=settings).abstained, q
+    a = ask("Which hospital signed the memorandum with the Spanish foundation?", settings=settings)
+    assert not a.abstained and "Hunan Children" in a.text
+
+
 def test_a_follow_up_is_answered_by_its_own_words_not_the_subject_it_carries(settings):
     # the carried "(2025 CSCO Hematologic Oncology Conference)" says where to look: the meeting's lead,
     # which names it, dates it in 2025 and says where it was held, does not say where the experts came from

@@ -281,11 +281,14 @@ _TYPES = [
     ("number", re.compile(rf"\bhow (?:many|much|long|old|often|far|large|big|high|fast)\b|\b(?:what|which)\s+(?:was|is|were|are)?\s*(?:the\s+)?(?:\w+\s+)?(?:{_MEASURES})\b"
                           rf"|\bby how much\b|\bwhat (?:percentage|fraction|proportion|share)\b"
                           rf"|\bwhat\s+(?:did|does|do|will|would)\s+.+\s+cost\b", re.I)),  # "What did the course cost?"
-    ("person", re.compile(rf"^(?:who|whom)\b|\b(?:which|what)\s+(?:\w+\s+)?(?:{_PEOPLE})s?\b|\bby whom\b|\bwho\s+(?:was|is|were|are)\b"
-                          rf"|^(?:list|name|identify|enumerate)\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PEOPLE})s?\b", re.I)),
+    ("person", re.compile(rf"^(?:who|whom)\b|\b(?:which|what)\s+(?:\w+\s+)?{_COMMON}(?:{_PEOPLE})s?\b|\bby whom\b|\bwho\s+(?:was|is|were|are)\b"
+                          rf"|^(?:list|name|identify|enumerate)\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PEOPLE})s?\b"
+                          # "Can you tell me the names of the Hong Kong experts who spoke?"
+                          rf"|\bnames?\s+of\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PEOPLE})s?\b", re.I)),
     # ("What took place ...?" asks what happened, not where)
     ("place", re.compile(rf"^where\b|\b(?:which|what|in which|in what)\s+(?!(?:took|takes|take|taking)\s+place\b)(?:\w+\s+)?(?:{_PLACES})\b"
-                         rf"|^(?:list|name|identify|enumerate)\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PLACES})\b", re.I)),
+                         rf"|^(?:list|name|identify|enumerate)\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PLACES})\b"
+                         rf"|\bnames?\s+of\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PLACES})\b", re.I)),
     ("reason", re.compile(r"^why\b|\bfor what reason\b|\bwhat (?:led to|caused|prompted)\b", re.I)),
     ("yesno", re.compile(r"^(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)),
 ]

@@ -32,7 +32,15 @@ from ..types import Analysis, Corpus, Evidence, Period
 from . import dates
 from .analysis import period_terms
 from .sentences import CREDIT_LINE, Candidate, candidates, in_period, precise
-from .slots import checkable, doers_pattern, members_pattern, slot_values, title_pattern
+from .slots import (
+    checkable,
+    doers_pattern,
+    is_name_of_person,
+    members_pattern,
+    person_names,
+    slot_values,
+    title_pattern,
+)
 
 FEATURES = ("bias", "focus_missing", "focus_missing_article", "cover", "dense", "dense_margin")
 # Fitted by `rag eval --calibrate` on the calib split's questions that pass the rules (see judge), with
@@ -223,15 +231,33 @@ def judged(evidence: Evidence, ranked: Sequence[Candidate] | None = None) -> Can
         # the first whose article names them all; else the one whose article names the most, so an
         # abstention says what the nearest article lacks ("What did Huang say at the 2022 Tandem
         # Meetings?": the meetings' article lacks 2022, not another article Huang and the meetings)
+        # ... and of those, the first about the person the question names, not someone else ("Dr. Jing
+        # Zhao spoke. What was the topic?": not "Prof. Tao Cheng ... delivered opening remarks")
         nearest, fewest = ranked[0], len(names) + 1
         for c in ranked[:CONSIDERED]:
             gone = len(lacks(evidence.corpus, c.hit.doc_id, names))
-            if not gone:
+            if not gone and not _someone_else(evidence.analysis, c.text):
                 return c
             if gone < fewest:
                 nearest, fewest = c, gone
         return nearest
     return ranked[0]
+
+
+def _someone_else(analysis: Analysis, sentence: str) -> tuple[str, ...]:
+    """The person the question names, when the sentence names other people and not them.
+
+    >>> from .analysis import analyse
+    >>> _someone_else(analyse("What was Chen Zhaolong's lecture about?"), "Zhao Weihua, Party secretary, gave a speech.")
+    ('Chen Zhaolong',)
+    >>> _someone_else(analyse("What was Chen Zhaolong's lecture about?"), "Zhaolong Chen, academician, spoke on livers.")
+    ()
+    """
+    asked = [r for r in name_runs(analysis.question, question_names(analysis)) if is_name_of_person(r)]
+    if not asked or not person_names(sentence):
+        return ()
+    # (any word of their name will do, typos forgiven: "Prof. Huang" is Xiaojun Huang, "Wnag" is Wang)
+    return () if any(len(_missing(r.split(), sentence)) < len(r.split()) for r in asked) else (asked[0],)
 
 
 def _states_own_words(evidence: Evidence, best: Candidate, pointed: Candidate) -> bool:
@@ -305,6 +331,10 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
         asked = [words_[-1]] + [w for w in words_[:-1] if w in _CONTACT]
         if not set(terms(" ".join(asked))) <= spoken:
             missing = (attribute.group(1),)
+    # "What was Chen Zhaolong's keynote about?": a sentence about what someone else did ("Zhao Weihua
+    # delivered the opening speech") is about them, whatever else it shares with the question
+    if not missing and analysis.answer_type != "person":
+        missing = _someone_else(analysis, best.text)
     # "What did the CIBMTR give him in 2019?" is not answered by a sentence about 2024
     slot_missing = checkable(analysis) and not best.type_ok or outside(best, analysis.period)
     # a long sentence that states every word of the question is about it, however low its cosine, and

@@ -303,7 +303,7 @@ _ANY_KIND = frozenset(terms("different distinct separate individual unique total
 # "Which Hong Kong experts spoke?", "Which Peking University scientist lectured?": a name qualifying the
 # thing asked for is what the answer must be (not any expert: one from Hong Kong); an adjective of
 # origin ("Which Chinese cities") describes rather than names
-_QUALIFIED_ASK = re.compile(r"\b(?i:which|what)\s+((?:[A-Z][\w’'\-]*\s+){1,3})([a-z]+)")
+_QUALIFIED_ASK = re.compile(r"\b(?i:which|what|(?P<names>names?\s+of\s+the))\s+((?:[A-Z][\w’'\-]*\s+){1,3})([a-z]+)")
 _ORIGIN = re.compile(r"[A-Z][a-z]+(?:ican|ean|ian|ese|ish)")
 
 
@@ -313,12 +313,16 @@ def qualifiers(analysis: Analysis) -> tuple[str, ...]:
     >>> from rag.answer.analysis import analyse
     >>> qualifiers(analyse("Which Hong Kong experts gave talks?")), qualifiers(analyse("Which Chinese cities hosted it?"))
     (('Hong Kong',), ())
+    >>> qualifiers(analyse("What are the names of the Hong Kong experts who spoke?"))
+    ('Hong Kong',)
     """
     m = _QUALIFIED_ASK.search(analysis.question)
-    # (the thing asked for comes next: not "what Professor Jun Ma said")
-    if not m or analysis.kind not in ("fact", "list") or not analysis.noun or not m.group(2).startswith(analysis.noun[:4]):
+    # (the thing asked for comes next: not "what Professor Jun Ma said"; "the names of the Hong Kong
+    # experts" asks for experts)
+    if not m or analysis.kind not in ("fact", "list") or not m.group("names") and (
+            not analysis.noun or not m.group(3).startswith(analysis.noun[:4])):
         return ()
-    name = " ".join(w for w in m.group(1).split() if not _ORIGIN.fullmatch(w))
+    name = " ".join(w for w in m.group(2).split() if not _ORIGIN.fullmatch(w))
     return (name,) if name else ()
 
 
@@ -356,7 +360,7 @@ _BUILT_PLACE = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(hotel|venue|building|
                           r"college|school|museum|(?:convention|conference|exhibition|congress)\s+cent(?:er|re))s?\b"
                           # the head noun, not a modifier ("which hospital centres" asks for centres)
                           r"(?=\s*[?,.;]|\s*$|\s+(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could|in|at|"
-                          r"of|for|on|to|by|with|from|that|where|or|and|hosted|held|houses?)\b)", re.I)
+                          r"of|for|on|to|by|with|from|that|where|or|and|hosted|held|houses?|[a-z]{3,}ed)\b)", re.I)  # "... reached"
 
 
 def definition_pattern(analysis: Analysis) -> re.Pattern | None:
