@@ -516,6 +516,15 @@ def test_a_question_asking_for_a_named_thing_abstains_on_a_sentence_naming_none(
     assert not a.abstained and "Hunan Children" in a.text
 
 
+def test_a_name_most_articles_share_is_their_setting_not_a_subject(settings):
+    # "China": four of the five seed articles say it, the Changsha one says "Hunan"; a name one article
+    # states (WHO: none) is still required
+    a = ask("What kind of agreement did the children's hospital in central China sign with the Spanish foundation?",
+            settings=settings)
+    assert not a.abstained and "memorandum of understanding" in a.text
+    assert ask("What did the WHO say about the children's hospital in central China?", settings=settings).abstained
+
+
 def test_a_follow_up_is_answered_by_its_own_words_not_the_subject_it_carries(settings):
     # the carried "(2025 CSCO Hematologic Oncology Conference)" says where to look: the meeting's lead,
     # which names it, dates it in 2025 and says where it was held, does not say where the experts came from

@@ -54,6 +54,7 @@ THRESHOLD = 0.5
 DENSE_FLOOR = 0.2
 NEAR = 2  # paragraphs either side of the answer's in which a number the question names may be stated
 ENUMERATION = 3  # names of the asked type in one sentence that make it a list of them
+SETTING_SHARE, SETTING_MIN, SETTING_UP_TO = 0.6, 4, 100  # of a collection's articles that state a name shared by all
 OWN_SHARE = 0.6  # of a follow-up's own words a sentence states to answer it over where the conversation points
 OFF_TOPIC_COVER = 0.5  # ... unless it holds at least this (IDF-weighted) share of the question's terms
 
@@ -145,9 +146,21 @@ def _missing(names: Sequence[str], text: str, vocabulary: Set[str] | None = None
 
 
 def lacks(corpus: Corpus, doc_id: str, names: Sequence[str]) -> list[str]:
-    "The names (a question's) an article does not state."
+    "The names (a question's) an article does not state, but for the collection's setting (see setting)."
     article = corpus.article(doc_id)
-    return _missing(names, article.text, article.words)
+    return [n for n in _missing(names, article.text, article.words) if not setting(corpus, n)]
+
+
+def setting(corpus: Corpus, name: str) -> bool:
+    """Is the name one most of the collection's articles state, the setting they share ("China" in news
+    from China, "Python" in release notes)? An article that does not say it is still set there: "the
+    kids' hospital in central China" is the Changsha hospital, whose article says "Hunan" and never
+    "China". Only a small collection is read for it (SETTING_UP_TO articles)."""
+    docs = corpus.documents()
+    if len(docs) < SETTING_MIN or len(docs) > SETTING_UP_TO:
+        return False
+    stating = sum(not _missing([name], a.text, a.words) for a in (corpus.article(d.doc_id) for d in docs))
+    return stating > SETTING_SHARE * len(docs)
 
 
 def _focus_missing(qterms: Sequence[str], idf: Sequence[float], have: Set[str]) -> float:
@@ -165,7 +178,7 @@ def features(best: Candidate, analysis: Analysis, corpus: Corpus,
     article = corpus.article(hit.doc_id)
     paragraph = f"{hit.title}\n{hit.text}"
     names = question_names(analysis)
-    gone = _missing(names, article.text, article.words)
+    gone = lacks(corpus, hit.doc_id, names)
     # A number the question names (a year, a version, an edition) identifies which event or release
     # it asks about; an article mentioning that number elsewhere ("compared to 3.0") is about another
     # one: it must be stated near the passage (NEAR paragraphs either side) or in the title and lead.
