@@ -525,6 +525,13 @@ def test_a_name_most_articles_share_is_their_setting_not_a_subject(settings):
     assert ask("What did the WHO say about the children's hospital in central China?", settings=settings).abstained
 
 
+def test_where_each_of_several_things_happened_is_each_ones_venue(settings):
+    # "each of Huang's ceremonies": one per article; where each happened is where it was held, not a
+    # place a sentence of its article happens to name ("HSCT in China")
+    a = ask("Where did each of Huang's award ceremonies take place?", settings=settings)
+    assert a.kind == "compare" and "Paris" in a.text and "San Antonio" in a.text
+
+
 def test_a_follow_up_is_answered_by_its_own_words_not_the_subject_it_carries(settings):
     # the carried "(2025 CSCO Hematologic Oncology Conference)" says where to look: the meeting's lead,
     # which names it, dates it in 2025 and says where it was held, does not say where the experts came from

@@ -177,7 +177,9 @@ _ORDER_SIDES = [
     re.compile(r"\bbetween\s+(.+?)\s+and\s+(.+?)\s*[?.!]*$", re.I),
 ]
 # "his two awards", "the two articles", "each of his two ceremonies", "both of her prizes"
-_TWO = re.compile(r"\b(?:the|his|her|their|its|[A-Z][\w’']*(?:['’]s)?)\s+two\s+\w+|\bboth\s+of\s+(?:his|her|their|the)\b", re.I)
+# ... and "each of Huang's award ceremonies": the instances of a kind one by one
+_TWO = re.compile(r"\b(?:the|his|her|their|its|[A-Z][\w’']*(?:['’]s)?)\s+two\s+\w+|\bboth\s+of\s+(?:his|her|their|the)\b"
+                  r"|\beach\s+of\s+(?:his|her|their|its|[A-Z][\w’']*['’]s)\s+(?:\w+\s+)?\w+s\b", re.I)
 # (after a preposition too: "In which cities did the events take place?")
 _WH = re.compile(r"^\s*(?:and\s+|so\s+|then\s+|also\s+)?(?:(?:in|on|at|from|to|for|by|with|of|during)\s+)?"
                  r"(what|which|who|whom|whose|when|where|why|how)\b", re.I)

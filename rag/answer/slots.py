@@ -488,7 +488,7 @@ def title_pattern(analysis: Analysis) -> re.Pattern | None:
 
 
 # "Where was the award presented?", "Where was it?": where the event it was part of was held
-_VENUE = re.compile(r"\b(?:held|took place|hosted|convened|staged|opened)\b[^.;]{0,60}?\b(?:in|at)\s+(?:the\s+)?[A-Z]")
+VENUE = re.compile(r"\b(?:held|took place|hosted|convened|staged|opened)\b[^.;]{0,60}?\b(?:in|at)\s+(?:the\s+)?[A-Z]")
 
 
 # "Where did the experts come from?", "Where are the trainees from?": where someone is from, not where it was held
@@ -498,7 +498,7 @@ _FROM_WHERE = re.compile(r"\bwhere\b[^?]*\b(?:from|come|came|hail|hails|originat
 def venue_pattern(analysis: Analysis) -> re.Pattern | None:
     """For "where" questions, a sentence saying where something was held: "The 2024 Tandem Meetings
     were held on February 21-24 in San Antonio"."""
-    return _VENUE if analysis.answer_type == "place" and not _FROM_WHERE.search(analysis.question) else None
+    return VENUE if analysis.answer_type == "place" and not _FROM_WHERE.search(analysis.question) else None
 
 
 CHECKED_TYPES = ("date", "number", "person", "place", "expansion")

@@ -23,7 +23,7 @@ from ..answerability import lacks, present, question_names
 from ..compose import abstain, repeats, reply, with_items
 from ..dates import human
 from ..sentences import Candidate, candidates, item_dates, precise
-from ..slots import is_name_of_person, slot_values
+from ..slots import VENUE, is_name_of_person, slot_values
 from . import fact
 
 PER_SIDE = 3  # a comparison sets facts against facts: what, when, where, who of each side
@@ -116,18 +116,27 @@ def _pick(ranked: list[Candidate], taken: list[Candidate]) -> list[Candidate]:
 
 # "... who gave each one, and where was it presented?": a place and a date asked for by name, which
 # each side's answer states (its best sentences may say what it is but not where)
+# "Where did each ceremony happen / take place / was it held?": the venue of an event
+_HAPPENED = re.compile(r"\b(?:happen\w*|take place|took place|held|hosted|staged|presented|awarded|given)\b", re.I)
 _ASKED_TYPES = (("place", re.compile(r"\bwhere\b|\bin (?:what|which) (?:city|country|place)\b", re.I)),
                 ("date", re.compile(r"\bwhen\b|\b(?:what|which) (?:date|day|year)\b", re.I)))
 
 
 def _asked(picked: list[Candidate], ranked: list[Candidate], question: str) -> list[Candidate]:
-    "A side's sentences, with its best one stating each place or date the question asks for that they lack."
+    """A side's sentences, with its best one stating each place or date the question asks for that they
+    lack; where an event was is where it was held ("held ... in San Antonio"), not any place a sentence
+    names ("an incentive for HSCT in China")."""
+    venue = bool(_HAPPENED.search(question))
     for kind, rx in _ASKED_TYPES:
-        if rx.search(question) and picked and not any(slot_values(kind, c.text) for c in picked):
+        if rx.search(question) and picked and not any(_states(kind, c.text, venue) for c in picked):
             doc_id = picked[0].hit.doc_id
-            if best := next((c for c in ranked if c.hit.doc_id == doc_id and slot_values(kind, c.text)), None):
+            if best := next((c for c in ranked if c.hit.doc_id == doc_id and _states(kind, c.text, venue)), None):
                 picked = sorted([*picked, best], key=lambda c: (c.hit.paragraph, c.sentence.start))
     return picked
+
+
+def _states(kind: str, text: str, venue: bool) -> bool:
+    return bool(VENUE.search(text)) if kind == "place" and venue else bool(slot_values(kind, text))
 
 
 def instances(evidence: Evidence, settings: Settings) -> Reply:
