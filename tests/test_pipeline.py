@@ -532,6 +532,14 @@ def test_where_each_of_several_things_happened_is_each_ones_venue(settings):
     assert a.kind == "compare" and "Paris" in a.text and "San Antonio" in a.text
 
 
+def test_a_comparison_asking_for_a_number_gives_each_sides_number(settings):
+    # "each give a number": each side states a quantity (the CIBMTR side's is not in its lead); a side
+    # named as an article ("the CIBMTR article") is picked out by its name, its sentences by the facets
+    a = ask("What number does each of the two Huang articles give for the impact of the Beijing Protocol?",
+            settings=settings)
+    assert a.kind == "compare" and "70 percent" in a.text and "twentyfold" in a.text
+
+
 def test_a_follow_up_is_answered_by_its_own_words_not_the_subject_it_carries(settings):
     # the carried "(2025 CSCO Hematologic Oncology Conference)" says where to look: the meeting's lead,
     # which names it, dates it in 2025 and says where it was held, does not say where the experts came from

@@ -68,8 +68,10 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         qvec = qvec / (np.linalg.norm(qvec) or 1.0)
         # about() keeps the side's sentences; among them, the ones stating the facets asked about
         # ("coincided with a milestone") answer, not the side's lead that only names it again
-        view = replace(a, terms=facets or tuple(terms(side.text)), specific=specific_terms(side.text, phrase=True),
-                       kind="fact")
+        # (a side that is an article, "the IACH article", is picked out by its name, which about() checks;
+        # its sentences are told apart by the facets, not by naming the IACH)
+        named = () if _AN_ARTICLE.search(side.text) and facets else specific_terms(side.text, phrase=True)
+        view = replace(a, terms=facets or tuple(terms(side.text)), specific=named, kind="fact")
         # the side's own search finds what it is; the question's search, what it did on the facets asked
         # ("each achieve in terms of international partnerships"): a side's sentences come from both
         own = {h.key for h in side.hits}
@@ -116,10 +118,14 @@ def _pick(ranked: list[Candidate], taken: list[Candidate]) -> list[Candidate]:
 
 # "... who gave each one, and where was it presented?": a place and a date asked for by name, which
 # each side's answer states (its best sentences may say what it is but not where)
+_AN_ARTICLE = re.compile(r"\b(?:article|story|report|piece)\b", re.I)
+# "How do the two articles each measure the impact?", "What number does each give?": a quantity asked for
+_MEASURE = re.compile(r"\bhow (?:much|many)\b|\b(?:numbers?|figures?|statistics?|measures?|measured|quantif\w*)\b", re.I)
 # "Where did each ceremony happen / take place / was it held?": the venue of an event
 _HAPPENED = re.compile(r"\b(?:happen\w*|take place|took place|held|hosted|staged|presented|awarded|given)\b", re.I)
 _ASKED_TYPES = (("place", re.compile(r"\bwhere\b|\bin (?:what|which) (?:city|country|place)\b", re.I)),
-                ("date", re.compile(r"\bwhen\b|\b(?:what|which) (?:date|day|year)\b", re.I)))
+                ("date", re.compile(r"\bwhen\b|\b(?:what|which) (?:date|day|year)\b", re.I)),
+                ("number", _MEASURE))
 
 
 def _asked(picked: list[Candidate], ranked: list[Candidate], question: str) -> list[Candidate]:
