@@ -540,6 +540,15 @@ def test_a_comparison_asking_for_a_number_gives_each_sides_number(settings):
     assert a.kind == "compare" and "70 percent" in a.text and "twentyfold" in a.text
 
 
+def test_the_other_title_asked_for_may_be_in_the_sentence_already_given(settings):
+    # the keynote sentence named Tao Cheng as the lecturer; "also Director of the National Key
+    # Laboratory" in it is the other post asked for, so it is not set aside as already said
+    first = "Who delivered the first keynote lecture at the Tianjin training?"
+    a = ask("What other post does he hold besides running the institute?", [(first, ask(first, settings=settings))],
+            settings=settings)
+    assert "National Key Laboratory of Blood Science" in a.text
+
+
 def test_a_follow_up_is_answered_by_its_own_words_not_the_subject_it_carries(settings):
     # the carried "(2025 CSCO Hematologic Oncology Conference)" says where to look: the meeting's lead,
     # which names it, dates it in 2025 and says where it was held, does not say where the experts came from

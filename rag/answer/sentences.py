@@ -358,7 +358,10 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
                 score += BONUS
             if hit.key in near:
                 score += BONUS  # "What did they do next?": the last answer's paragraphs and those after
-            if said and _plain(text) in said:  # a sentence the last answer gave
+            # a sentence the last answer gave, unless it gives the other title asked for itself ("What
+            # other post does he hold? (Tao Cheng)": "Prof. Tao Cheng, also Director of the National Key
+            # Laboratory ..., delivered the first keynote lecture" told who lectured, and it says this too)
+            if said and _plain(text) in said and not (title and title.search(text) and _MORE.search(text)):
                 score *= SAID_PENALTY
             # a sentence stating what is set aside, unless it goes on to more ("not only an affirmation
             # of his team, but also an incentive", "Tao Cheng, also Director of ...")
