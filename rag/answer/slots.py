@@ -476,7 +476,8 @@ def _kinds(noun: str) -> str:
 
 # "What other title does he hold?", "Which positions does Jun Ma hold?": a sentence giving someone a
 # title ("Prof. Tao Cheng, also Director of the National Key Laboratory", "He serves as: • Chair, ...")
-_TITLE_Q = re.compile(r"\b(?:what|which)\s+(?:other\s+|else\s+)?(?:titles?|positions?|posts?|roles?|offices?|jobs?)\b", re.I)
+_TITLE_Q = re.compile(r"\b(?:what|which|list|name)\s+(?:(?:are|were|is|was)\s+)?(?:all\s+)?(?:of\s+)?(?:the\s+|his\s+|her\s+)?"
+                      r"(?:other\s+|else\s+)?(?:titles?|positions?|posts?|roles?|offices?|jobs?)\b", re.I)
 _TITLED_AS = re.compile(r"\b(?:Vice\s+|Deputy\s+|Honorary\s+|Former\s+|Executive\s+)?(?:Director|President|Chair(?:man|woman|person)?|"
                         r"Head|Dean|Secretary|Editor(?:-in-Chief)?|Chief|Member|Founder|CEO|CTO|CFO|Professor|Fellow|"
                         r"Academician|Minister|Governor|Mayor)\b(?:\s+of\b|,)", re.I)  # "Mohty, former president of the EBMT"
