@@ -279,6 +279,7 @@ class PostgresStore(Store):
         # stands for one generation of the collection (reopen() makes a new one), so caching is safe.
         self.article = functools.lru_cache(maxsize=256)(self._article)
         self._articles: dict[str, Document] | None = None
+        self._documents: tuple[DocInfo, ...] | None = None
 
     @classmethod
     def open(cls, settings: Settings, *, progress: bool = False) -> PostgresStore:
@@ -326,9 +327,11 @@ class PostgresStore(Store):
     # -- Corpus ----------------------------------------------------------------------------------
 
     def documents(self) -> Sequence[DocInfo]:
-        with self.db.connection() as conn:
-            rows = conn.execute("SELECT doc_id, title, date, paragraphs FROM documents ORDER BY id").fetchall()
-        return tuple(DocInfo(*r) for r in rows)
+        if self._documents is None:  # read once per instance: one generation of the collection, as article()
+            with self.db.connection() as conn:
+                rows = conn.execute("SELECT doc_id, title, date, paragraphs FROM documents ORDER BY id").fetchall()
+            self._documents = tuple(DocInfo(*r) for r in rows)
+        return self._documents
 
     def document(self, doc_id: str) -> DocInfo:
         with self.db.connection() as conn:
