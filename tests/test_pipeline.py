@@ -1177,3 +1177,27 @@ def test_a_question_in_the_readers_own_words_leans_on_dense_retrieval(settings):
     a = ask("Which doctor in Tianjin talked about the harmful side effects of engineered T-cell treatments?",
             settings=settings)
     assert not a.abstained and "Runxia Gu presented on CAR-T toxicities" in a.text
+
+
+def test_an_acronym_of_a_common_phrase_is_the_phrase_written_out(settings):
+    # the article writes "memorandum of understanding", never "MoU"
+    a = ask("Which hospital signed an MoU with the Spanish foundation?", settings=settings)
+    assert not a.abstained and "Hunan Children’s Hospital" in a.text
+    # ... but an all-capital acronym is a name of its own, not any phrase with its initials
+    assert ask("What did ASCO say about the CSCO guidelines?", settings=settings).abstained
+
+
+def test_an_acronym_before_a_name_is_no_part_of_the_name(settings):
+    # the article names the "International Collaboration Award by the ... (IACH)"
+    a = ask("Give me an overview of the article on the IACH International Collaboration Award.", settings=settings)
+    assert a.kind == "summary" and not a.abstained and {c.doc_id for c in a.citations} == {IACH}
+
+
+def test_the_earliest_event_described_is_the_earliest_of_every_article(settings):
+    a = ask("What is the earliest event described in your articles?", settings=settings)
+    assert "May 27, 2022" in a.text and {c.doc_id for c in a.citations} == {"004_df5a4ce205c5cd94"}
+
+
+def test_the_main_outcomes_of_an_event_are_its_summary(settings):
+    a = ask("What were the key results of the Tianjin cell therapy workshop?", settings=settings)
+    assert a.kind == "summary" and not a.abstained and 3 <= len(a.sentences) <= 5

@@ -127,6 +127,9 @@ _SAYS_ABOUT = re.compile(rf"^\W*(?:what\s+(?:do|does|did)\s+(?:the|these|your|al
                          rf"\s+(?:say|tell(?: us| me)?|report|write)\s+about\b", re.I)
 _SUMMARY = re.compile(r"\b(?:summari[sz]e|summary|sum up|sum it up|overview|outline|gist|rundown|run-down|"
                       r"(?:main|key|central) (?:points?|messages?|ideas?|takeaways?|thrust)|"
+                      # "What were the main outcomes of the workshop?": what came of it, which its article
+                      # tells over several sentences (one "main outcome" is a fact)
+                      r"(?:main|key|major|principal) (?:outcomes|results|highlights|achievements|findings|conclusions)|"
                       r"tl;?dr|recap|brief me|in (?:brief|short|a nutshell)|all about|(?:briefly )?describe|tell (?:me|us) about|"
                       r"fill me in on|walk me through|in (?:a few|one|two|three|several) (?:sentences|lines|words|paragraphs))\b", re.IGNORECASE)
 # "What happened at the Xiaoxiang symposium?", "What was discussed at the CSCO meeting?": an account

@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
-from ..text import terms, words
+from ..text import STOPWORDS, terms, words
 from ..types import Analysis, Corpus, Evidence, Period
 from . import dates
 from .analysis import period_terms
@@ -93,6 +93,8 @@ def present(term: str, haystack: str, vocabulary: set[str]) -> bool:
         return True
     if t.replace(".", "") in _SPELLED and _SPELLED[t.replace(".", "")] in haystack:
         return True  # "the US" is "the United States" written out
+    if _ACRONYM.fullmatch(term) and re.search(_spelled_out(term), haystack):
+        return True  # a reader's acronym for what the text writes out: "MoU" is "memorandum of understanding"
     # a quantity spelled out in the question is the same written in digits: "three-year" is "3-year"
     digits = re.sub(r"\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", lambda m: str(_NUMBER_WORDS.index(m.group()) + 1), t)
     if digits != t:
@@ -110,6 +112,20 @@ def present(term: str, haystack: str, vocabulary: set[str]) -> bool:
     budget = 1 if len(t) < 8 else 2
     # (the first letter is the one a reader gets right: "Xiaoxiang" is no typo of "Jianxiang")
     return any(w[:1] == t[:1] and abs(len(w) - len(t)) <= budget and within(t, w, budget) for w in vocabulary)
+
+
+# An acronym with the small letter of a joining word ("MoU", "DoH", "CoE") abbreviates a common phrase
+# that a text writes out ("memorandum of understanding"): each capital starts a content word, the small
+# letter the word it stands for ("of"). (Not all-capital acronyms: on an article's many words their
+# letters also spell phrases by chance, and a name the question gives in capitals, "ASCO", is not the
+# "Asian Society of Clinical Oncology" that happens to share its initials.)
+_ACRONYM = re.compile(r"[A-Z]+(?:[oa][A-Z]+)+")
+_CONTENT = r"(?!(?:" + "|".join(sorted(STOPWORDS, key=len, reverse=True)) + r")\b)"
+
+
+def _spelled_out(acronym: str) -> str:
+    heads = [(_CONTENT if c.isupper() else "") + re.escape(c.lower()) + r"[\w’'-]*" for c in acronym]
+    return r"(?<!\w)" + r"[\s-]+".join(heads) + r"(?!\w)"
 
 
 # Country and union abbreviations a question uses where an article spells the name out
@@ -444,6 +460,12 @@ def name_runs(question: str, names: Sequence[str]) -> list[str]:
 
     >>> name_runs("Summarize Jun Ma's views on the CSCO meeting", ["Jun", "Ma", "CSCO"])
     ['Jun Ma']
+
+    An acronym is a name of its own, which a text may put anywhere: "the IACH International
+    Collaboration Award" is the "International Collaboration Award by the ... (IACH)".
+
+    >>> name_runs("the IACH International Collaboration Award", ["IACH", "International", "Collaboration", "Award"])
+    ['International Collaboration Award']
     """
     known = set(names)
     runs, run = [], []
@@ -451,9 +473,10 @@ def name_runs(question: str, names: Sequence[str]) -> list[str]:
         word = w.strip(",.;:?!\"“”()")
         bare = re.sub(r"['’]s$", "", word)
         named = bare in known and bare[:1].isupper()  # words of a name ("Jun Ma"), not a version ("Python 2.1, 3.1")
-        if named:
+        acronym = named and len(bare) > 1 and bare.isupper()
+        if named and not acronym:
             run.append(bare)
-        if not named or bare != word or word != w:  # another word, a possessive or a stop ends a name
+        if not named or acronym or bare != word or word != w:  # another word, a possessive or a stop ends a name
             runs += [" ".join(run)] if len(run) >= 2 else []
             run = []
     return runs + ([" ".join(run)] if len(run) >= 2 else [])

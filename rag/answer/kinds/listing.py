@@ -151,9 +151,10 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
 
 # Words of a question about any event a news collection reports, with nothing said about which kind:
 # "Which of the reported events took place first?", "the most recent meeting covered by the articles".
+# (and the verbs of its being told or happening: "the earliest event described", "Which event came first?")
 _ANY_EVENT = frozenset(terms("event events meeting meetings gathering one ones report reported reports story stories "
                              "article articles news item items happen happened took take place held cover covered "
-                             "collection"))
+                             "collection describe described mention mentioned feature featured came come occur occurred"))
 # Words for kinds of event news reports: a list of them across the collection is one per article
 _EVENT_KINDS = frozenset(terms("conference conferences congress symposium symposia workshop workshops forum forums "
                                "ceremony ceremonies summit seminar seminars course courses training trainings program "
