@@ -1201,3 +1201,8 @@ def test_the_earliest_event_described_is_the_earliest_of_every_article(settings)
 def test_the_main_outcomes_of_an_event_are_its_summary(settings):
     a = ask("What were the key results of the Tianjin cell therapy workshop?", settings=settings)
     assert a.kind == "summary" and not a.abstained and 3 <= len(a.sentences) <= 5
+
+
+def test_who_did_one_thing_or_another_names_every_doer(settings):
+    a = ask("Who gave speeches or hosted at the opening of the Changsha symposium?", settings=settings)
+    assert all(n in a.text for n in ("Zhao Weihua", "Zhu Yimin", "Chen Song", "Xiao Zhenghui")), a.text
