@@ -1206,3 +1206,11 @@ def test_the_main_outcomes_of_an_event_are_its_summary(settings):
 def test_who_did_one_thing_or_another_names_every_doer(settings):
     a = ask("Who gave speeches or hosted at the opening of the Changsha symposium?", settings=settings)
     assert all(n in a.text for n in ("Zhao Weihua", "Zhu Yimin", "Chen Song", "Xiao Zhenghui")), a.text
+
+
+def test_who_holds_a_post_is_answered_by_the_holder_of_that_post(settings):
+    # "the conference chair, Professor Jun Ma" chairs the meeting, not the committee it set up
+    assert ask("Who was named to head the new MDS preparatory committee?", settings=settings).abstained
+    assert ask("Who leads the delegation from Vietnam at the Tianjin workshop?", settings=settings).abstained
+    a = ask("Who chaired the CSCO hematologic oncology conference?", settings=settings)
+    assert not a.abstained and "Jun Ma" in a.text

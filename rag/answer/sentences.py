@@ -36,6 +36,7 @@ from .slots import (
     has_slot,
     members_pattern,
     named_pattern,
+    post_names,
     qualifiers,
     slot_values,
     states_future,
@@ -265,6 +266,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     venue = venue_pattern(analysis)
     title = title_pattern(analysis)
     qualified_by = [q.lower() for q in qualifiers(analysis)]
+    posts = post_names(analysis)
     future = asks_future(analysis)
     wants_pointer = bool(_ASKS_WHERE_TO_READ.search(analysis.question))
     top = max((h.score for h in hits), default=1.0) or 1.0
@@ -297,7 +299,8 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
     for hit, sents, ts in zip(hits, per_para, texts, strict=True):
         context_terms = set(terms(hit.text)) | set(terms(hit.title))
         # (the answer to "Which Hong Kong experts ...?" is in a paragraph naming Hong Kong)
-        qualified = all(q in f"{hit.title}\n{hit.text}".lower() for q in qualified_by)
+        qualified = all(q in f"{hit.title}\n{hit.text}".lower() for q in qualified_by) and all(
+            n in hit.text or n in corpus.paragraph(hit.doc_id, 1).text for n in posts)
         context = sum(qweight[t] for t in qterms if t in context_terms)
         para = max(hit.score, 0.0) / top
         # the year a year-less date ("August 26: ...", "On February 23rd") is in: its paragraph's first

@@ -326,6 +326,23 @@ def qualifiers(analysis: Analysis) -> tuple[str, ...]:
     return (name,) if name else ()
 
 
+def post_names(analysis: Analysis) -> tuple[str, ...]:
+    """For "Who chairs X?", the names of X, which the answer's paragraph (or its article's lead, which
+    says what the article is about) states: "the conference chair, Professor Jun Ma" does not chair
+    the MDS committee the article names elsewhere.
+
+    >>> from rag.answer.analysis import analyse
+    >>> post_names(analyse("Who was appointed to chair the new MDS committee at the CSCO meeting?"))
+    ('MDS', 'CSCO')
+    """
+    m = _HOLDER_Q.search(analysis.question) if analysis.answer_type == "person" else None
+    if not m:
+        return ()
+    # (up to a clause about it: "the centre that the institute opened" is the centre)
+    post = re.split(r"\b(?:that|which|who|where|when)\b|,", m.group("post"))[0]
+    return tuple(n for n in analysis.specific if n in post)
+
+
 def names_kind(analysis: Analysis, sentence: str) -> bool:
     """A question asking which hotel, university or hospital is answered by a sentence naming one, and
     English names those by their kind ("Peking University", "the Hilton Hotel"): a sentence that names
@@ -421,7 +438,12 @@ _GONE = re.compile(r"\b(?:visited|toured|went to|travel(?:l)?ed to|headed to|mov
 # ("Michael Verneris, chair of the Advisory Committee" for "Who heads the advisory panel?")
 _LEADER_WORDS = (r"director|head|chief|leader|president|chair|chairman|chairwoman|chairperson|dean|principal|"
                  r"ceo|cto|cfo|coo|manager|secretary|governor|mayor|minister|commissioner|superintendent|rector|provost")
-_HOLDER_Q = re.compile(rf"^\s*(?:and\s+)?who\s+(?:is|was|will be|has been|became)\s+(?:the\s+)?(?:\w+\s+)?(?:{_LEADER_WORDS})\s+of\b", re.I)
+# "Who is the director of X?", "Who chairs X?", "Who was appointed to lead X?": the holder of a post
+# leading X (group "post": X)
+_HOLDER_Q = re.compile(rf"^\s*(?:and\s+)?who\s+(?:(?:is|was|will be|has been|became)\s+(?:the\s+)?(?:\w+\s+)?(?:{_LEADER_WORDS})\s+of"
+                       r"|(?:chairs|chaired|heads|headed|leads|led|directs|directed|presides over|presided over)"
+                       r"|(?:is|was|will be|has been)\s+(?:appointed|named|elected|chosen|picked)\s+(?:to\s+)?(?:chair|head|lead|direct))"
+                       r"\s+(?P<post>.+)", re.I)
 _LEADER = re.compile(rf"\b(?:{_LEADER_WORDS}|vice[- ]president|led by|heads|headed|directs|directed|chairs|chaired|leads)\b", re.I)
 _IN_PERSON = re.compile(r"\b(?:on behalf of|representing|in the name of|for the \w+ side)\b", re.I)
 _BODY_NAME = re.compile(rf"(?:[A-Z][\w’'&.-]*\s+){{0,6}}(?:{_BODY_HEADS})\b(?:\s+(?:of|for|on)\s+(?:(?:and|the)\s+|[A-Z][\w’'&.-]*\s*)+)?")
