@@ -1214,3 +1214,11 @@ def test_who_holds_a_post_is_answered_by_the_holder_of_that_post(settings):
     assert ask("Who leads the delegation from Vietnam at the Tianjin workshop?", settings=settings).abstained
     a = ask("Who chaired the CSCO hematologic oncology conference?", settings=settings)
     assert not a.abstained and "Jun Ma" in a.text
+
+
+def test_which_journal_is_answered_by_a_sentence_naming_where_it_appeared(settings):
+    # "Prof. Huang has published 118 articles, with the highest impact factor reaching 54.4" names no journal
+    assert ask("Which journal carried Huang's most-cited paper, the one with an impact factor of 54.4?",
+               settings=settings).abstained
+    a = ask("Of which journal is Jun Ma the editor-in-chief?", settings=settings)
+    assert not a.abstained and "Leukemia & Lymphoma Journal" in a.text

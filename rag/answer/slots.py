@@ -347,6 +347,8 @@ def names_kind(analysis: Analysis, sentence: str) -> bool:
     """A question asking which hotel, university or hospital is answered by a sentence naming one, and
     English names those by their kind ("Peking University", "the Hilton Hotel"): a sentence that names
     a city but no hotel, or a person but no university, does not say. True for other questions."""
+    if _PUBLICATION_Q.search(analysis.question):
+        return bool(_PUBLICATION.search(sentence))
     m = _BUILT_PLACE.search(analysis.question)
     if not m:
         return True
@@ -378,6 +380,16 @@ _BUILT_PLACE = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(hotel|venue|building|
                           # the head noun, not a modifier ("which hospital centres" asks for centres)
                           r"(?=\s*[?,.;]|\s*$|\s+(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could|in|at|"
                           r"of|for|on|to|by|with|from|that|where|or|and|hosted|held|houses?|[a-z]{3,}ed)\b)", re.I)  # "... reached"
+
+
+# "In which journal was it published?": a sentence naming where it appeared ("in the Journal of ...",
+# "published in Blood"), not one that only says something was published ("has published 118 articles")
+# (a journal: a newspaper or an outlet is often named without its kind, "Hematology Frontier interviewed him")
+_PUBLICATION_Q = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:journal|periodical)s?\b"
+                            r"(?=\s*[?,.;]|\s*$|\s+(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could|in|"
+                            r"of|for|on|to|by|with|that|where|or|and|[a-z]{3,}ed)\b)", re.I)
+_PUBLICATION = re.compile(r"\b(?i:journal|periodical)\b"
+                          r"|\b(?i:published|appeared|printed|reported)\s+(?:\w+\s+){0,3}?(?i:in)\s+(?:the\s+)?[A-Z]")
 
 
 def definition_pattern(analysis: Analysis) -> re.Pattern | None:
@@ -530,10 +542,10 @@ CHECKED_TYPES = ("date", "number", "person", "place", "expansion")
 def checkable(analysis: Analysis) -> bool:
     """Can a sentence be checked for what the question asks? Answer types a sentence can be checked
     for reliably (a date, a number, a person's name, a place, the expansion of an abbreviation), a
-    question about the future, a question asking which hotel or university. Other "which <noun>"
+    question about the future, a question asking which hotel, university or journal. Other "which <noun>"
     questions name too many kinds of thing to check."""
     return analysis.answer_type in CHECKED_TYPES or asks_future(analysis) or asks_other_year(analysis) \
-        or bool(_BUILT_PLACE.search(analysis.question))
+        or bool(_BUILT_PLACE.search(analysis.question) or _PUBLICATION_Q.search(analysis.question))
 
 
 def asks_future(analysis: Analysis) -> bool:
