@@ -1222,3 +1222,12 @@ def test_which_journal_is_answered_by_a_sentence_naming_where_it_appeared(settin
                settings=settings).abstained
     a = ask("Of which journal is Jun Ma the editor-in-chief?", settings=settings)
     assert not a.abstained and "Leukemia & Lymphoma Journal" in a.text
+
+
+def test_more_of_one_or_the_other_is_answered_by_their_counts(settings):
+    from rag.answer.analysis import answer_type
+
+    question = "Did the children's hospital in Changsha perform more kidney or liver transplants?"
+    assert answer_type(question) == "number"
+    a = ask(question, settings=settings)
+    assert "41 cases of liver transplant and 2 cases of kidney transplant" in a.text

@@ -285,7 +285,9 @@ _TYPES = [
                         r"|\bhow long (?:ago|after|before)\b|\bin what year\b|\bwhat time\b", re.I)),
     ("number", re.compile(rf"\bhow (?:many|much|long|old|often|far|large|big|high|fast)\b|\b(?:what|which)\s+(?:was|is|were|are)?\s*(?:the\s+)?(?:\w+\s+)?(?:{_MEASURES})\b"
                           rf"|\bby how much\b|\bwhat (?:percentage|fraction|proportion|share)\b"
-                          rf"|\bwhat\s+(?:did|does|do|will|would)\s+.+\s+cost\b", re.I)),  # "What did the course cost?"
+                          rf"|\bwhat\s+(?:did|does|do|will|would)\s+.+\s+cost\b"  # "What did the course cost?"
+                          # "Has the hospital done more liver or kidney transplants?": which is more, by count
+                          rf"|\b(?:more|fewer)\s+(?:\w+\s+)?or\s+(?:\w+\s+)?\w+s\b", re.I)),
     ("person", re.compile(rf"^(?:who|whom)\b|\b(?:which|what)\s+(?:\w+\s+)?{_COMMON}(?:{_PEOPLE})s?\b|\bby whom\b|\bwho\s+(?:was|is|were|are)\b"
                           rf"|^(?:list|name|identify|enumerate)\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PEOPLE})s?\b"
                           # "Can you tell me the names of the Hong Kong experts who spoke?"
