@@ -1203,8 +1203,10 @@ def test_the_main_outcomes_of_an_event_are_its_summary(settings):
     assert a.kind == "summary" and not a.abstained and 3 <= len(a.sentences) <= 5
 
 
-def test_who_did_one_thing_or_another_names_every_doer(settings):
-    a = ask("Who gave speeches or hosted at the opening of the Changsha symposium?", settings=settings)
+@pytest.mark.parametrize("question", ["Who gave speeches or hosted at the opening of the Changsha symposium?",
+                                      "List everyone who made a speech or hosted at the Changsha symposium's opening."])
+def test_who_did_one_thing_or_another_names_every_doer(settings, question):
+    a = ask(question, settings=settings)
     assert all(n in a.text for n in ("Zhao Weihua", "Zhu Yimin", "Chen Song", "Xiao Zhenghui")), a.text
 
 

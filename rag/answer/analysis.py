@@ -289,6 +289,7 @@ _TYPES = [
                           # "Has the hospital done more liver or kidney transplants?": which is more, by count
                           rf"|\b(?:more|fewer)\s+(?:\w+\s+)?or\s+(?:\w+\s+)?\w+s\b", re.I)),
     ("person", re.compile(rf"^(?:who|whom)\b|\b(?:which|what)\s+(?:\w+\s+)?{_COMMON}(?:{_PEOPLE})s?\b|\bby whom\b|\bwho\s+(?:was|is|were|are)\b"
+                          rf"|^(?:list|name)\s+(?:everyone|everybody|anyone|all those)\b"  # "List everyone who spoke"
                           rf"|^(?:list|name|identify|enumerate)\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PEOPLE})s?\b"
                           # "Can you tell me the names of the Hong Kong experts who spoke?"
                           rf"|\bnames?\s+of\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PEOPLE})s?\b", re.I)),

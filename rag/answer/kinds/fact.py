@@ -32,7 +32,7 @@ NAMED_SENTENCES = 6
 _MANY_ASKED = re.compile(r"^\W*(?:(?:in|at|from|to|for|on)\s+)?(?:(?:which|what)\s+(?!(?:is|was|has|does)\b)(?:\w+\s+)?\w+s\b|(?:who|where)\s+(?:were|are|have)\b"
                          r"|(?:list|name)\b|who\s+\w+\s+(?:\w+\s+)?\w+s\b"
                          # "Who spoke or hosted at the opening?": the doers of two acts, each named
-                         r"|who\s+\w+\s+(?:or|and)\s+(?!(?:what|which|who|whom|when|where|why|how)\b)\w+)"
+                         r"|who\s+\w+(?:\s+(?:at|in|on|to|for|with|by))?\s+(?:or|and)\s+(?!(?:what|which|who|whom|when|where|why|how)\b)\w+)"
                          r"|\b(?:everyone|everybody|all|each|both)\b", re.I)
 _CARRIED = re.compile(r"\s*\([^()]*\)\s*$")  # "(Xiaojun Huang)", as rag.answer.conversation appends it
 _PERSON = re.compile(r"\b(?:he|she|him|her|his|hers)\b", re.I)
