@@ -346,7 +346,8 @@ def post_names(analysis: Analysis) -> tuple[str, ...]:
 def names_kind(analysis: Analysis, sentence: str) -> bool:
     """A question asking which hotel, university or hospital is answered by a sentence naming one, and
     English names those by their kind ("Peking University", "the Hilton Hotel"): a sentence that names
-    a city but no hotel, or a person but no university, does not say. True for other questions."""
+    a city but no hotel, or a person but no university, does not say; one asking which journal, by a
+    sentence naming where something appeared. True for other questions."""
     if _PUBLICATION_Q.search(analysis.question):
         return bool(_PUBLICATION.search(sentence))
     m = _BUILT_PLACE.search(analysis.question)
