@@ -670,7 +670,7 @@ def test_what_the_articles_say_about_a_person_is_a_summary_across_them(settings)
 
 def test_summary_gives_several_cited_sentences_of_one_article(settings):
     a = ask("Summarize the article about the children's organ transplant forum", settings=settings)
-    assert a.kind == "summary" and 3 <= len(a.sentences) <= 5
+    assert a.kind == "summary" and 3 <= len(a.sentences) <= 6
     assert {c.doc_id for c in a.citations} == {"004_df5a4ce205c5cd94"}
 
 
@@ -1200,7 +1200,7 @@ def test_the_earliest_event_described_is_the_earliest_of_every_article(settings)
 
 def test_the_main_outcomes_of_an_event_are_its_summary(settings):
     a = ask("What were the key results of the Tianjin cell therapy workshop?", settings=settings)
-    assert a.kind == "summary" and not a.abstained and 3 <= len(a.sentences) <= 5
+    assert a.kind == "summary" and not a.abstained and 3 <= len(a.sentences) <= 6
 
 
 @pytest.mark.parametrize("question", ["Who gave speeches or hosted at the opening of the Changsha symposium?",

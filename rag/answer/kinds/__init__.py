@@ -3,7 +3,7 @@
     fact        the best sentence, joined by others that add a part of the question
     list        one item per article or paragraph, every one that qualifies, with a caveat when partial
     collection  questions about the articles themselves, from their records (titles, dates, leads)
-    summary     3-5 sentences of one article (or topic), chosen for coverage
+    summary     3-6 sentences of one article (or topic), chosen for coverage
     compare     the best facts of each side, side by side
 """
 

@@ -1,4 +1,4 @@
-"""Summaries ("Summarize the article about X", "Give me an overview of X"): 3-5 cited sentences chosen
+"""Summaries ("Summarize the article about X", "Give me an overview of X"): 3-6 cited sentences chosen
 for coverage, in reading order.
 
 The article is the one whose passages rank best for the question. Its sentences are scored by
@@ -47,8 +47,15 @@ ARTICLES = re.compile(r"\b(?:articles|stories|reports|pieces|items|documents)\b"
 _PART = re.compile(r"\bwhat\b.{0,40}\b(?:says?|said|tells?|told|reports?|reported|writes?|wrote|mentions?)\s+(?:about|on|of)\b", re.I)
 
 
+# A summary grows with its article, to six sentences: a long report (a ten-day programme, a profile
+# with a record of awards) states more that a reader asks of its summary than five sentences hold.
 def size(n_sentences: int) -> int:
-    return 3 if n_sentences <= 5 else 4 if n_sentences <= 10 else 5
+    """Sentences in the summary of an article of n_sentences statements.
+
+    >>> [size(n) for n in (5, 10, 20, 60)]
+    [3, 4, 5, 6]
+    """
+    return 3 if n_sentences <= 5 else 4 if n_sentences <= 10 else 5 if n_sentences <= 20 else 6
 
 
 # What a reader of a summary wants to learn: who, when, where, how many. Sentences stating dates,
@@ -124,7 +131,7 @@ def _article(evidence: Evidence, doc_id: str) -> Reply:
 
 
 def essentials(evidence: Evidence, doc_id: str) -> list[tuple[Hit, str]]:
-    "An article's summary: 3-5 of its statements, chosen for coverage (or, for a part asked about, that part's)."
+    "An article's summary: 3-6 of its statements, chosen for coverage (or, for a part asked about, that part's)."
     corpus = evidence.corpus
     info = corpus.document(doc_id)
     hits: list[Hit] = [corpus.paragraph(doc_id, n) for n in range(1, min(info.paragraphs, MAX_PARAGRAPHS) + 1)]
