@@ -128,6 +128,16 @@ def test_follow_up_chain_keeps_its_subject(settings):
     assert ask("When was it held?", messages, settings=settings).text == third.text
 
 
+def test_that_and_it_mean_the_thing_asked_about(settings):
+    # "about haploidentical transplantation" names no name, yet it is what the next questions ask of
+    first = "What do the articles say about haploidentical transplantation?"
+    history = [(first, ask(first, settings=settings))]
+    second = ask("Who developed that technique?", history, settings=settings)
+    assert "(haploidentical transplantation)" in second.query and "Beijing Protocol" in second.text
+    third = ask("Which countries has it spread to?", [*history, ("Who developed that technique?", second)], settings=settings)
+    assert "(haploidentical transplantation)" in third.query and "South Korea, Italy and France" in third.text
+
+
 def test_it_means_the_thing_a_name_qualified(settings):
     # "it" is the Tianjin workshop, not anything of Tianjin's: its noun is carried with the name
     first = "How many physicians attended the Tianjin workshop?"

@@ -98,6 +98,28 @@ def _phrases(question: str) -> list[str]:
     return out
 
 
+# "What does the Python 3.8 article say about assignment expressions?": the thing asked about, which no
+# name carries; "that feature", "it" in the next questions mean it (the name only places it)
+_ABOUT = re.compile(r"\babout\s+(?:the\s+|a\s+|an\s+)?((?:[a-z][\w\-]*\s+){0,3}[a-z][\w\-]*)"
+                    r"\s*(?:[?,;.]|$|\b(?:in|of|at|for|on|from|and|or|that|which)\b)")
+_NOT_TOPIC = {"it", "its", "them", "him", "her", "this", "that", "these", "those", "what", "which", "whom", "who",
+              "how", "why", "when", "where", "all", "everything", "anything", "something", "one", "each", "any"}
+
+
+def topics(question: str) -> list[str]:
+    """What a question asks about: its names (_phrases), then a thing it asks "about" in lower case.
+
+    >>> topics("What does the Python 3.8 article say about assignment expressions?")
+    ['Python 3.8', 'assignment expressions']
+    >>> topics("What do the articles say about it?")
+    []
+    """
+    out = _phrases(question)
+    if (m := _ABOUT.search(question)) and m.group(1).split()[0] not in _NOT_TOPIC:
+        out.append(m.group(1))
+    return out
+
+
 # (not after "did", "will" ...: "When did the IACH give ..." is followed by a verb)
 _DETERMINER = re.compile(r"(?<!\bdid )(?<!\bdoes )(?<!\bdo )(?<!\bwill )(?<!\bcan )(?<!\bwould )(?<!\bcould )"
                          r"\b(?:the|this|that|its|their|his|her)\s+\Z", re.I)
@@ -255,8 +277,9 @@ def _named_before(question: str, history: Sequence[Turn]) -> tuple[str, tuple[st
             if words_ and _bare(words_[-1]) not in _NAMING_STOP:
                 return " ".join(words_ + [found.group().split()[-1]]), turn.docs
     # ... else the name the last question gave: "What did they see at Juventas?", then "Who from that
-    # company gave a lecture?" (a company is called by its name, not "the Juventas company")
-    if history and (phrases := _phrases(history[-1].question)):
+    # company gave a lecture?" (a company is called by its name, not "the Juventas company"), or the
+    # thing it asked about: "that feature" after "What does the 3.8 article say about assignment expressions?"
+    if history and (phrases := topics(history[-1].question)):
         return phrases[-1], history[-1].docs
     return "", ()
 
@@ -328,7 +351,7 @@ def _advance(state: _State, turn: Turn) -> None:
         # (a "who" question's answer names the next person spoken of, though the question said "him" of
         # another: after "Who praised him?", "that person" is the one who praised)
         state.person, state.person_docs = people[0], turn.docs
-    phrases = _phrases(q)
+    phrases = topics(q)
     if phrases and not _THING.search(q) or phrases and not state.topic:
         state.topic, state.topic_docs = "; ".join(phrases), turn.docs
     elif not state.topic_docs and turn.docs:
