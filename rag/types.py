@@ -192,7 +192,7 @@ class Period:
 
     start: str | None = None  # yyyy-mm-dd, inclusive
     end: str | None = None  # inclusive
-    order: str | None = None  # "latest" or "earliest"
+    order: str | None = None  # "latest", "earliest" or "chronological" (every item, earliest first)
     text: str = ""  # as the question put it, e.g. "in 2025"
 
 

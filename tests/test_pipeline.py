@@ -1208,6 +1208,14 @@ def test_the_earliest_event_described_is_the_earliest_of_every_article(settings)
     assert "May 27, 2022" in a.text and {c.doc_id for c in a.citations} == {"004_df5a4ce205c5cd94"}
 
 
+@pytest.mark.parametrize("question", ["Give me a timeline of the events the articles report.",
+                                      "List the articles in chronological order."])
+def test_a_timeline_is_every_articles_event_in_date_order(settings, question):
+    a = ask(question, settings=settings)  # 2022 symposium, the awards of October 2023 and February 2024, two of 2025
+    order = ["004_df5a4ce205c5cd94", IACH, "000_273eb6cdc3dda5a5", "003_1aa2caca7feab17d", "002_f054c3b16198e673"]
+    assert list(dict.fromkeys(c.doc_id for c in a.citations)) == order, a.text
+
+
 def test_the_main_outcomes_of_an_event_are_its_summary(settings):
     a = ask("What were the key results of the Tianjin cell therapy workshop?", settings=settings)
     assert a.kind == "summary" and not a.abstained and 3 <= len(a.sentences) <= 6

@@ -490,7 +490,9 @@ _EXCLUDING = re.compile(r"(?:^|(?<=[,;—–])|(?<=\s))(?:apart from|aside from|
 # Words that say what shape of answer a question wants, not what it is about: "the most recent",
 # "the earliest" (ordered by date, rag/answer/dates.py), "what does X stand for" (an abbreviation's
 # expansion). Matching them against sentences finds sentences about "recent years" or "standing".
-_ORDER_WORDS = frozenset(terms("recent recently latest newest earliest oldest first last"))
+# (and "Put the events in chronological order, starting with the earliest", "a timeline of ...")
+_ORDER_WORDS = frozenset(terms("recent recently latest newest earliest oldest first last chronological chronologically "
+                               "order ordered timeline sort sorted arrange put start starting"))
 _EXPANSION_WORDS = frozenset(terms("abbreviation acronym stand stands short full form name"))
 # "What else ...?" asks for more, about nothing called "else"; "what's", "who's" leave their question
 # word behind as a term

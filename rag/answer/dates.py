@@ -177,6 +177,10 @@ def overlaps(m: Mention, period: Period) -> bool:
 # --- periods in questions -------------------------------------------------------------------------
 
 _ORDER = re.compile(r"\b(most recent(?:ly)?|latest|newest|last|earliest|oldest|first)\b", re.I)
+# "Put the events in chronological order", "Give me a timeline of the articles", "In what order did the
+# events happen?", "from oldest to newest": every item, ordered by date (not the one at an end)
+_SEQUENCE = re.compile(r"\bchronolog|\btime\s?line\b|\bin (?:date|time) order\b|\bin (?:what|which) order\b|\bsort(?:ed)? by date\b"
+                       r"|\b(?:from )?(?:the )?(?:earliest|oldest|first) to (?:the )?(?:latest|newest|most recent|last)\b", re.I)
 _BEFORE = re.compile(rf"\b(before|prior to|earlier than|until|up to)\s+(?:the\s+(?:end|start)\s+of\s+)?({_MONTH}\s+)?{_YEAR}\b", re.I)
 _AFTER = re.compile(rf"\b(after|since|later than|from)\s+({_MONTH}\s+)?{_YEAR}\b", re.I)
 _BETWEEN = re.compile(rf"\bbetween\s+{_YEAR}\s+and\s+{_YEAR}\b", re.I)
@@ -199,6 +203,8 @@ def period(question: str) -> Period | None:
     '2023-12-31'
     >>> period("Which of the articles is the most recent?").order
     'latest'
+    >>> period("Put the events in chronological order, starting with the earliest.").order
+    'chronological'
     >>> period("Which releases came out in October?")
     Period(start='????-10-01', end='????-10-31', order=None, text='October')
     """
@@ -240,7 +246,9 @@ def period(question: str) -> Period | None:
         if found:
             start, end, text = found[0].start, found[-1].end, question[found[0].span[0] : found[-1].span[1]]
     order = None
-    if m := _ORDER.search(question):
+    if _SEQUENCE.search(question):
+        order = "chronological"
+    elif m := _ORDER.search(question):
         word = m.group(1).lower()
         tail = question[m.end() :]
         head = question[: m.start()]

@@ -21,6 +21,7 @@ from ..analysis import _DOCS
 from ..answerability import covers_subject, lacks, question_names
 from ..compose import abstain, lead, reply, with_items
 from ..sentences import candidates
+from .listing import LEAD_PARAGRAPHS
 from .summary import essentials
 
 # "Which of the articles report faster start-up?": a topic named after a verb of reporting, in the
@@ -42,8 +43,11 @@ MATCH_RATIO = 0.7  # an article matches a topic when its best passage scores thi
 
 
 def dated(doc: DocInfo, evidence: Evidence) -> str:
-    "An article's date: its publication date, else the first full date of its lead paragraph."
-    return doc.date or dates.lead_date(evidence.corpus.paragraph(doc.doc_id, 1).text)
+    """An article's date: its publication date, else the first full date of its lead (a news lead
+    says what happened, then where and when: "X has been honoured with ... The ceremony took place on
+    October 5, 2023")."""
+    leads = (evidence.corpus.paragraph(doc.doc_id, n).text for n in range(1, min(doc.paragraphs, LEAD_PARAGRAPHS) + 1))
+    return doc.date or next((d for d in map(dates.lead_date, leads) if d), "")
 
 
 def _record(doc: DocInfo, evidence: Evidence, sentence: tuple[Hit, str] | None = None) -> tuple[Hit, str]:
@@ -62,7 +66,12 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
                          reverse=a.period.order == "latest")
         if not ordered:
             return abstain(evidence, what="The articles don't state their dates.")
-        return reply([_record(ordered[0], evidence)])
+        # "List the articles in chronological order": all of them; "Which is the most recent?": the one
+        if a.period.order != "chronological":
+            return reply([_record(ordered[0], evidence)])
+        undated = len(docs) - len(ordered)
+        return reply([_record(d, evidence) for d in ordered],
+                     caveat=f"{undated} of the {len(docs)} articles state no date and are not listed." if undated else "")
     if a.period and (a.period.start or a.period.end) and _DATED_ASKED.search(a.question):
         # "Which of the articles are from October?", "Which releases came out in 2020?": the records
         # dated in the period

@@ -165,7 +165,8 @@ LEAD_PARAGRAPHS = 2  # a news lead: what happened, where and when
 
 def extreme(evidence: Evidence, settings: Settings) -> Reply:
     """"Which event was the earliest?", "the most recent meeting": of the dated items one per
-    article, the one with the extreme date (every article's lead among them, see with_leads)."""
+    article, the one with the extreme date (every article's lead among them, see with_leads); "Give a
+    timeline of the events": all of them, in date order."""
     a = evidence.analysis
     hits, leads = with_leads(evidence)
     # "Which event came first?" asks about every article's event, however few words its lead shares
@@ -182,5 +183,7 @@ def extreme(evidence: Evidence, settings: Settings) -> Reply:
     for c in sorted(ranked, key=lambda c: (c.hit.key not in leads, not c.dates)):
         if c.score >= ITEM_RATIO * ranked[0].score or c.hit.key in leads:
             best_per_doc.setdefault(c.hit.doc_id, c)
-    pick = sorted(best_per_doc.values(), key=when, reverse=a.period.order == "latest")[0]
-    return reply(with_items([(pick.hit, pick.text)], evidence.corpus))
+    ordered = sorted(best_per_doc.values(), key=when, reverse=a.period.order == "latest")
+    # "Put the events in chronological order": all of them, earliest first; else the one at the end asked
+    picks = ordered if a.period.order == "chronological" else ordered[:1]
+    return reply(with_items([(c.hit, c.text) for c in picks], evidence.corpus))
