@@ -1216,6 +1216,12 @@ def test_a_timeline_is_every_articles_event_in_date_order(settings, question):
     assert list(dict.fromkeys(c.doc_id for c in a.citations)) == order, a.text
 
 
+def test_a_person_asked_for_by_origin_is_one_from_there(settings):
+    # the closing ceremony's speaker came from Indonesia; trainees from Belarus are named elsewhere
+    assert "Garniasih" in ask("Who was the Indonesian representative at the workshop's closing?", settings=settings).text
+    assert ask("Who was the Belarusian delegate speaking at the workshop's closing?", settings=settings).abstained
+
+
 def test_the_main_outcomes_of_an_event_are_its_summary(settings):
     a = ask("What were the key results of the Tianjin cell therapy workshop?", settings=settings)
     assert a.kind == "summary" and not a.abstained and 3 <= len(a.sentences) <= 6

@@ -268,7 +268,9 @@ _PEOPLE = ("person|people|professor|doctor|physician|expert|speaker|scientist|re
            "organi[sz]er|delegate|participant|specialist|clinician|academician|minister|secretary|journalist|editor|"
            "student|trainee|patient|man|woman|team|surgeon|nurse|engineer|teacher|lawyer|judge|artist|writer|"
            "player|athlete|coach|politician|diplomat|ambassador|mayor|governor|executive|manager|economist|analyst|"
-           "historian|architect|designer|developer|programmer|contributor|maintainer|volunteer|pioneer|laureate")
+           "historian|architect|designer|developer|programmer|contributor|maintainer|volunteer|pioneer|laureate|"
+           "representative|spokesperson|spokesman|spokeswoman|envoy|attendee|moderator|panelist|panellist|honoree|"
+           "awardee|nominee|candidate|graduate|colleague|mentor|supervisor|officer|dean|scholar|fellow|mentee")
 _PLACES = ("city|cities|country|countries|place|venue|location|state|region|province|town|site|hotel|building|nation|"
            "continent|capital|capitals|island|islands|metropolis|village|county|counties|district|municipality|port")
 # up to three words before the head noun, not crossing into a relative clause ("the countries that sent trainees")
@@ -338,6 +340,19 @@ def answer_type(question: str) -> str | None:
     if _DEFINITION.match(q) and not re.search(r"\b(?:the|a|an)\s+\w+\s+(?:of|for|in|at|that|who|which)\b", q):
         return "definition"
     return None
+
+
+# "the Belarusian representative", "an Egyptian trainee": a person asked for by their origin
+_ORIGIN = re.compile(rf"\b([A-Z][a-z]+(?:ican|ean|ian|ese|ish))\s+(?:[a-z-]+\s+)?(?:{_PEOPLE})s?\b")
+
+
+def origins(question: str) -> list[str]:
+    """The adjectives of origin that pick out the person asked for.
+
+    >>> origins("Who was the Belarusian representative at the closing?"), origins("Which European body gave it?")
+    (['Belarusian'], [])
+    """
+    return _ORIGIN.findall(question)
 
 
 def noun(question: str) -> str:

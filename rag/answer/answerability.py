@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from ..text import STOPWORDS, terms, words
 from ..types import Analysis, Corpus, Evidence, Period
 from . import dates
-from .analysis import period_terms
+from .analysis import origins, period_terms
 from .sentences import CREDIT_LINE, Candidate, candidates, in_period, precise
 from .slots import (
     checkable,
@@ -364,6 +364,12 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     # delivered the opening speech") is about them, whatever else it shares with the question
     if not missing and analysis.answer_type != "person":
         missing = _someone_else(analysis, best.text)
+    # "Who was the Belarusian representative at the closing?": a person asked for by origin is told of
+    # where that origin is (the paragraph names Belarus, in any form sharing the adjective's stem), not
+    # by another speaker of the same event; the article naming the country elsewhere is not enough
+    if not missing and analysis.answer_type == "person":
+        told = f"{best.hit.title} {best.hit.text}".lower()
+        missing = tuple(o for o in origins(analysis.question) if o[: max(4, len(o) - 4)].lower() not in told)
     # "What did the CIBMTR give him in 2019?" is not answered by a sentence about 2024
     slot_missing = checkable(analysis) and not best.type_ok or outside(best, analysis.period)
     # a long sentence that states every word of the question is about it, however low its cosine, and
