@@ -138,6 +138,13 @@ def test_that_and_it_mean_the_thing_asked_about(settings):
     assert "(haploidentical transplantation)" in third.query and "South Korea, Italy and France" in third.text
 
 
+def test_a_year_carried_from_the_conversation_names_the_subject_not_a_period(settings):
+    # "2025" says which conference; the invited experts' sentence states no date, and still answers
+    first = "Tell me about the CSCO conference of January 2025."
+    a = ask("Which places were the invited outside experts from?", [(first, ask(first, settings=settings))], settings=settings)
+    assert "2025" in a.query and "Hong Kong" in a.text, a.text
+
+
 def test_it_means_the_thing_a_name_qualified(settings):
     # "it" is the Tianjin workshop, not anything of Tianjin's: its noun is carried with the name
     first = "How many physicians attended the Tianjin workshop?"

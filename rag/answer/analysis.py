@@ -466,10 +466,16 @@ _ONE_EVENT = re.compile(r"\b(?:the|that|this)\s+(?:[\w’'-]+\s+){0,4}?(?:meetin
                         r"workshop|forum|ceremony|summit|seminar|course|programme|program|event|session)\b(?!\s*s\b)", re.I)
 
 
+CARRIED = re.compile(r"\s*\([^()]*\)\s*$")  # "(Xiaojun Huang)", as rag.answer.conversation appends it
+
+
 def analyse(question: str, injection: str = "") -> Analysis:
     "Everything answering needs to know about a question (already stripped of instructions)."
     kind = kind_of(question)
-    period = dates.period(question)
+    # "Which foreign societies did it draw on? (CSCO conference; 2025)": a year the conversation carried
+    # (rag/answer/conversation.py appends it in brackets) is how an earlier turn named its subject, a
+    # name the answer's article must state, not a period the answer's sentences must fall in
+    period = dates.period(CARRIED.sub("", question))
     specific = specific_terms(question)
     if kind == "fact" and period and (period.start or period.end) and set(specific) <= period_terms(period, question) \
             and not _ONE_EVENT.search(question):

@@ -14,7 +14,7 @@ from ...config import Settings
 from ...generation import Reply
 from ...types import Analysis, Evidence, Hit, Period
 from .. import dates
-from ..analysis import analyse, parts
+from ..analysis import CARRIED, analyse, parts
 from ..answerability import CONSIDERED, judge, judged, lacks, question_names
 from ..compose import abstain, reading_order, repeats, reply, with_items
 from ..conversation import FOLLOWED
@@ -34,7 +34,6 @@ _MANY_ASKED = re.compile(r"^\W*(?:(?:in|at|from|to|for|on)\s+)?(?:(?:which|what)
                          # "Who spoke or hosted at the opening?": the doers of two acts, each named
                          r"|who\s+\w+(?:\s+(?:at|in|on|to|for|with|by))?\s+(?:or|and)\s+(?!(?:what|which|who|whom|when|where|why|how)\b)\w+)"
                          r"|\b(?:everyone|everybody|all|each|both)\b", re.I)
-_CARRIED = re.compile(r"\s*\([^()]*\)\s*$")  # "(Xiaojun Huang)", as rag.answer.conversation appends it
 _PERSON = re.compile(r"\b(?:he|she|him|her|his|hers)\b", re.I)
 _POINTS_BACK = re.compile(r"\b(?:it|its|they|them|their|he|him|his|she|her|this|that|these|those|there)\b", re.I)
 _AND = re.compile(r"\band\b", re.I)
@@ -81,7 +80,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
             named = [n for n in person_names(chosen[-1].text) if n.lower() not in split[i - 1].lower()] \
                 if before and before.answer_type == "person" and _PERSON.search(part) else []
             # (who "he" is replaces the subject the conversation carried into the query's end)
-            said = f"{_CARRIED.sub('', part)} ({named[0]})" if named else f"{part} ({split[i - 1]})"
+            said = f"{CARRIED.sub('', part)} ({named[0]})" if named else f"{part} ({split[i - 1]})"
             sub = replace(sub, analysis=analyse(said, evidence.analysis.injection), hits=_around(evidence, chosen))
             if named:  # ... and what else is asked of him is another sentence's to tell, as a follow-up's is
                 sub = replace(sub, context=replace(sub.context, said=" ".join(c.text for c in chosen)))
