@@ -20,6 +20,7 @@ _WORD = re.compile(r"\d+(?:[.,]\d+)+|[A-Za-z0-9][A-Za-z0-9'’\-]*")
 _THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+$")
 _LINE = re.compile(r"[^\n]+")
 _NEXT = re.compile(r"\s*(\S)")  # the first character after a candidate sentence end
+_RUN_IN_ITEM = re.compile(r"[:\]]\s+\d{1,3}\Z")
 _LOOK_BACK = 32  # a run of letters and dots longer than this before a '.' is no abbreviation
 _TAIL = re.compile(rf"(?<![A-Za-z.])[A-Za-z.]{{1,{_LOOK_BACK}}}\Z")
 
@@ -44,6 +45,9 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     >>> t = "Prof. Huang spoke. He won 2 awards!\\nAugust 18:"
     >>> [t[s:e] for s, e in sentence_spans(t)]
     ['Prof. Huang spoke.', 'He won 2 awards!', 'August 18:']
+    >>> t = "Challenges remain: 1. Few new drugs. [1] 2. Less exchange."
+    >>> [t[s:e] for s, e in sentence_spans(t)]
+    ['Challenges remain: 1. Few new drugs.', '[1] 2. Less exchange.']
     """
     out = []
     for line in _LINE.finditer(text):
@@ -76,6 +80,10 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     head = text[max(0, dot - 4) : dot]
     line_start = head.rfind("\n") + 1 if "\n" in head else (0 if dot <= 4 else None)
     if line_start is not None and re.fullmatch(r"\s*\d{1,3}", head[line_start:]):
+        return True
+    # ... and so does one run into a line after a colon or a citation marker, as an answer quoting the
+    # list joins its items: "challenges remain: 1. Insufficient ... [1] 2. Reduced ..."
+    if _RUN_IN_ITEM.search(text, max(0, dot - 8), dot):
         return True
     # The run of letters and dots right before the dot ("e.g", "Prof", "J"), looked for in a
     # bounded window so the check costs the same on a megabyte line.

@@ -1229,6 +1229,14 @@ def test_a_person_asked_for_by_origin_is_one_from_there(settings):
     assert ask("Who was the Belarusian delegate speaking at the workshop's closing?", settings=settings).abstained
 
 
+def test_a_summary_of_a_part_the_article_lists_gives_its_items(settings):
+    # "However, challenges remain: 1. Insufficient development of innovative drugs ... 2. Reduced
+    # international exchange ...": the label names the part, its numbered items are what it says
+    a = ask("Sum up what the CSCO piece says about the remaining challenges.", settings=settings)
+    assert a.kind == "summary" and "innovative drugs" in a.text and "pandemic" in a.text, a.text
+    assert "1. Insufficient" in a.text and "[1] 1." not in a.text  # the item's number stays with it
+
+
 def test_the_main_outcomes_of_an_event_are_its_summary(settings):
     a = ask("What were the key results of the Tianjin cell therapy workshop?", settings=settings)
     assert a.kind == "summary" and not a.abstained and 3 <= len(a.sentences) <= 6

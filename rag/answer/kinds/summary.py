@@ -27,6 +27,7 @@ from ..slots import is_name_of_person
 W_CENTRAL, W_RELEVANT, W_POSITION, W_INFO = 0.5, 0.3, 0.2, 0.3
 W_TOPIC = 1.0  # relevance weight when the question asks about a part of the article
 PART_SHARE = 0.5  # of the most relevant sentence's relevance, for a sentence to be about the part asked for
+NAMED_PART_SHARE = 0.9  # ... outside the paragraphs that name the part in the question's words
 PARAGRAPH_SHARE = 0.6  # of its paragraph's most relevant sentence's, a sentence of a part's summary has at least
 TOPIC_TERMS = 2  # question terms beyond the article's title and lead that make it ask about a part
 # a credit line, not a statement of the article: "Source: ...", "Photo: ...", "Editor: ..."
@@ -43,6 +44,8 @@ MIN_WORDS = 6  # shorter sentences are captions or labels, not statements
 # about X?" asks across them
 ARTICLE_WORDS = re.compile(r"\b(?:article|story|report|piece|item|document|text|file|paper)\b", re.I)
 ARTICLES = re.compile(r"\b(?:articles|stories|reports|pieces|items|documents)\b", re.I)
+_TELLING = frozenset(terms("article articles story stories report reports reported piece pieces item items document "
+                           "text file paper collection say says said tell tells told write writes wrote mention mentions"))
 # "Summarize what the article says about X": the part of the article about X, not the whole article
 _PART = re.compile(r"\bwhat\b.{0,40}\b(?:says?|said|tells?|told|reports?|reported|writes?|wrote|mentions?)\s+(?:about|on|of)\b", re.I)
 
@@ -136,6 +139,15 @@ def essentials(evidence: Evidence, doc_id: str) -> list[tuple[Hit, str]]:
     info = corpus.document(doc_id)
     hits: list[Hit] = [corpus.paragraph(doc_id, n) for n in range(1, min(info.paragraphs, MAX_PARAGRAPHS) + 1)]
     per_para, vectors = corpus.sentences([h.key for h in hits])
+    # "Summarize the article about X" wants the article's essentials; "Sum up what Jun Ma said about
+    # where the field should go" names more than the article's opening does: that part of the article
+    lead_terms = set(terms(f"{hits[0].title}\n{hits[0].text}"))
+    # (the words for the telling, "the report on X", "what the article says", name no part)
+    part = [t for t in dict.fromkeys(evidence.analysis.terms) if t not in lead_terms and t not in _TELLING]
+    # ... and so does one naming what the opening does not ("Tell me about CNCT19", a product one
+    # paragraph of the workshop's report names): the sentences about it
+    unnamed = set(part) & set(terms(" ".join(question_names(evidence.analysis))))
+    topical = len(part) >= TOPIC_TERMS or bool(unnamed) or bool(_PART.search(evidence.question))
     rows, keep = [], []
     seen: set[str] = set()  # a sentence the article states twice (a standfirst repeated in the body) is said once
     at = 0
@@ -144,7 +156,8 @@ def essentials(evidence: Evidence, doc_id: str) -> list[tuple[Hit, str]]:
             text = hit.text[s.start - hit.start : s.end - hit.start]
             plain = " ".join(text.split())
             # statements only: not a heading, a bulleted label ("• Vice Chair, ..."), a "Source: ..." line
-            if not is_heading(text) and len(text.split()) >= MIN_WORDS and not is_list_item(text) \
+            # (an item of a list is one for a part: "challenges remain: 1. Insufficient development of ...")
+            if not is_heading(text) and len(text.split()) >= MIN_WORDS and (topical or not is_list_item(text)) \
                     and text.rstrip("\"'”’)»").endswith((".", "!", "?")) and not _CREDIT.match(text) \
                     and plain not in seen:
                 rows.append((hit, text, s.start))
@@ -158,14 +171,6 @@ def essentials(evidence: Evidence, doc_id: str) -> list[tuple[Hit, str]]:
     centroid /= np.linalg.norm(centroid) or 1.0
     position = 1.0 - np.arange(len(rows)) / len(rows)
     info = np.array([informative(r[1]) for r in rows])
-    # "Summarize the article about X" wants the article's essentials; "Sum up what Jun Ma said about
-    # where the field should go" names more than the article's opening does: that part of the article
-    lead_terms = set(terms(f"{hits[0].title}\n{hits[0].text}"))
-    part = [t for t in dict.fromkeys(evidence.analysis.terms) if t not in lead_terms]
-    # ... and so does one naming what the opening does not ("Tell me about CNCT19", a product one
-    # paragraph of the workshop's report names): the sentences about it
-    unnamed = set(part) & set(terms(" ".join(question_names(evidence.analysis))))
-    topical = len(part) >= TOPIC_TERMS or bool(unnamed) or bool(_PART.search(evidence.question))
     # relevance as answering scores it (similarity, the question's words and names), so "Sum up what
     # Jun Ma said about where the field should go" leans to those sentences of the article; for a
     # part, by the words that name the part: those naming the article ("the Tianjin workshop's
@@ -180,7 +185,21 @@ def essentials(evidence: Evidence, doc_id: str) -> list[tuple[Hit, str]]:
         best_in = {}
         for r, x in zip(rows, relevant, strict=True):
             best_in[r[0].key] = max(best_in.get(r[0].key, 0.0), float(x))
+        # ... or what its label says, which is no statement: "However, challenges remain: 1. Insufficient
+        # development of innovative drugs ..." is about the challenges asked for, its items name none
         relevant = np.maximum(relevant, PARAGRAPH_SHARE * np.array([best_in[r[0].key] for r in rows]))
+        # ... and where the article names the part in its own words ("However, challenges remain: 1.
+        # Insufficient development of innovative drugs ..." for "the challenges ahead"), even in a label
+        # that is no statement, the paragraphs naming it are the part; the others only by a sentence
+        # as relevant as the best
+        # (by its common words, not names: "the Xinhua report" names its source, which a credit line states)
+        told = [t for t in part if t not in set(terms(" ".join(evidence.analysis.specific)))]
+        idf = dict(zip(told, corpus.idf(told), strict=True))
+        named = {h.key: sum(w for t, w in idf.items() if t in set(terms(h.text))) for h in hits}
+        if (most := max(named.values(), default=0.0)) > 0:
+            share = np.array([named[r[0].key] / most for r in rows])
+            relevant = np.where(share >= PART_SHARE, np.maximum(relevant, PARAGRAPH_SHARE * share),
+                                np.where(relevant < NAMED_PART_SHARE, 0.0, relevant))
     w_relevant = W_TOPIC if topical else W_RELEVANT
     scores = W_CENTRAL * (v @ centroid) + w_relevant * relevant + W_POSITION * position + W_INFO * info
     if topical:  # a part's summary is made of the sentences about that part, however central the others
