@@ -1237,6 +1237,11 @@ def test_a_summary_of_a_part_the_article_lists_gives_its_items(settings):
     assert "1. Insufficient" in a.text and "[1] 1." not in a.text  # the item's number stays with it
 
 
+def test_a_summary_of_one_day_of_a_schedule_is_that_days_account(settings):
+    a = ask("Give me an overview of the last day of the Tianjin workshop.", settings=settings)
+    assert "August 29" in a.text and "closing ceremony" in a.text and "August 15 to 29" not in a.text, a.text
+
+
 def test_the_main_outcomes_of_an_event_are_its_summary(settings):
     a = ask("What were the key results of the Tianjin cell therapy workshop?", settings=settings)
     assert a.kind == "summary" and not a.abstained and 3 <= len(a.sentences) <= 6

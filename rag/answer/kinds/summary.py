@@ -23,6 +23,8 @@ from ..answerability import covers_subject, lacks, name_runs, question_names
 from ..compose import abstain, lead, reading_order, reply
 from ..sentences import candidates, is_heading, is_list_item
 from ..slots import is_name_of_person
+from .fact import answer as fact_answer
+from .fact import schedule_day
 
 W_CENTRAL, W_RELEVANT, W_POSITION, W_INFO = 0.5, 0.3, 0.2, 0.3
 W_TOPIC = 1.0  # relevance weight when the question asks about a part of the article
@@ -95,6 +97,10 @@ def mmr(scores: np.ndarray, vectors: np.ndarray, k: int) -> list[int]:
 
 
 def answer(evidence: Evidence, settings: Settings) -> Reply:
+    day = schedule_day(evidence)
+    if day is not evidence:
+        # "Walk me through the first day of the workshop": that day's account, from its day heading on
+        return fact_answer(day, settings)
     weight: dict[str, float] = {}
     for h in evidence.hits:
         weight[h.doc_id] = weight.get(h.doc_id, 0.0) + h.score
