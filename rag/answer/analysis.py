@@ -385,6 +385,12 @@ _QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "when", "where", "wh
                    "show", "find", "provide", "outline", "state", "identify", "check", "yes", "no", "hi"}
 
 
+# Prepositions a question opens with before a name ("Besides China, ...", "Unlike Huang, ...",
+# "Excluding CSCO, ..."): capitalised by their place, not names
+_OPENERS = frozenset("besides apart aside except excluding beyond regarding concerning following despite unlike like "
+                     "among across within without throughout via given including considering compared".split())
+
+
 def specific_terms(question: str, phrase: bool = False) -> tuple[str, ...]:
     """Names, acronyms, numbers and quoted phrases: what the evidence must mention to be about the
     same thing. Capitalised words count except question words and the first word of the question
@@ -394,8 +400,8 @@ def specific_terms(question: str, phrase: bool = False) -> tuple[str, ...]:
     ('CIBMTR', 'Huang', 'Xiaojun', '2019')
     >>> specific_terms("Which T-cell product did Tao Cheng name?")
     ('Tao', 'Cheng')
-    >>> specific_terms("What did the WHO say about it?")
-    ('WHO',)
+    >>> specific_terms("What did the WHO say about it?"), specific_terms("Besides China, where is it used?")
+    (('WHO',), ('China',))
     """
     out = []
     words = list(_CAP.finditer(question))
@@ -408,8 +414,8 @@ def specific_terms(question: str, phrase: bool = False) -> tuple[str, ...]:
                 or w.lower() in _HONORIFICS:
             continue
         starts = m.start() == 0 or question[: m.start()].rstrip().endswith((".", "?", "!", ":"))
-        if starts and not phrase and not w.isupper() and not re.match(r"\s+[A-Z]", question[m.end() :]):
-            continue  # a capitalised first word is an ordinary word ("Apart from ...", "Across ...")
+        if starts and not phrase and not w.isupper() and (not re.match(r"\s+[A-Z]", question[m.end() :]) or w.lower() in _OPENERS):
+            continue  # a capitalised first word is an ordinary word ("Apart from ...", "Besides China, ...")
         if w.lower() in dates.MONTHS or (w.lower().rstrip(".") in {m[:3] for m in dates.MONTHS}
                                           and re.match(r"\.?\s*\d", question[m.end() :])):
             continue  # a month is a date, checked through the period, not as a name
