@@ -1242,6 +1242,11 @@ def test_a_summary_of_one_day_of_a_schedule_is_that_days_account(settings):
     assert "August 29" in a.text and "closing ceremony" in a.text and "August 15 to 29" not in a.text, a.text
 
 
+def test_an_article_picked_out_by_its_form_is_the_one_of_that_form(settings):
+    a = ask("Which article is based on an interview?", settings=settings)
+    assert a.kind == "collection" and a.citations[0].doc_id == "003_1aa2caca7feab17d" and "Jun Ma" in a.text, a.text
+
+
 def test_the_main_outcomes_of_an_event_are_its_summary(settings):
     a = ask("What were the key results of the Tianjin cell therapy workshop?", settings=settings)
     assert a.kind == "summary" and not a.abstained and 3 <= len(a.sentences) <= 6

@@ -27,7 +27,9 @@ from .summary import essentials
 # "Which of the articles report faster start-up?": a topic named after a verb of reporting, in the
 # reader's words rather than as "the article about X"
 _REPORTING = re.compile(rf"\b{_DOCS}\s+(?:\w+\s+)?(?:reports?|reported|mentions?|mentioned|discuss(?:es)?|describes?|"
-                        rf"says?|covers?|talks? about|deals? with)\s+(.*\w.*)$", re.I)
+                        rf"says?|covers?|talks? about|deals? with|features?|includes?|contains?|quotes?|focus(?:es)? on|"
+                        # "Which of the articles is built around an interview?", "... is based on a speech"
+                        rf"(?:is|are|was|were)\s+(?:built|based|centred|centered|focused|organi[sz]ed)\s+(?:around|on))\s+(.*\w.*)$", re.I)
 # "Which Python versions do the articles cover?": the question ends at its verb, so what it names is
 # the kind of thing asked for across the collection; when every article states the name (the
 # collection's own domain), it picks out no articles and every article's record answers
