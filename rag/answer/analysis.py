@@ -342,8 +342,13 @@ def answer_type(question: str) -> str | None:
     return None
 
 
+# A capitalised adjective of origin describes what it qualifies ("the European organisation", "an
+# American-based centre", "US-based") in words an article rarely uses for it (it names "Spain", "the
+# United States"): a term of the question, not a name the article must hold.
+ORIGIN = r"[A-Z][a-z]+(?:ican|ean|ian|ese|ish)"
+DESCRIBES = re.compile(rf"{ORIGIN}|[A-Z][A-Za-z]+-(?:based|born|led|run|owned|funded|made)")
 # "the Belarusian representative", "an Egyptian trainee": a person asked for by their origin
-_ORIGIN = re.compile(rf"\b([A-Z][a-z]+(?:ican|ean|ian|ese|ish))\s+(?:[a-z-]+\s+)?(?:{_PEOPLE})s?\b")
+_ORIGIN_OF_PERSON = re.compile(rf"\b({ORIGIN})\s+(?:[a-z-]+\s+)?(?:{_PEOPLE})s?\b")
 
 
 def origins(question: str) -> list[str]:
@@ -352,7 +357,7 @@ def origins(question: str) -> list[str]:
     >>> origins("Who was the Belarusian representative at the closing?"), origins("Which European body gave it?")
     (['Belarusian'], [])
     """
-    return _ORIGIN.findall(question)
+    return _ORIGIN_OF_PERSON.findall(question)
 
 
 def noun(question: str) -> str:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from ..text import STOPWORDS, terms, words
 from ..types import Analysis, Corpus, Evidence, Period
 from . import dates
-from .analysis import origins, period_terms
+from .analysis import DESCRIBES, origins, period_terms
 from .sentences import CREDIT_LINE, Candidate, candidates, in_period, precise
 from .slots import (
     checkable,
@@ -310,13 +310,8 @@ def question_names(analysis: Analysis) -> list[str]:
 
 def names_one_thing(term: str) -> bool:
     "Is a question's specific term a name its answer must state, not a day of a month or an adjective of origin?"
-    return not re.fullmatch(r"\d{1,2}", term) and not _DESCRIBES.fullmatch(term)
+    return not re.fullmatch(r"\d{1,2}", term) and not DESCRIBES.fullmatch(term)
 
-
-# A capitalised adjective of origin describes what it qualifies ("the European organisation", "an
-# American-based centre") in words an article rarely uses for it (it names "Spain", "the United
-# States"): it is a term of the question, not a name the article must hold.
-_DESCRIBES = re.compile(r"[A-Z][a-z]+(?:ican|ean|ian|ese|ish)|[A-Z][A-Za-z]+-(?:based|born|led|run|owned|funded|made)")
 
 
 # a period reaching beyond the years it names ("before 2024"), or a run of days (dates.spans_days); "in

@@ -16,6 +16,7 @@ import re
 from ..text import STOPWORDS, terms
 from ..types import Analysis
 from . import dates
+from .analysis import DESCRIBES, ORIGIN
 
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
                  r"thousand|million|billion|dozen|half|double|twofold|threefold|fourfold|tenfold|twentyfold|"
@@ -304,7 +305,6 @@ _ANY_KIND = frozenset(terms("different distinct separate individual unique total
 # thing asked for is what the answer must be (not any expert: one from Hong Kong); an adjective of
 # origin ("Which Chinese cities") describes rather than names
 _QUALIFIED_ASK = re.compile(r"\b(?i:which|what|(?P<names>names?\s+of\s+the))\s+((?:[A-Z][\w’'\-]*\s+){1,3})([a-z]+)")
-_ORIGIN = re.compile(r"[A-Z][a-z]+(?:ican|ean|ian|ese|ish)")
 
 
 def qualifiers(analysis: Analysis) -> tuple[str, ...]:
@@ -322,7 +322,7 @@ def qualifiers(analysis: Analysis) -> tuple[str, ...]:
     if not m or analysis.kind not in ("fact", "list") or not m.group("names") and (
             not analysis.noun or not m.group(3).startswith(analysis.noun[:4])):
         return ()
-    name = " ".join(w for w in m.group(2).split() if not _ORIGIN.fullmatch(w))
+    name = " ".join(w for w in m.group(2).split() if not re.fullmatch(ORIGIN, w))
     return (name,) if name else ()
 
 
@@ -334,13 +334,16 @@ def post_names(analysis: Analysis) -> tuple[str, ...]:
     >>> from rag.answer.analysis import analyse
     >>> post_names(analyse("Who was appointed to chair the new MDS committee at the CSCO meeting?"))
     ('MDS', 'CSCO')
+    >>> post_names(analyse("Who heads the advisory body of the US-based research organisation?"))
+    ()
     """
     m = _HOLDER_Q.search(analysis.question) if analysis.answer_type == "person" else None
     if not m:
         return ()
     # (up to a clause about it: "the centre that the institute opened" is the centre)
     post = re.split(r"\b(?:that|which|who|where|when)\b|,", m.group("post"))[0]
-    return tuple(n for n in analysis.specific if n in post)
+    # (by its names: "the advisory body of the US-based organisation" is not named "US-based")
+    return tuple(n for n in analysis.specific if n in post and not DESCRIBES.fullmatch(n))
 
 
 def names_kind(analysis: Analysis, sentence: str) -> bool:
