@@ -1247,6 +1247,11 @@ def test_an_article_picked_out_by_its_form_is_the_one_of_that_form(settings):
     assert a.kind == "collection" and a.citations[0].doc_id == "003_1aa2caca7feab17d" and "Jun Ma" in a.text, a.text
 
 
+def test_two_days_of_a_schedule_compared_are_each_days_account(settings):
+    a = ask("How was the workshop's first day in Tianjin different from its final day?", settings=settings)
+    assert a.kind == "compare" and "opening remarks" in a.text and "closing remarks" in a.text, a.text
+
+
 def test_the_main_outcomes_of_an_event_are_its_summary(settings):
     a = ask("What were the key results of the Tianjin cell therapy workshop?", settings=settings)
     assert a.kind == "summary" and not a.abstained and 3 <= len(a.sentences) <= 6

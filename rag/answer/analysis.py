@@ -154,6 +154,9 @@ _SIDES = [
     re.compile(r"\b(?:how|in what ways?)\s+(?:did|does|do|was|were|is|are)\s+(.+?)\s+(?:differ|compare|contrast)\s+(?:from|with|to)\s+"
                r"((?:the\s+)?(?:one|ones|that|those)\s+(?:in|of|from|at|by)\s+[^,:;?]+|.+?)(?:[,:;?]|\s+in\b|$)", re.I),
     re.compile(r"\b(?:how|in what ways?)\s+(?:did|does|do)\s+(?:the\s+)?(.+?)\s+and\s+(?:the\s+)?(.+?)\s+(?:differ|compare|contrast)\b", re.I),
+    # "How was the first day different from the last?", "Set the opening day side by side with the closing day"
+    re.compile(r"\b(?:how|in what ways?)\s+(?:is|was|are|were)\s+(.+?)\s+different\s+(?:from|to|than)\s+(.+?)(?:[,:;?]|$)", re.I),
+    re.compile(r"^\W*(?:set|put|place|lay)\s+(.+?)\s+side by side with\s+(.+?)(?:[,:;?.!]|$)", re.I),
     re.compile(r"\b(?:what|which \w+)\s+(?:did|does|do|have)\s+(.+?)\s+and\s+(.+?)\s+(?:have in common|share|both|each)\b", re.I),
     re.compile(r"^(?:the\s+)?(.+?)\s+(?:versus|vs\.?)\s+(.+?)(?:[,:;?]|$)", re.I),
     re.compile(r"\b(?:did|do|does)\s+(?:the\s+)?(.+?)\s+and\s+(?:the\s+)?(.+?)\s+each\b", re.I),
@@ -236,6 +239,8 @@ def kind_of(question: str) -> str:
 def sides(question: str) -> tuple[str, ...]:
     """The two things a comparison is about (empty when the question names no two).
 
+    >>> sides("How was the workshop's first day different from its final day?")
+    ("workshop's first day", 'its final day')
     >>> sides("How does the CIBMTR article's account differ from the one in the IACH article?")
     ("CIBMTR article's account", 'IACH article')
     """

@@ -18,7 +18,7 @@ from ...config import Settings
 from ...generation import Reply
 from ...text import terms, words
 from ...types import Corpus, Evidence, Hit, Side
-from ..analysis import ORDERING, answer_type, specific_terms
+from ..analysis import ORDERING, analyse, answer_type, specific_terms
 from ..answerability import lacks, present, question_names
 from ..compose import abstain, repeats, reply, with_items
 from ..dates import human
@@ -59,6 +59,8 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         return order(evidence, settings)
     if not evidence.sides:
         return instances(evidence, settings)
+    if days := _schedule_days(evidence, settings):
+        return days
     side_terms = {t for s in evidence.sides for t in terms(s.text)}
     facets = tuple(t for t in a.terms if t not in side_terms and t not in _COMPARING)
     chosen: list[list[Candidate]] = []
@@ -95,6 +97,21 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         return abstain(evidence, evidence.hits[:1], what=f"The articles don't say anything about {' or '.join(missing)}.")
     caveat = f"The articles say nothing about {' or '.join(missing)}." if missing else ""
     return reply(with_items(((c.hit, c.text) for side_items in chosen for c in side_items), evidence.corpus), caveat=caveat)
+
+
+def _schedule_days(evidence: Evidence, settings: Settings) -> Reply | None:
+    """"How did the opening day of the workshop differ from its closing day?": each side a day of the
+    schedule the question's article gives (fact.schedule_day), told as that day's account; None when
+    a side is no such day."""
+    told: list[Candidate] = []
+    for side in evidence.sides:
+        one = replace(evidence, question=side.text, analysis=analyse(side.text))
+        day = fact.schedule_day(one)
+        got = fact.choose(day, settings) if day is not one else None
+        if not isinstance(got, list):
+            return None
+        told += got
+    return reply(with_items(((c.hit, c.text) for c in told), evidence.corpus))
 
 
 def _unknown(side: Side, corpus: Corpus) -> bool:
