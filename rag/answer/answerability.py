@@ -313,7 +313,6 @@ def names_one_thing(term: str) -> bool:
     return not re.fullmatch(r"\d{1,2}", term) and not DESCRIBES.fullmatch(term)
 
 
-
 # a period reaching beyond the years it names ("before 2024"), or a run of days (dates.spans_days); "in
 # 2019" names its year and an article about it states that year
 _RANGE = r"(?:before|prior|earlier|until|up to|after|since|later|from|between)\b"

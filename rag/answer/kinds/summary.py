@@ -46,6 +46,7 @@ MIN_WORDS = 6  # shorter sentences are captions or labels, not statements
 # about X?" asks across them
 ARTICLE_WORDS = re.compile(r"\b(?:article|story|report|piece|item|document|text|file|paper)\b", re.I)
 ARTICLES = re.compile(r"\b(?:articles|stories|reports|pieces|items|documents)\b", re.I)
+# the words for the telling ("the report on X", "what the article says about Y"), which name no part of it
 _TELLING = frozenset(terms("article articles story stories report reports reported piece pieces item items document "
                            "text file paper collection say says said tell tells told write writes wrote mention mentions"))
 # "Summarize what the article says about X": the part of the article about X, not the whole article
