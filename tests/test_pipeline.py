@@ -1252,6 +1252,12 @@ def test_two_days_of_a_schedule_compared_are_each_days_account(settings):
     assert a.kind == "compare" and "opening remarks" in a.text and "closing remarks" in a.text, a.text
 
 
+def test_its_in_a_comparison_is_the_first_sides_owner(settings):
+    # "its plans abroad" are the hospital's: "While abroad, by partnering with the Spanish DTI Foundation, the Hospital will ..."
+    a = ask("How do Hunan Children's Hospital's transplant plans in China compare with its plans abroad?", settings=settings)
+    assert a.kind == "compare" and "Spanish DTI Foundation" in a.text and "about its plans" not in a.text, a.text
+
+
 def test_the_main_outcomes_of_an_event_are_its_summary(settings):
     a = ask("What were the key results of the Tianjin cell therapy workshop?", settings=settings)
     assert a.kind == "summary" and not a.abstained and 3 <= len(a.sentences) <= 6

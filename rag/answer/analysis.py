@@ -240,7 +240,9 @@ def sides(question: str) -> tuple[str, ...]:
     """The two things a comparison is about (empty when the question names no two).
 
     >>> sides("How was the workshop's first day different from its final day?")
-    ("workshop's first day", 'its final day')
+    ("workshop's first day", "workshop's final day")
+    >>> sides("How did the opening day of the program differ from its closing day?")
+    ('opening day of the program', 'closing day of the program')
     >>> sides("How does the CIBMTR article's account differ from the one in the IACH article?")
     ("CIBMTR article's account", 'IACH article')
     """
@@ -248,9 +250,19 @@ def sides(question: str) -> tuple[str, ...]:
         m = rx.search(question)
         if m:
             a, b = (_trim_side(g) for g in m.groups())
+            if a and b and (pronoun := _ITS.match(b)):
+                # "the hospital's plans at home ... its plans abroad", "the opening day of the program ...
+                # its closing day": "its" is the first side's owner, which the second side's search needs
+                if owner := re.match(r"(.+['’]s)\s", a):
+                    b = f"{owner.group(1)} {b[pronoun.end():]}"
+                elif owner := re.search(r"\s(of\s+(?:the\s+)?\S.*)$", a):
+                    b = f"{b[pronoun.end():]} {owner.group(1)}"
             if a and b and a.lower() != b.lower():
                 return a, b
     return ()
+
+
+_ITS = re.compile(r"(?:its|their|his|her)\s+", re.I)
 
 
 def _trim_side(text: str) -> str:

@@ -79,7 +79,10 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         own = {h.key for h in side.hits}
         hits = [*side.hits, *(h for h in evidence.hits if h.key not in own)] if facets else list(side.hits)
         ranked = [c for c in candidates(evidence, hits, view, qvec) if about(c, side, evidence.corpus)]
-        if not facets:  # "Compare A and B": what each is, when and where, as the articles open with it
+        # "Compare A and B": what each is, when and where, as the articles open with it (not a side
+        # that names an aspect of its own: "the hospital's plans abroad" is told where the plans are)
+        aspect = set(terms(side.text)) - set(terms(" ".join(specific_terms(side.text, phrase=True))))
+        if not facets and len(aspect) <= 1:
             ranked = [c for c in ranked if c.hit.paragraph <= LEAD_PARAGRAPHS] or ranked
         picked = _asked(_pick(ranked, [x for side_items in chosen for x in side_items]), ranked, a.question)
         if not picked:
