@@ -1258,6 +1258,13 @@ def test_its_in_a_comparison_is_the_first_sides_owner(settings):
     assert a.kind == "compare" and "Spanish DTI Foundation" in a.text and "about its plans" not in a.text, a.text
 
 
+def test_a_name_of_several_words_must_be_stated_as_one(settings):
+    # another article states "International", "Academy", "Clinical" and "Hematology" apart, and a year
+    assert ask("When was the International Academy for Clinical Hematology founded?", settings=settings).abstained
+    a = ask("Which award did the International Academy for Clinical Hematology give Huang?", settings=settings)
+    assert "International Collaboration Award" in a.text and a.citations[0].doc_id == IACH
+
+
 def test_the_main_outcomes_of_an_event_are_its_summary(settings):
     a = ask("What were the key results of the Tianjin cell therapy workshop?", settings=settings)
     assert a.kind == "summary" and not a.abstained and 3 <= len(a.sentences) <= 6
