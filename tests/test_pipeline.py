@@ -1265,6 +1265,13 @@ def test_a_name_of_several_words_must_be_stated_as_one(settings):
     assert "International Collaboration Award" in a.text and a.citations[0].doc_id == IACH
 
 
+def test_a_person_asked_for_by_where_they_come_from_is_one_placed_there(settings):
+    # another speaker of the course taught at Tianjin University; the one "of the University of
+    # Pennsylvania" is in a paragraph retrieval does not rank for the question's words
+    a = ask("Which lecturer at the Tianjin course was from the University of Pennsylvania?", settings=settings)
+    assert "Vijay Bhoj" in a.text and "Lilin Zhang" not in a.text, a.text
+
+
 def test_the_main_outcomes_of_an_event_are_its_summary(settings):
     a = ask("What were the key results of the Tianjin cell therapy workshop?", settings=settings)
     assert a.kind == "summary" and not a.abstained and 3 <= len(a.sentences) <= 6

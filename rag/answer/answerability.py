@@ -38,6 +38,7 @@ from .slots import (
     is_name_of_person,
     members_pattern,
     person_names,
+    qualifiers,
     slot_values,
     title_pattern,
 )
@@ -404,8 +405,13 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     # "Who contributed X?": "(Contributed by Emily Morehouse in bpo-35224.)" closing the section headed X
     # (whose words it is scored with, rag/answer/sentences.py) answers, in words nothing like the question's
     credited = analysis.answer_type == "person" and bool(CREDIT_LINE.match(best.text)) and best.cover >= OFF_TOPIC_COVER
+    # "Which speaker came from the University of Pennsylvania?": a person named in a paragraph placing
+    # them there ("Prof. Vijay Bhoj of the University of Pennsylvania gave a lecture on CAR-T ...") answers,
+    # in words nothing like the question's
+    placed = analysis.answer_type == "person" and best.type_ok and bool(qualifiers(analysis))
+    off_topic = off_topic and not placed
     return Verdict(probability(x), x, missing, slot_missing, off_topic, best.anchored,
-                   enumerates or dated or titled or credited)
+                   enumerates or dated or titled or credited or placed)
 
 
 def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], weights: Sequence[float] | None = None,

@@ -307,6 +307,12 @@ _ANY_KIND = frozenset(terms("different distinct separate individual unique total
 _QUALIFIED_ASK = re.compile(r"\b(?i:which|what|(?P<names>names?\s+of\s+the))\s+((?:[A-Z][\w’'\-]*\s+){1,3})([a-z]+)")
 
 
+# ... and so does where the person asked for comes from: "Which speaker came from the University of
+# Pennsylvania?" is answered by one the paragraph places there, not by another speaker of the event
+_CAME_FROM = re.compile(r"\b(?:comes?|came|is|was|are|were|hails?|hailed)\s+from\s+(?:the\s+)?"
+                        r"([A-Z][\w’'\-]*(?:\s+(?:of\s+(?:the\s+)?|and\s+|&\s+)?[A-Z][\w’'\-]*)*)")
+
+
 def qualifiers(analysis: Analysis) -> tuple[str, ...]:
     """The names qualifying the thing a "which/what" question asks for, which its answer's paragraph states.
 
@@ -315,7 +321,11 @@ def qualifiers(analysis: Analysis) -> tuple[str, ...]:
     (('Hong Kong',), ())
     >>> qualifiers(analyse("What are the names of the Hong Kong experts who spoke?"))
     ('Hong Kong',)
+    >>> qualifiers(analyse("Which speaker at the workshop came from the University of Pennsylvania?"))
+    ('University of Pennsylvania',)
     """
+    if analysis.answer_type == "person" and (came := _CAME_FROM.search(analysis.question)):
+        return (came.group(1),)  # "Which speaker came from the University of Pennsylvania?"
     m = _QUALIFIED_ASK.search(analysis.question)
     # (the thing asked for comes next: not "what Professor Jun Ma said"; "the names of the Hong Kong
     # experts" asks for experts)

@@ -19,7 +19,7 @@ from ..answerability import CONSIDERED, judge, judged, lacks, question_names
 from ..compose import abstain, reading_order, repeats, reply, with_items
 from ..conversation import FOLLOWED
 from ..sentences import CREDIT_LINE, LOOKBACK, Candidate, candidates, continues, credit_lines, named_things
-from ..slots import checkable, person_names, slot_values
+from ..slots import checkable, person_names, qualifiers, slot_values
 
 JOIN_RATIO = 0.75  # a further sentence must score at least this share of the best
 NAME_JOIN_RATIO = 0.6  # ... or this share, when it names another thing of the kind asked for
@@ -240,6 +240,17 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
         ranked = ranked + candidates(evidence, _dated_paragraphs(evidence, ranked[0].hit.doc_id, period,
                                                                  {c.hit.key for c in ranked}))
         on = [c for c in ranked if _on(c, period) and (answer_type is None or c.type_ok)]
+    quals = qualifiers(evidence.analysis)
+    if quals and ranked and not any(c.type_ok for c in ranked[:CONSIDERED]):
+        # "Which speaker came from the University of Pennsylvania?": retrieval found the event, not the
+        # one paragraph of its article placing a speaker there; that article's paragraphs naming it are read
+        have = {c.hit.key for c in ranked}
+        doc_id = ranked[0].hit.doc_id
+        naming = [h for n in range(1, min(evidence.corpus.document(doc_id).paragraphs, MAX_SCANNED) + 1)
+                  if (h := evidence.corpus.paragraph(doc_id, n)).key not in have
+                  and all(q.lower() in h.text.lower() for q in quals)]
+        # (a sentence there of the type asked for is the answer the question points at, first)
+        ranked = [c for c in candidates(evidence, naming) if c.type_ok] + ranked
     best = judged(evidence, on or ranked)
     if best is None:
         return abstain(evidence)
