@@ -192,17 +192,17 @@ def essentials(evidence: Evidence, doc_id: str) -> list[tuple[Hit, str]]:
         best_in = {}
         for r, x in zip(rows, relevant, strict=True):
             best_in[r[0].key] = max(best_in.get(r[0].key, 0.0), float(x))
-        # ... or what its label says, which is no statement: "However, challenges remain: 1. Insufficient
-        # development of innovative drugs ..." is about the challenges asked for, its items name none
         relevant = np.maximum(relevant, PARAGRAPH_SHARE * np.array([best_in[r[0].key] for r in rows]))
         # ... and where the article names the part in its own words ("However, challenges remain: 1.
         # Insufficient development of innovative drugs ..." for "the challenges ahead"), even in a label
         # that is no statement, the paragraphs naming it are the part; the others only by a sentence
         # as relevant as the best
         # (by its common words, not names: "the Xinhua report" names its source, which a credit line states)
-        told = [t for t in part if t not in set(terms(" ".join(evidence.analysis.specific)))]
+        names = set(terms(" ".join(evidence.analysis.specific)))
+        told = [t for t in part if t not in names]
         idf = dict(zip(told, corpus.idf(told), strict=True))
-        named = {h.key: sum(w for t, w in idf.items() if t in set(terms(h.text))) for h in hits}
+        stated = {h.key: set(terms(h.text)) for h in hits}
+        named = {k: sum(w for t, w in idf.items() if t in ws) for k, ws in stated.items()}
         if (most := max(named.values(), default=0.0)) > 0:
             share = np.array([named[r[0].key] / most for r in rows])
             relevant = np.where(share >= PART_SHARE, np.maximum(relevant, PARAGRAPH_SHARE * share),
