@@ -1307,3 +1307,17 @@ def test_more_of_one_or_the_other_is_answered_by_their_counts(settings):
     assert answer_type(question) == "number"
     a = ask(question, settings=settings)
     assert "41 cases of liver transplant and 2 cases of kidney transplant" in a.text
+
+
+def test_a_list_of_places_is_the_sentence_enumerating_them_in_the_subjects_article(settings):
+    # the trainees' home countries are listed once, in a sentence about recruiting physicians, which shares
+    # no word with the question but the kind of thing it lists
+    a = ask("From which nations did the Tianjin course's trainees travel?", settings=settings)
+    assert not a.abstained and all(c in a.text for c in ("Thailand", "Belarus", "Egypt")), a.text
+
+
+def test_an_initialism_with_full_stops_is_one_place_of_a_list():
+    from rag.answer.slots import slot_values
+
+    # "the U.K., Canada and New Zealand": three places, not a "U" and a lost list
+    assert slot_values("place", "Delegates came from the U.K., Canada and New Zealand.") == ["U.K", "Canada", "New Zealand"]

@@ -288,8 +288,9 @@ _PEOPLE = ("person|people|professor|doctor|physician|expert|speaker|scientist|re
            "historian|architect|designer|developer|programmer|contributor|maintainer|volunteer|pioneer|laureate|"
            "representative|spokesperson|spokesman|spokeswoman|envoy|attendee|moderator|panelist|panellist|honoree|"
            "awardee|nominee|candidate|graduate|colleague|mentor|supervisor|officer|dean|scholar|fellow|mentee")
+# (each also in the plural: "Which nations ...?", "In which venues ...?")
 _PLACES = ("city|cities|country|countries|place|venue|location|state|region|province|town|site|hotel|building|nation|"
-           "continent|capital|capitals|island|islands|metropolis|village|county|counties|district|municipality|port")
+           "continent|capital|island|metropolis|village|county|counties|district|municipality|port")
 # up to three words before the head noun, not crossing into a relative clause ("the countries that sent trainees")
 # nor into a relative clause without its pronoun, which starts a noun phrase of its own ("the companies
 # the trainees visited" asks for companies, not trainees)
@@ -313,9 +314,9 @@ _TYPES = [
                           # "Can you tell me the names of the Hong Kong experts who spoke?"
                           rf"|\bnames?\s+of\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PEOPLE})s?\b", re.I)),
     # ("What took place ...?" asks what happened, not where)
-    ("place", re.compile(rf"^where\b|\b(?:which|what|in which|in what)\s+(?!(?:took|takes|take|taking)\s+place\b)(?:\w+\s+)?(?:{_PLACES})\b"
-                         rf"|^(?:list|name|identify|enumerate)\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PLACES})\b"
-                         rf"|\bnames?\s+of\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PLACES})\b", re.I)),
+    ("place", re.compile(rf"^where\b|\b(?:which|what|in which|in what)\s+(?!(?:took|takes|take|taking)\s+place\b)(?:\w+\s+)?(?:{_PLACES})s?\b"
+                         rf"|^(?:list|name|identify|enumerate)\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PLACES})s?\b"
+                         rf"|\bnames?\s+of\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PLACES})s?\b", re.I)),
     ("reason", re.compile(r"^why\b|\bfor what reason\b|\bwhat (?:led to|caused|prompted)\b", re.I)),
     ("yesno", re.compile(r"^(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)),
 ]

@@ -49,8 +49,10 @@ _NOT_PERSON = re.compile(r"\b(?:University|Hospital|Institute|Institution|Societ
 _HONORIFIC = r"(?:Prof\.?|Professor|Dr\.?|Mr\.?|Mrs\.?|Ms\.?|Sir|Dame|President|Director|Chair(?:man|woman)?|Dean|Minister|Secretary)"
 # "Dr.. Dina Garniasih": scraped news doubles a title's full stop now and then
 _TITLED = re.compile(rf"\b{_HONORIFIC}\.?\s+([A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+){{0,2}})")
-# A run of capitalised words, joined by the small words names and organisations contain.
-_CAPRUN = re.compile(r"[A-Z][\w’'\-]*\.?(?:\s+(?:(?:&|of|and|the|for|de|van|von|da|di|le|la)\s+)*[A-Z][\w’'\-]*\.?)*")
+# A run of capitalised words, joined by the small words names and organisations contain; an initialism
+# written with full stops ("the U.S., Europe, and Hong Kong") is one word
+_CAPWORD = r"(?:(?:[A-Z]\.){2,}|[A-Z][\w’'\-]*\.?)"
+_CAPRUN = re.compile(rf"{_CAPWORD}(?:\s+(?:(?:&|of|and|the|for|de|van|von|da|di|le|la)\s+)*{_CAPWORD})*")
 _FUTURE_Q = re.compile(r"\b(?:will|next|upcoming|future|plan(?:s|ned)? to|going to)\b", re.I)
 _FUTURE_S = re.compile(r"\b(?:will|would|next|upcoming|future|plans?|planned|aims?|intends?|going to|forward|ahead|"
                        r"prospects?|to be held|shall|expects?|expected)\b", re.I)

@@ -13,7 +13,7 @@ from ...config import Settings
 from ...generation import Reply
 from ...text import terms
 from ...types import Evidence, Hit
-from ..answerability import judge, judged, lacks, question_names
+from ..answerability import CONSIDERED, ENUMERATION, judge, judged, lacks, question_names
 from ..compose import abstain, repeats, reply, with_items
 from ..sentences import (
     Candidate,
@@ -23,8 +23,8 @@ from ..sentences import (
     named_things,
     period_fit,
 )
-from ..slots import checkable, named_pattern
-from .fact import SUBJECTS, schedule_day
+from ..slots import checkable, named_pattern, slot_values
+from .fact import MAX_SCANNED, SUBJECTS, schedule_day
 from .fact import answer as fact_answer
 
 ITEM_RATIO = 0.45  # an item must score at least this share of the best item
@@ -64,6 +64,34 @@ def across_collection(a) -> bool:
     return not [t for t in question_names(a) if not (a.period and t in a.period.text)]
 
 
+def _enumerations(evidence: Evidence, ranked: list[Candidate]) -> list[Candidate]:
+    """"Which countries did the Tianjin trainees come from?": when retrieval brought no sentence listing
+    things of the kind asked, the sentence of the subject's article that does ("It recruited 20
+    physicians ... from Thailand, Belarus, Vietnam, ..."), which shares none of the question's words
+    but the kind it lists. Only for a question naming its subject, whose article is the best-ranked one
+    stating every name; to be ranked first."""
+    a = evidence.analysis
+    asked = question_names(a)
+    if not asked or not checkable(a):
+        return []
+    about = [c for c in ranked[:CONSIDERED] if not lacks(evidence.corpus, c.hit.doc_id, asked)]
+    if not about or any(_enumerates(a, c.text) for c in about):
+        return []
+    doc_id = about[0].hit.doc_id
+    have = {c.hit.key for c in ranked}
+    last = min(evidence.corpus.document(doc_id).paragraphs, MAX_SCANNED)
+    listing = [h for n in range(1, last + 1) if (h := evidence.corpus.paragraph(doc_id, n)).key not in have
+               and _enumerates(a, h.text)]
+    # (retrieved, it may rank below sentences sharing the question's generic words: "participants visited ...")
+    return [c for c in ranked if c.hit.doc_id == doc_id and _enumerates(a, c.text)] + \
+        [c for c in candidates(evidence, listing) if _enumerates(a, c.text)]
+
+
+def _enumerates(a, text: str) -> bool:
+    "Does the text name at least ENUMERATION different things of the kind the question asks for?"
+    return len(set(slot_values(a.answer_type, text))) >= ENUMERATION
+
+
 def answer(evidence: Evidence, settings: Settings) -> Reply:
     evidence = schedule_day(evidence)  # "What did the trainees do on day two?": that day of the schedule
     a = evidence.analysis
@@ -76,6 +104,8 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         return fact_answer(evidence, settings)
     hits, leads = with_leads(evidence)
     ranked = candidates(evidence, hits)
+    listed = _enumerations(evidence, ranked)
+    ranked = listed + [c for c in ranked if c not in listed]
     best = judged(evidence, ranked)
     if best is None:
         return abstain(evidence, evidence.hits[:1])
@@ -138,7 +168,7 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         items.append(c)
         docs.add(c.hit.doc_id)
         names |= new_names
-    if len(items) == 1 and len(docs) == 1 and not a.period:
+    if len(items) == 1 and len(docs) == 1 and not a.period and items[0] not in listed:
         return fact_answer(evidence, settings)  # one article holds it all: answer as a fact, with its joins
     if a.period and a.period.order:
         items.sort(key=when, reverse=a.period.order == "latest")
