@@ -40,12 +40,19 @@ _QUESTION_WORDS = ("what", "when", "where", "which", "who", "whom", "whose", "wh
 _AFTER_HOW = ("many", "much", "long", "old", "often", "far")
 
 
+def _dropped(typed: str, word: str) -> bool:
+    "Is the typed word the word with one letter left out?"
+    return len(word) == len(typed) + 1 and any(word[:i] + word[i + 1 :] == typed for i in range(len(word)))
+
+
 def _framed(query: str, english: Set[str]) -> str:
     """The question with a misspelt opening question word, or the word after "how", corrected: only
     a word that is no English word and lies within one edit of exactly one candidate.
 
     >>> _framed("Whta is CSCO? And how meny guidelines?", {"is", "and", "guidelines"})
     'What is CSCO? And how many guidelines?'
+    >>> _framed("Wher did he study?", {"did", "he", "study"})
+    'Where did he study?'
     """
     def fix(choices: tuple[str, ...]):
         def sub(m: re.Match) -> str:
@@ -54,6 +61,8 @@ def _framed(query: str, english: Set[str]) -> str:
             if low in choices or low in english:
                 return m.group()
             near = [c for c in choices if within(low, c, 1)]
+            # a letter left out is the commonest slip: "Wher" is "where", not "when"
+            near = [c for c in near if _dropped(low, c)] or near
             if len(near) != 1:
                 return m.group()
             return m.group(1) + (near[0].capitalize() if word[0].isupper() else near[0])
