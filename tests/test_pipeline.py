@@ -1321,3 +1321,13 @@ def test_an_initialism_with_full_stops_is_one_place_of_a_list():
 
     # "the U.K., Canada and New Zealand": three places, not a "U" and a lost list
     assert slot_values("place", "Delegates came from the U.K., Canada and New Zealand.") == ["U.K", "Canada", "New Zealand"]
+
+
+def test_a_person_asked_for_by_origin_is_the_one_the_sentence_places_there(settings):
+    # the speaker from Indonesia is told of in a paragraph that also names the opening's other speakers
+    a = ask("Which Indonesian physician spoke for the trainees on the first day of the Tianjin programme?",
+            settings=settings)
+    assert not a.abstained and "Dina Garniasih" in a.text and "Tao Cheng" not in a.text, a.text
+    # Vietnam sent trainees, but no one from there is said to have spoken
+    assert ask("Which Vietnamese physician spoke for the trainees on the first day of the Tianjin programme?",
+               settings=settings).abstained

@@ -378,6 +378,15 @@ def origins(question: str) -> list[str]:
     return _ORIGIN_OF_PERSON.findall(question)
 
 
+def states_origin(origin: str, text: str) -> bool:
+    """Does the text name the origin, in any form sharing the adjective's stem?
+
+    >>> states_origin("Belarusian", "Dr. Ivanova from Belarus spoke."), states_origin("Indonesian", "from India")
+    (True, False)
+    """
+    return origin[: max(4, len(origin) - 4)].lower() in text.lower()
+
+
 def noun(question: str) -> str:
     """The head noun of a 'which/what <noun>' question, singular ('' when there is none); for a
     question about an abbreviation, the abbreviation.

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from ..text import STOPWORDS, terms, words
 from ..types import Analysis, Corpus, Evidence, Period
 from . import dates
-from .analysis import DESCRIBES, origins, period_terms
+from .analysis import DESCRIBES, origins, period_terms, states_origin
 from .sentences import CREDIT_LINE, Candidate, candidates, in_period, precise
 from .slots import (
     checkable,
@@ -370,8 +370,8 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     # where that origin is (the paragraph names Belarus, in any form sharing the adjective's stem), not
     # by another speaker of the same event; the article naming the country elsewhere is not enough
     if not missing and analysis.answer_type == "person":
-        told = f"{best.hit.title} {best.hit.text}".lower()
-        missing = tuple(o for o in origins(analysis.question) if o[: max(4, len(o) - 4)].lower() not in told)
+        told = f"{best.hit.title} {best.hit.text}"
+        missing = tuple(o for o in origins(analysis.question) if not states_origin(o, told))
     # "What did the CIBMTR give him in 2019?" is not answered by a sentence about 2024
     slot_missing = checkable(analysis) and not best.type_ok or outside(best, analysis.period)
     # a long sentence that states every word of the question is about it, however low its cosine, and
@@ -408,7 +408,10 @@ def judge(best: Candidate, analysis: Analysis, corpus: Corpus, ranked: Sequence[
     # "Which speaker came from the University of Pennsylvania?": a person named in a paragraph placing
     # them there ("Prof. Vijay Bhoj of the University of Pennsylvania gave a lecture on CAR-T ...") answers,
     # in words nothing like the question's
-    placed = analysis.answer_type == "person" and best.type_ok and bool(qualifiers(analysis))
+    # (and "Which Indonesian doctor spoke for the trainees?" by "..., Dr. Dina Garniasih from Indonesia spoke")
+    came = origins(analysis.question)
+    placed = analysis.answer_type == "person" and best.type_ok and (
+        bool(qualifiers(analysis)) or bool(came) and all(states_origin(o, best.text) for o in came))
     off_topic = off_topic and not placed
     return Verdict(probability(x), x, missing, slot_missing, off_topic, best.anchored,
                    enumerates or dated or titled or credited or placed)

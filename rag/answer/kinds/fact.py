@@ -14,7 +14,7 @@ from ...config import Settings
 from ...generation import Reply
 from ...types import Analysis, Evidence, Hit, Period
 from .. import dates
-from ..analysis import CARRIED, analyse, parts
+from ..analysis import CARRIED, analyse, origins, parts, states_origin
 from ..answerability import CONSIDERED, judge, judged, lacks, question_names
 from ..compose import abstain, reading_order, repeats, reply, with_items
 from ..conversation import FOLLOWED
@@ -241,16 +241,26 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
                                                                  {c.hit.key for c in ranked}))
         on = [c for c in ranked if _on(c, period) and (answer_type is None or c.type_ok)]
     quals = qualifiers(evidence.analysis)
-    if quals and ranked and not any(c.type_ok for c in ranked[:CONSIDERED]):
+    # ... and so is "Which Indonesian doctor spoke for the trainees?" by where the paragraph places him
+    came = origins(evidence.question) if answer_type == "person" else []
+
+    def placed(text: str) -> bool:
+        return all(q.lower() in text.lower() for q in quals) and all(states_origin(o, text) for o in came)
+
+    if (quals or came) and ranked and not any(c.type_ok and placed(c.hit.text) for c in ranked[:CONSIDERED]):
         # "Which speaker came from the University of Pennsylvania?": retrieval found the event, not the
         # one paragraph of its article placing a speaker there; that article's paragraphs naming it are read
+        # (the best-ranked article stating the question's names: "the Tianjin course" is not Huang's profile)
+        asked = question_names(evidence.analysis)
         have = {c.hit.key for c in ranked}
-        doc_id = ranked[0].hit.doc_id
+        doc_id = next((c.hit.doc_id for c in ranked[:CONSIDERED] if not lacks(evidence.corpus, c.hit.doc_id, asked)),
+                      ranked[0].hit.doc_id)
         naming = [h for n in range(1, min(evidence.corpus.document(doc_id).paragraphs, MAX_SCANNED) + 1)
-                  if (h := evidence.corpus.paragraph(doc_id, n)).key not in have
-                  and all(q.lower() in h.text.lower() for q in quals)]
+                  if (h := evidence.corpus.paragraph(doc_id, n)).key not in have and placed(h.text)]
         # (a sentence there of the type asked for is the answer the question points at, first)
         ranked = [c for c in candidates(evidence, naming) if c.type_ok] + ranked
+    if came:  # ... and one placing its person itself before its paragraph's others ("Prof. Tao Cheng ... opened")
+        ranked, on = (sorted(cs, key=lambda c: not (c.type_ok and placed(c.text))) for cs in (ranked, on))
     best = judged(evidence, on or ranked)
     if best is None:
         return abstain(evidence)
@@ -276,7 +286,7 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
         seen = {c.hit.key for c in ranked}
         pool = ranked + candidates(evidence, [h for h in told if h.key not in seen])
         day = [c for c in pool if c.hit.doc_id == best.hit.doc_id and c.period_ok and _on(c, period)
-               and (answer_type is None or c.type_ok)]
+               and (answer_type is None or c.type_ok) and (not came or placed(c.text))]
         if best in day:
             return reading_order([best] + [c for c in day if c is not best][: DAY_SENTENCES - 1])
     qterms = set(evidence.analysis.terms)
@@ -311,6 +321,8 @@ def choose(evidence: Evidence, settings: Settings) -> list[Candidate] | Reply:
             continue
         if names and not new_names:
             continue  # naming things of a kind: only another named thing adds to the answer
+        if came and not placed(cand.text):
+            continue  # "Which Indonesian doctor ...?": not the other people of the day
         if len(chosen) >= settings.max_answer_sentences and not (names and new_names and many):
             continue
         if not ((cand.terms & qterms) - covered or cand.hit.doc_id not in docs or new_names or reads_on):
