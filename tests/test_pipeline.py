@@ -1331,3 +1331,13 @@ def test_a_person_asked_for_by_origin_is_the_one_the_sentence_places_there(setti
     # Vietnam sent trainees, but no one from there is said to have spoken
     assert ask("Which Vietnamese physician spoke for the trainees on the first day of the Tianjin programme?",
                settings=settings).abstained
+
+
+@pytest.mark.parametrize(("question", "kind"), [("Which Tianjin hospital surgeons took part?", "person"),
+                                                ("Which Beijing teaching hospitals were named?", None),
+                                                ("Which universities sent lecturers?", None),
+                                                ("Which South American nations sent delegates?", "place")])
+def test_which_asks_for_the_kind_named_after_a_name_of_two_words(question, kind):
+    from rag.answer.analysis import answer_type
+
+    assert answer_type(question) == kind

@@ -295,7 +295,10 @@ _PLACES = ("city|cities|country|countries|place|venue|location|state|region|prov
 # nor into a relative clause without its pronoun, which starts a noun phrase of its own ("the companies
 # the trainees visited" asks for companies, not trainees)
 _MODIFIERS = r"(?:(?!(?:that|who|whom|which|whose|where|when|the|a|an|his|her|their|its|our)\b)[\w-]+\s+){0,3}"
-_ALL_THE = r"(?:all\s+(?:of\s+)?the|the|a|an|all|every|each)\s+"  # "List all the countries ...", "Name every speaker"
+_ALL_THE = r"(?:all\s+(?:of\s+)?the|the|a|an|all|every|each)\s+"
+# ... and after "which" one word, or two after a name ("Which Tianjin workshop lecturers ...?"; but "Which
+# universities sent speakers?" asks for universities)
+_WHICH_MODIFIERS = r"(?:(?-i:[A-Z])[\w’'-]*\s+[\w-]+\s+|\w+\s+)?"
 # the kind of thing listed is a common noun, lower case: "List the positions Professor Jun Ma holds" lists
 # positions, and "Professor" there is the title of a name
 _COMMON = r"(?-i:(?=[a-z]))"
@@ -308,13 +311,13 @@ _TYPES = [
                           rf"|\bwhat\s+(?:did|does|do|will|would)\s+.+\s+cost\b"  # "What did the course cost?"
                           # "Has the hospital done more liver or kidney transplants?": which is more, by count
                           rf"|\b(?:more|fewer)\s+(?:\w+\s+)?or\s+(?:\w+\s+)?\w+s\b", re.I)),
-    ("person", re.compile(rf"^(?:who|whom)\b|\b(?:which|what)\s+(?:\w+\s+)?{_COMMON}(?:{_PEOPLE})s?\b|\bby whom\b|\bwho\s+(?:was|is|were|are)\b"
+    ("person", re.compile(rf"^(?:who|whom)\b|\b(?:which|what)\s+{_WHICH_MODIFIERS}{_COMMON}(?:{_PEOPLE})s?\b|\bby whom\b|\bwho\s+(?:was|is|were|are)\b"
                           rf"|^(?:list|name)\s+(?:everyone|everybody|anyone|all those)\b"  # "List everyone who spoke"
                           rf"|^(?:list|name|identify|enumerate)\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PEOPLE})s?\b"
                           # "Can you tell me the names of the Hong Kong experts who spoke?"
                           rf"|\bnames?\s+of\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PEOPLE})s?\b", re.I)),
     # ("What took place ...?" asks what happened, not where)
-    ("place", re.compile(rf"^where\b|\b(?:which|what|in which|in what)\s+(?!(?:took|takes|take|taking)\s+place\b)(?:\w+\s+)?(?:{_PLACES})s?\b"
+    ("place", re.compile(rf"^where\b|\b(?:which|what|in which|in what)\s+(?!(?:took|takes|take|taking)\s+place\b){_WHICH_MODIFIERS}(?:{_PLACES})s?\b"
                          rf"|^(?:list|name|identify|enumerate)\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PLACES})s?\b"
                          rf"|\bnames?\s+of\s+{_ALL_THE}{_MODIFIERS}{_COMMON}(?:{_PLACES})s?\b", re.I)),
     ("reason", re.compile(r"^why\b|\bfor what reason\b|\bwhat (?:led to|caused|prompted)\b", re.I)),
