@@ -148,6 +148,9 @@ _CHOICE = re.compile(r"^\W*(?:which|who|what)\b[^,?]*\b(?:longer|shorter|bigger|
 # Sides of a comparison: "compare A and B", "A versus B", "difference between A and B",
 # "how did A differ from B", "what do A and B have in common", "A and B each ..."
 _SIDES = [
+    # "Contrast the location and dates of A with those of B": the sides part at "with those of", and
+    # the aspects before it are the question's, not a side's
+    re.compile(r"\b(?:compare|contrast)\s+([^:;?]+?)\s+(?:with|to|against)\s+(?:those|that)\s+of\s+(.+?)(?:[,:;?.!]|$)", re.I),
     re.compile(r"\b(?:compare|contrast)\s+([^:;?]+?)\s+(?:and|with|to|against|versus|vs\.?)\s+(.+?)(?:[,:;?]|\s+(?:in terms of|on|regarding|by)\b|$)", re.I),
     re.compile(r"\bdifferences?\s+between\s+(.+?)\s+and\s+(.+?)(?:[,:;?]|$)", re.I),
     # (the second side may point back, "differ from the one in the IACH article": up to what picks it out)

@@ -143,8 +143,10 @@ _AN_ARTICLE = re.compile(r"\b(?:article|story|report|piece)\b", re.I)
 _MEASURE = re.compile(r"\bhow (?:much|many)\b|\b(?:numbers?|figures?|statistics?|measures?|measured|quantif\w*)\b", re.I)
 # "Where did each ceremony happen / take place / was it held?": the venue of an event
 _HAPPENED = re.compile(r"\b(?:happen\w*|take place|took place|held|hosted|staged|presented|awarded|given)\b", re.I)
-_ASKED_TYPES = (("place", re.compile(r"\bwhere\b|\bin (?:what|which) (?:city|country|place)\b", re.I)),
-                ("date", re.compile(r"\bwhen\b|\b(?:what|which) (?:date|day|year)\b", re.I)),
+# (or by the aspect's noun: "How did the place and timing of A differ from B's?"; not "took place")
+_ASPECT_PLACE = re.compile(r"\b(?<!take )(?<!took )(?<!takes )(?<!taking )(?:place|location|venue|setting)s?\b", re.I)
+_ASKED_TYPES = (("place", re.compile(rf"\bwhere\b|\bin (?:what|which) (?:city|country|place)\b|{_ASPECT_PLACE.pattern}", re.I)),
+                ("date", re.compile(r"\bwhen\b|\b(?:what|which) (?:date|day|year)\b|\b(?:timing|dates?)\b", re.I)),
                 ("number", _MEASURE))
 
 
@@ -152,7 +154,8 @@ def _asked(picked: list[Candidate], ranked: list[Candidate], question: str) -> l
     """A side's sentences, with its best one stating each place or date the question asks for that they
     lack; where an event was is where it was held ("held ... in San Antonio"), not any place a sentence
     names ("an incentive for HSCT in China")."""
-    venue = bool(_HAPPENED.search(question))
+    # (as is the place of a thing asked by that noun: "the place and timing of his award")
+    venue = bool(_HAPPENED.search(question) or _ASPECT_PLACE.search(question))
     for kind, rx in _ASKED_TYPES:
         if rx.search(question) and picked and not any(_states(kind, c.text, venue) for c in picked):
             doc_id = picked[0].hit.doc_id
