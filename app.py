@@ -313,8 +313,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         print("Checking the index…", file=sys.stderr, flush=True)
-        # builds the index if missing or stale, then loads it and the query model before the first question
-        default_retriever(settings, progress=True)
+        # builds the index if missing or stale, then loads it, the query model and its word vectors
+        # (built once per model) before the first question
+        default_retriever(settings, progress=True).lexicon()
     except RagError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

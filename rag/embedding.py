@@ -205,15 +205,15 @@ def ensure_onnx(home: Path, model: str, *, int8: bool = False) -> Path:
     the same wrong neighbours, silently) is exported again. Exporting needs the [build] extra."""
     fp32, q8 = onnx_paths(home, model)
     for path, make in ((fp32, lambda: _export(model, fp32)), *(((q8, lambda: _quantize(fp32, q8)),) if int8 else ())):
-        if _verified(path):
+        if verified(path):
             continue
-        with _export_lock(path.parent):  # another process may be writing the same file right now
-            if _verified(path):
+        with export_lock(path.parent):  # another process may be writing the same file right now
+            if verified(path):
                 continue
             if path.exists():
                 log.warning("The ONNX model %s does not match its recorded checksum; exporting it again", path)
             make()
-            _record(path)
+            record_checksum(path)
     return q8 if int8 else fp32
 
 
@@ -233,7 +233,7 @@ def _checksum_file(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
-def _verified(path: Path) -> bool:
+def verified(path: Path) -> bool:
     try:
         want = json.loads(_checksum_file(path).read_text())
         return path.stat().st_size == want["size"] and sha256_file(path) == want["sha256"]
@@ -241,14 +241,14 @@ def _verified(path: Path) -> bool:
         return False
 
 
-def _record(path: Path) -> None:
+def record_checksum(path: Path) -> None:
     tmp = path.with_name(f".{path.name}.sha256.{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"sha256": sha256_file(path), "size": path.stat().st_size}))
     os.replace(tmp, _checksum_file(path))
 
 
 @contextmanager
-def _export_lock(folder: Path):
+def export_lock(folder: Path):
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -16,6 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from .config import Settings, load_settings
+from .lexicon import Lexicon, load_lexicon
 from .store import MODES, Store, open_store
 from .text import terms
 from .types import Analysis, Context, Evidence, Hit, Side
@@ -39,22 +40,30 @@ def check_query(query: str, settings: Settings) -> str:
 class Retriever:
     "A loaded collection and the model that embeds queries for it. Safe to share between threads."
 
-    def __init__(self, store: Store, settings: Settings, embedder=None):
+    def __init__(self, store: Store, settings: Settings, embedder=None, lexicon: Lexicon | None = None):
         from .embedding import get_embedder
 
         self.store = store
         self.settings = settings
         self.embedder = embedder or get_embedder(settings.embedder, store.query_backend, home=settings.home)
+        self._lexicon = lexicon
+
+    def lexicon(self) -> Lexicon:
+        """The model's word vectors (rag/lexicon.py), loaded at the first question or before it (the
+        UI does, before serving), built the first time ever."""
+        if self._lexicon is None:
+            self._lexicon = load_lexicon(self.embedder, self.settings.home)
+        return self._lexicon
 
     def with_settings(self, settings: Settings) -> Retriever:
         "The same collection and model under other answering settings (k, thresholds, ...)."
-        return Retriever(self.store, settings, self.embedder)
+        return Retriever(self.store, settings, self.embedder, self._lexicon)
 
     def refreshed(self) -> Retriever:
         "This retriever, or a new one when the collection changed on disk (a rebuild or an upload)."
         if not self.store.changed():
             return self
-        return Retriever(self.store.reopen(), self.settings, self.embedder)
+        return Retriever(self.store.reopen(), self.settings, self.embedder, self._lexicon)
 
     def embed(self, text: str) -> np.ndarray:
         return self.embedder.embed_batch([text])[0]
@@ -106,7 +115,7 @@ class Retriever:
             vec = self.embed(text)
             sides.append(Side(text, vec, tuple(self.search(text, k, qvec=vec))))
         own = self.embed(question) if context.carried else None
-        return Evidence(question, query, analysis, qvec, tuple(hits), self.store, tuple(sides), context, own)
+        return Evidence(question, query, analysis, qvec, tuple(hits), self.store, tuple(sides), context, own, self.lexicon())
 
 
     def _with_names(self, hits: list[Hit], names: Sequence[str], query: str, k: int) -> list[Hit]:

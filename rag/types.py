@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import numpy as np
 
+    from .lexicon import Lexicon
+
 
 @dataclass(frozen=True)
 class Paragraph:
@@ -251,3 +253,5 @@ class Evidence:
     # a follow-up's own words' vector, where the query carries the conversation's subject ("Where did the
     # experts come from? (2025 CSCO conference)"): the subject says where to look, these words which sentence answers
     own: np.ndarray | None = None
+    # single words' vectors, for a sentence that words what the question asks differently ("award" for "prize")
+    lexicon: Lexicon | None = None

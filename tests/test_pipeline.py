@@ -1341,3 +1341,30 @@ def test_which_asks_for_the_kind_named_after_a_name_of_two_words(question, kind)
     from rag.answer.analysis import answer_type
 
     assert answer_type(question) == kind
+
+
+def test_a_question_wording_its_answer_differently_is_answered_through_word_vectors(settings):
+    from dataclasses import replace
+
+    from rag.answer.analysis import analyse
+    from rag.answer.sentences import candidates
+    from rag.retrieval import open_retriever
+
+    # "dangers" for the article's "toxicities": only the word vectors tell the sentence apart
+    question = "Which physician talked about the dangers of CAR-T treatment during the Tianjin programme?"
+    retriever = open_retriever(settings)
+    evidence = retriever.evidence(question, question, analyse(question), 8)
+    assert "Runxia Gu" in candidates(evidence)[0].text
+    assert "Runxia Gu" not in candidates(replace(evidence, lexicon=None))[0].text
+    a = ask(question, settings=settings)
+    assert not a.abstained and "Runxia Gu" in a.text, a.text
+
+
+def test_a_comparison_of_places_and_dates_by_their_nouns_states_each_sides_place(settings):
+    from rag.answer.analysis import sides
+
+    question = "Contrast the location and dates of Huang's IACH prize with those of his CIBMTR prize."
+    assert sides(question) == ("location and dates of Huang's IACH prize", "location and dates of Huang's CIBMTR prize")
+    a = ask(question, settings=settings)
+    # where each was presented: Paris for one, the Tandem Meetings in San Antonio for the other
+    assert a.kind == "compare" and "Paris" in a.text and "San Antonio" in a.text, a.text

@@ -134,3 +134,24 @@ def test_a_named_question_finds_the_paragraphs_that_answer_without_the_name(sett
     evidence = retriever.evidence(question, question, analyse(question), 8)
     assert any("challenges remain" in h.text for h in evidence.hits)
     assert "challenges remain" not in " ".join(h.text for h in retriever.search(question, 8))  # plain fusion misses it
+
+
+def test_word_vectors_tell_near_synonyms_from_unrelated_words_and_are_rebuilt_when_damaged(settings, tmp_path):
+    from rag.lexicon import lexicon_path, load_lexicon
+
+    embedder = get_embedder(settings.embedder, "onnx", home=settings.home)
+    lexicon = load_lexicon(embedder, settings.home)
+    sim = lexicon.similarity(["physician", "prize"], ["doctor", "award", "hospital"])
+    assert sim[0, 0] > 0.5 and sim[1, 1] > 0.5 and sim[0, 2] < sim[0, 0] and sim[1, 2] < 0.5, sim
+    assert lexicon.known("toxicities") == "toxicity" and lexicon.known("garniasih") is None
+    # a flipped byte in the stored table is noticed by its checksum, and the table is built again
+    home = tmp_path / "home"
+    path, ours = lexicon_path(home, embedder.model, embedder.backend), lexicon_path(settings.home, embedder.model, embedder.backend)
+    path.parent.mkdir(parents=True)
+    data = bytearray(ours.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    (path.parent / (path.name + ".sha256")).write_text((ours.parent / (ours.name + ".sha256")).read_text())
+    again = load_lexicon(embedder, home)
+    assert again.words == lexicon.words and np.allclose(again.vectors, lexicon.vectors, atol=1e-2)
+    assert path.read_bytes() == ours.read_bytes()

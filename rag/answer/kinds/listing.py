@@ -28,6 +28,7 @@ from .fact import MAX_SCANNED, SUBJECTS, schedule_day
 from .fact import answer as fact_answer
 
 ITEM_RATIO = 0.45  # an item must score at least this share of the best item
+NAME_ITEM_RATIO = 0.35  # ... or this share, when it names another thing of the kind asked for
 MAX_ITEMS = 8
 
 
@@ -152,10 +153,12 @@ def answer(evidence: Evidence, settings: Settings) -> Reply:
         # an article's lead stating a value of the type asked ("held in Changsha" for "Which cities
         # hosted the events?") is its item however few of the question's generic words it shares
         # (and an item dated in the period asked about, across the collection, by that date)
-        if c.score < ITEM_RATIO * best.score and not (per_article and typed and c.hit.key in leads) \
-                and not (dated and across):
-            continue
         new_names = named_things(c, a) - names
+        # (an item naming another thing of the kind asked, "participants visited Concord Biotech" for
+        # "Which companies ...?", is one however little else it shares with the question)
+        if c.score < (NAME_ITEM_RATIO if new_names else ITEM_RATIO) * best.score \
+                and not (per_article and typed and c.hit.key in leads) and not (dated and across):
+            continue
         if c.hit.doc_id in docs and (per_article or not (new_names or dated)):
             continue
         if by_name and not new_names:
