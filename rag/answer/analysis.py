@@ -298,7 +298,7 @@ _PLACES = ("city|cities|country|countries|place|venue|location|state|region|prov
 # nor into a relative clause without its pronoun, which starts a noun phrase of its own ("the companies
 # the trainees visited" asks for companies, not trainees)
 _MODIFIERS = r"(?:(?!(?:that|who|whom|which|whose|where|when|the|a|an|his|her|their|its|our)\b)[\w-]+\s+){0,3}"
-_ALL_THE = r"(?:all\s+(?:of\s+)?the|the|a|an|all|every|each)\s+"
+_ALL_THE = r"(?:all\s+(?:of\s+)?the|the|a|an|all|every|each)\s+"  # "List all the countries ...", "Name every speaker"
 # ... and after "which" one word, or two after a name ("Which Tianjin workshop lecturers ...?"; but "Which
 # universities sent speakers?" asks for universities)
 _WHICH_MODIFIERS = r"(?:(?-i:[A-Z])[\w’'-]*\s+[\w-]+\s+|\w+\s+)?"

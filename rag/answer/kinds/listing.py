@@ -66,11 +66,11 @@ def across_collection(a) -> bool:
 
 
 def _enumerations(evidence: Evidence, ranked: list[Candidate]) -> list[Candidate]:
-    """"Which countries did the Tianjin trainees come from?": when retrieval brought no sentence listing
-    things of the kind asked, the sentence of the subject's article that does ("It recruited 20
-    physicians ... from Thailand, Belarus, Vietnam, ..."), which shares none of the question's words
-    but the kind it lists. Only for a question naming its subject, whose article is the best-ranked one
-    stating every name; to be ranked first."""
+    """"Which countries did the Tianjin trainees come from?": when no well-ranked sentence of the
+    subject's article lists things of the kind asked, the sentences of that article that do ("It
+    recruited 20 physicians ... from Thailand, Belarus, Vietnam, ..."), which share none of the
+    question's words but the kind they list. Only for a question naming its subject, whose article is
+    the best-ranked one stating every name; to be ranked first."""
     a = evidence.analysis
     asked = question_names(a)
     if not asked or not checkable(a):
