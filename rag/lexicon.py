@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Container, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .embedding import Embedder, export_lock, model_key, record_checksum, verified
+from .text import base_form
 from .text import words as tokens
 
 log = logging.getLogger(__name__)
@@ -31,28 +32,6 @@ log = logging.getLogger(__name__)
 MIN_LETTERS = 3  # shorter words are mostly function words and abbreviations
 BATCH = 256
 FORMS_CACHED = 50_000  # sentences whose word forms are kept  # single words are short: large batches embed them fastest
-# Inflections the vocabulary leaves out: it has "toxicity" and "lecture", not "toxicities", "lectured"
-_SUFFIXES = ("s", "es", "ed", "d", "ing", "er", "ers", "r", "rs", "ly", "ies", "ied")
-
-
-def base_form(word: str, vocabulary: Container[str]) -> str | None:
-    """The vocabulary's form of a lower-case word: itself, or the word an inflection of it is made
-    from; None for a word the vocabulary lacks (names, most technical terms).
-
-    >>> base_form("toxicities", {"toxicity"}), base_form("lectured", {"lecture"}), base_form("Haikou", set())
-    ('toxicity', 'lecture', None)
-    """
-    if word in vocabulary:
-        return word
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix):
-            stem = word[: -len(suffix)]
-            for form in (stem, stem + "e", stem + "y"):
-                if form in vocabulary:
-                    return form
-    return None
-
-
 @dataclass(frozen=True, eq=False)
 class Lexicon:
     "L2-normalised vectors of single words, by word."

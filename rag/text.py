@@ -5,6 +5,7 @@ and word terms for overlap scoring. Regex-based on purpose: deterministic, fast,
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from functools import lru_cache
 
 _ABBREVIATIONS = {
@@ -136,3 +137,25 @@ def terms(text: str) -> list[str]:
     """Stemmed content words, stopwords dropped: the analyzer BM25 indexing and querying share, and
     what overlap scores count. Short texts are memoised: answering analyses the same sentences again."""
     return list(_memo(text)) if len(text) <= MEMO_CHARS else _analyse(text)
+
+
+# Inflections a vocabulary of base words leaves out: it has "toxicity" and "lecture", not "toxicities", "lectured"
+_SUFFIXES = ("s", "es", "ed", "d", "ing", "er", "ers", "r", "rs", "ly", "ies", "ied")
+
+
+def base_form(word: str, vocabulary: Container[str]) -> str | None:
+    """The vocabulary's form of a lower-case word: itself, or the word an inflection of it is made
+    from; None for a word the vocabulary lacks (names, most technical terms, typos).
+
+    >>> base_form("toxicities", {"toxicity"}), base_form("lectured", {"lecture"}), base_form("haikou", set())
+    ('toxicity', 'lecture', None)
+    """
+    if word in vocabulary:
+        return word
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix):
+            stem = word[: -len(suffix)]
+            for form in (stem, stem + "e", stem + "y"):
+                if form in vocabulary:
+                    return form
+    return None

@@ -16,26 +16,12 @@ from __future__ import annotations
 import re
 from collections.abc import Set
 
-from ..text import terms
+from ..text import base_form, terms
 from ..types import Evidence
 from .answerability import within
 
 ARTICLES = 5  # the best-matching articles whose words can correct the question
 MIN_LENGTH = 5  # shorter words are too close to too many others to correct safely
-# Inflections the vocabulary leaves out: it has "transplant" and "lecture", not "transplants", "lecturers"
-_SUFFIXES = ("s", "es", "ed", "d", "ing", "er", "ers", "r", "rs", "ly", "ies", "ied")
-
-
-def _english(word: str, english: Set[str]) -> bool:
-    if word in english:
-        return True
-    for suffix in _SUFFIXES:
-        stem = word[: -len(suffix)]
-        if word.endswith(suffix) and (stem in english or stem + "e" in english or stem + "y" in english):
-            return True
-    return False
-
-
 _QUESTION_WORDS = ("what", "when", "where", "which", "who", "whom", "whose", "why", "how")
 _AFTER_HOW = ("many", "much", "long", "old", "often", "far")
 
@@ -86,7 +72,7 @@ def correct(query: str, evidence: Evidence, english: Set[str]) -> str:
     def fix(m: re.Match) -> str:
         word = m.group()
         low = word.lower()
-        if len(low) < MIN_LENGTH or low in vocabulary or _english(low, english):
+        if len(low) < MIN_LENGTH or low in vocabulary or base_form(low, english) is not None:
             return word
         budget = 1 if len(low) < 8 else 2
         near = [v for v in vocabulary if abs(len(v) - len(low)) <= budget and v.isalpha() and within(low, v, budget)]
