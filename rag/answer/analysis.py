@@ -248,6 +248,8 @@ def sides(question: str) -> tuple[str, ...]:
     ('opening day of the program', 'closing day of the program')
     >>> sides("How does the CIBMTR article's account differ from the one in the IACH article?")
     ("CIBMTR article's account", 'IACH article')
+    >>> sides("Compare where and when Huang received each of his two awards.")
+    ()
     """
     for rx in _ORDER_SIDES if ORDERING.search(question) else _SIDES:
         m = rx.search(question)
@@ -272,6 +274,8 @@ def _trim_side(text: str) -> str:
     # "... differ from the one in the IACH article": the thing the side is picked out by
     text = re.sub(r"^(?:the\s+)?(?:one|ones|that|those)\s+(?:in|of|from|at|by|given by|told by|described in)\s+", "",
                   text.strip(" ,.?!"), flags=re.I)
+    # (the verb asking is no side: "Compare where and when ..." names aspects, not two things)
+    text = re.sub(r"^(?:compare|contrast)\s+", "", text, flags=re.I)
     text = re.sub(r"^(?:the|a|an|both)\s+", "", text, flags=re.I)
     text = re.sub(r"\s+(?:each|both|have|had|did|are|were|is|was)$", "", text, flags=re.I)
     return text if terms(text) else ""
@@ -513,9 +517,19 @@ _ONE_EVENT = re.compile(r"\b(?:the|that|this)\s+(?:[\w’'-]+\s+){0,4}?(?:meetin
 CARRIED = re.compile(r"\s*\([^()]*\)\s*$")  # "(Xiaojun Huang)", as rag.answer.conversation appends it
 
 
+# "Which of the institute's own centres did they tour?", "Which of the speakers came from abroad?":
+# a choice among things of a kind asks for them as "Which centres ...?" does (but "Which of those
+# countries ...?" picks among the ones just listed, which a sentence enumerating them all does not answer)
+_PARTITIVE = re.compile(r"\b(which|what)\s+of\s+(?:the|their|his|her|its|our)\s+(?:[\w-]+['’]s\s+)?(?:own\s+)?", re.I)
+
+
 def analyse(question: str, injection: str = "") -> Analysis:
     "Everything answering needs to know about a question (already stripped of instructions)."
     kind = kind_of(question)
+    shaped = _PARTITIVE.sub(r"\1 ", question)
+    # (one of them, though, when it is the extreme one: "Which of the events took place first?")
+    if kind == "fact" and not re.search(r"\b(?:first|last|earliest|latest|oldest|newest|most|least|only)\b", question, re.I):
+        kind = kind_of(shaped)
     # "Which foreign societies did it draw on? (CSCO conference; 2025)": a year the conversation carried
     # (rag/answer/conversation.py appends it in brackets) is how an earlier turn named its subject, a
     # name the answer's article must state, not a period the answer's sentences must fall in
@@ -524,21 +538,21 @@ def analyse(question: str, injection: str = "") -> Analysis:
     if kind == "fact" and period and (period.start or period.end) and set(specific) <= period_terms(period, question) \
             and not _ONE_EVENT.search(question):
         kind = "list"  # "What happened in February 2024?", "... on August 26?": every event of the period, not one
-    if kind == "fact" and dates.spans_days(period) and answer_type(question) in (None, "person", "place"):
+    if kind == "fact" and dates.spans_days(period) and answer_type(shaped) in (None, "person", "place"):
         kind = "list"  # "Who gave the lectures from August 25 through August 28?": each day's
     subject = _subject(question, kind) if kind in ("summary", "collection") else ""
     excluded = _EXCLUDING.search(question)
     return Analysis(
         question=question,
         kind=kind,
-        answer_type=answer_type(question) if kind in ("fact", "list") else None,
+        answer_type=answer_type(shaped) if kind in ("fact", "list") else None,
         # (the words of what is set aside say what the answer is not: they score no sentence)
         terms=_content_terms(question[: excluded.start()] + question[excluded.end() :] if excluded else question, period),
         specific=specific,
         period=period,
         sides=sides(question) if kind == "compare" else (),
         subject=subject,
-        noun=noun(question),
+        noun=noun(shaped),
         injection=injection,
         excluded=excluded.group(1) if excluded else "",
     )

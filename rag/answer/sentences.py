@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..text import STOPWORDS, terms, words
-from ..types import Analysis, Corpus, Evidence, Hit, Sentence
+from ..text import STOPWORDS, sentence_spans, terms, words
+from ..types import Analysis, Corpus, Evidence, Hit, Period, Sentence
 from . import dates
 from .slots import (
     asks_future,
@@ -152,6 +152,7 @@ class Candidate:
     dates: tuple[dates.Mention, ...]  # the dates the sentence states, years resolved
     vec: np.ndarray  # the sentence's vector
     day: Dateline | None = None  # the schedule day it is told under, for questions about dates
+    setting: Dateline | None = None  # where the occasion it is dated within was held, for questions asking where
 
     @property
     def when(self) -> tuple[dates.Mention, ...]:
@@ -161,9 +162,10 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Dateline:
-    "A schedule's day heading ('August 28:') that a sentence below it is dated by."
+    """A schedule's day heading ('August 28:') that a sentence below it is dated by; or the sentence
+    saying when and where the occasion a sentence is dated within was held."""
 
-    hit: Hit  # the paragraph holding the heading
+    hit: Hit  # the paragraph holding the heading (sentence)
     text: str  # as written
     date: dates.Mention  # year resolved
 
@@ -187,6 +189,29 @@ def dateline(corpus: Corpus, hit: Hit, offset: int, year: str | None) -> Datelin
             return Dateline(para, found[0], date)
         if n != hit.paragraph and is_heading(para.text.split("\n", 1)[0].strip()):
             return None
+    return None
+
+
+SETTING_AROUND = 2  # paragraphs either side of a dated sentence searched for where its occasion was held
+
+
+def setting(corpus: Corpus, hit: Hit, when: Sequence[dates.Mention], analysis: Analysis, year: str | None) -> Dateline | None:
+    """For "In which city did Huang receive the award?", asked of a sentence that dates the event but
+    places it nowhere ("On February 23rd, the CIBMTR presented Huang with ..."): the nearest sentence
+    of its article stating a place of the kind asked for and dates spanning the event's ("The 2024
+    Tandem Meetings were held on February 21-24 in San Antonio"). News tells an event at a meeting that
+    way: the meeting's when and where once, what happened there on its own day."""
+    last = corpus.document(hit.doc_id).paragraphs
+    near = range(max(1, hit.paragraph - SETTING_AROUND), min(last, hit.paragraph + SETTING_AROUND) + 1)
+    for n in sorted(near, key=lambda n: abs(n - hit.paragraph)):
+        para = hit if n == hit.paragraph else corpus.paragraph(hit.doc_id, n)
+        for a, b in sentence_spans(para.text):
+            text = para.text[a:b]
+            if not has_slot(analysis, text):
+                continue
+            for span in dates.resolve(dates.mentions(text), dates.first_year(text), year):
+                if span.start != span.end and all(dates.within_period(w, Period(span.start, span.end)) for w in when):
+                    return Dateline(para, text, span)
     return None
 
 
@@ -385,6 +410,10 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
                 score += W_NAMES * sum(w for n, w in qnames.items() if n in low) / len(qnames)
             slot = has_slot(analysis, text) or (day is not None and analysis.answer_type == "date"
                                                 and has_slot(analysis, f"{day.text} {text}"))
+            # (not for a list: "In which cities were the events held?" lists the sentences stating them)
+            held = setting(corpus, hit, found, analysis, year) if (
+                analysis.answer_type == "place" and analysis.kind != "list" and found and not slot) else None
+            slot = slot or held is not None
             # a question about what will happen is answered only by a sentence about the future
             type_ok = slot and qualified and (not future or states_future(text))
             if not type_ok:
@@ -416,7 +445,7 @@ def candidates(evidence: Evidence, hits: Sequence[Hit] | None = None, analysis: 
             if not found and not introduces and len(shapes[shape[at + j]]) >= TEMPLATE_ARTICLES:
                 score *= TEMPLATE_PENALTY
             out.append(Candidate(score, hit, s, text, sterms, d, own / total, context / total, type_ok, period_ok,
-                                 hit.key in near, year, found, vectors[at + j], day))
+                                 hit.key in near, year, found, vectors[at + j], day, held))
         at += len(sents)
     return sorted(out, key=lambda c: -c.score)
 

@@ -192,6 +192,26 @@ def slot_values(answer_type: str | None, sentence: str, where: bool = False) -> 
 
 
 
+# Countries and continents, which are never a city: general geography, the same on any corpus of news
+_COUNTRY = re.compile(
+    r"(?:the\s+)?(?:Afghanistan|Albania|Algeria|Andorra|Angola|Argentina|Armenia|Australia|Austria|Azerbaijan|Bahamas|"
+    r"Bahrain|Bangladesh|Barbados|Belarus|Belgium|Belize|Benin|Bhutan|Bolivia|Bosnia(?: and Herzegovina)?|Botswana|"
+    r"Brazil|Brunei|Bulgaria|Burkina Faso|Burundi|Cambodia|Cameroon|Canada|Chad|Chile|China|Colombia|Congo|Costa Rica|"
+    r"Croatia|Cuba|Cyprus|Czechia|Czech Republic|Denmark|Djibouti|Dominican Republic|Ecuador|Egypt|El Salvador|"
+    r"Eritrea|Estonia|Eswatini|Ethiopia|Fiji|Finland|France|Gabon|Gambia|Georgia|Germany|Ghana|Greece|Guatemala|"
+    r"Guinea|Guyana|Haiti|Honduras|Hungary|Iceland|India|Indonesia|Iran|Iraq|Ireland|Israel|Italy|Ivory Coast|Jamaica|"
+    r"Japan|Jordan|Kazakhstan|Kenya|Korea|South Korea|North Korea|Kosovo|Kuwait|Kyrgyzstan|Laos|Latvia|Lebanon|"
+    r"Lesotho|Liberia|Libya|Liechtenstein|Lithuania|Luxembourg|Madagascar|Malawi|Malaysia|Maldives|Mali|Malta|"
+    r"Mauritania|Mauritius|Mexico|Moldova|Monaco|Mongolia|Montenegro|Morocco|Mozambique|Myanmar|Namibia|Nepal|"
+    r"Netherlands|New Zealand|Nicaragua|Niger|Nigeria|North Macedonia|Norway|Oman|Pakistan|Palestine|Panama|"
+    r"Papua New Guinea|Paraguay|Peru|Philippines|Poland|Portugal|Qatar|Romania|Russia|Rwanda|Saudi Arabia|Senegal|"
+    r"Serbia|Sierra Leone|Slovakia|Slovenia|Somalia|South Africa|South Sudan|Spain|Sri Lanka|Sudan|Suriname|Sweden|"
+    r"Switzerland|Syria|Taiwan|Tajikistan|Tanzania|Thailand|Togo|Tunisia|Turkey|Türkiye|Turkmenistan|Uganda|Ukraine|"
+    r"United Arab Emirates|UAE|United Kingdom|UK|Britain|Great Britain|England|Scotland|Wales|United States(?: of America)?|"
+    r"U\.S\.A?\.?|US|USA|America|Uruguay|Uzbekistan|Venezuela|Vietnam|Yemen|Zambia|Zimbabwe|"
+    r"Africa|Asia|Europe|North America|South America|Latin America|Oceania|Antarctica|the Middle East|Middle East)")
+_TOWN_NOUN = re.compile(r"(?:city|cities|town|towns|metropolis|village|municipality)$")
+
 def has_slot(analysis: Analysis, sentence: str) -> bool:
     """Does the sentence hold what the question asks for, beyond what the question itself says? An
     answer to "Which hotel in Haikou hosted it?" must name something other than Haikou; one to "How
@@ -225,6 +245,9 @@ def has_slot(analysis: Analysis, sentence: str) -> bool:
         # "Who is the director of the new centre?" is answered by a sentence giving someone a post that
         # leads something, not by one naming whoever spoke that day
         return False
+    if kind == "place" and _TOWN_NOUN.match(analysis.noun):
+        # "In which city was it held?" is not answered by "... for the development of HSCT in China"
+        values = [v for v in values if not _COUNTRY.fullmatch(v)]
     if kind == "place" and _GONE_Q.search(asked) and _GONE.search(sentence):
         return True  # "Where did they go?": "they visited the pathology center" is where, named or not
     if kind == "number" and _MONEY_Q.search(asked) and not _MONEY.search(sentence):

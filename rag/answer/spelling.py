@@ -24,6 +24,7 @@ ARTICLES = 5  # the best-matching articles whose words can correct the question
 MIN_LENGTH = 5  # shorter words are too close to too many others to correct safely
 _QUESTION_WORDS = ("what", "when", "where", "which", "who", "whom", "whose", "why", "how")
 _AFTER_HOW = ("many", "much", "long", "old", "often", "far")
+_PREPOSITIONS = "in|at|on|from|for|to|by|with|of|during|since|until|after|before"
 
 
 def _dropped(typed: str, word: str) -> bool:
@@ -39,6 +40,8 @@ def _framed(query: str, english: Set[str]) -> str:
     'What is CSCO? And how many guidelines?'
     >>> _framed("Wher did he study?", {"did", "he", "study"})
     'Where did he study?'
+    >>> _framed("Whos the chair? In wich city?", {"the", "chair", "in", "city"})
+    "Who's the chair? In which city?"
     """
     def fix(choices: tuple[str, ...]):
         def sub(m: re.Match) -> str:
@@ -46,6 +49,9 @@ def _framed(query: str, english: Set[str]) -> str:
             low = word.lower()
             if low in choices or low in english:
                 return m.group()
+            # an apostrophe left out: "Whos the president?" is "Who's", not "Whose"
+            if low.endswith("s") and low[:-1] in choices:
+                return m.group(1) + word[:-1] + "'s"
             near = [c for c in choices if within(low, c, 1)]
             # a letter left out is the commonest slip: "Wher" is "where", not "when"
             near = [c for c in near if _dropped(low, c)] or near
@@ -54,7 +60,9 @@ def _framed(query: str, english: Set[str]) -> str:
             return m.group(1) + (near[0].capitalize() if word[0].isupper() else near[0])
         return sub
 
-    query = re.sub(r"(^\W*|[.?!;]\s+(?:and\s+|or\s+)?)([A-Za-z]{3,})", fix(_QUESTION_WORDS), query, flags=re.I)
+    # (the question word opens a question, or follows its preposition: "In wich city ...?")
+    query = re.sub(rf"((?:^\W*|[.?!;]\s+(?:and\s+|or\s+)?)(?:(?:{_PREPOSITIONS})\s+)?)([A-Za-z]{{3,}})", fix(_QUESTION_WORDS),
+                   query, flags=re.I)
     return re.sub(r"(\bhow\s+)([A-Za-z]{3,})", fix(_AFTER_HOW), query, flags=re.I)
 
 
@@ -65,7 +73,8 @@ def correct(query: str, evidence: Evidence, english: Set[str]) -> str:
     docs = list(dict.fromkeys(h.doc_id for h in evidence.hits))[:ARTICLES]
     vocabulary: set[str] = set()
     for doc_id in docs:
-        vocabulary |= evidence.corpus.article(doc_id).words
+        # (a possessive is the word too: "Chidlren's Hospital" is corrected by "children's")
+        vocabulary |= {w.removesuffix("'s") for w in evidence.corpus.article(doc_id).words}
     if not vocabulary:
         return query
 

@@ -141,8 +141,10 @@ def _pick(ranked: list[Candidate], taken: list[Candidate]) -> list[Candidate]:
 _AN_ARTICLE = re.compile(r"\b(?:article|story|report|piece)\b", re.I)
 # "How do the two articles each measure the impact?", "What number does each give?": a quantity asked for
 _MEASURE = re.compile(r"\bhow (?:much|many)\b|\b(?:numbers?|figures?|statistics?|measures?|measured|quantif\w*)\b", re.I)
-# "Where did each ceremony happen / take place / was it held?": the venue of an event
-_HAPPENED = re.compile(r"\b(?:happen\w*|take place|took place|held|hosted|staged|presented|awarded|given)\b", re.I)
+# "Where did each ceremony happen / take place / was it held?", "Who gave the two awards, and where?":
+# the venue of an event (an award is given, and received, at one)
+_HAPPENED = re.compile(r"\b(?:happen\w*|take place|took place|held|hosted|staged|presented|awarded|given|gave|"
+                       r"receiv\w*|accept\w*|won)\b", re.I)
 # (or by the aspect's noun: "How did the place and timing of A differ from B's?"; not "took place")
 _ASPECT_PLACE = re.compile(r"\b(?<!take )(?<!took )(?<!takes )(?<!taking )(?:place|location|venue|setting)s?\b", re.I)
 _ASKED_TYPES = (("place", re.compile(rf"\bwhere\b|\bin (?:what|which) (?:city|country|place)\b|{_ASPECT_PLACE.pattern}", re.I)),

@@ -174,6 +174,12 @@ def stated(chosen: list[Candidate], evidence: Evidence) -> list[tuple[Hit, str]]
     wants = evidence.analysis.answer_type == "date" or bool(_ORDINAL_DAY.search(evidence.analysis.question))
     shown: set[str] = set()
     for c in chosen:
+        # (asked where, a sentence placed by the occasion it happened at comes with the sentence placing
+        # that: "On February 23rd, the CIBMTR presented ... [1] The 2024 Tandem Meetings were held ... in San Antonio [2]")
+        if c.setting and c.setting.text not in shown:
+            shown.add(c.setting.text)
+            out += [(c.hit, c.text), (c.setting.hit, c.setting.text)]
+            continue
         day = c.day if wants and not c.dates and c.day and c.day.text not in shown else None
         if day is not None:
             shown.add(day.text)
