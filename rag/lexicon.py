@@ -30,8 +30,8 @@ from .text import words as tokens
 log = logging.getLogger(__name__)
 
 MIN_LETTERS = 3  # shorter words are mostly function words and abbreviations
-BATCH = 256
-FORMS_CACHED = 50_000  # sentences whose word forms are kept  # single words are short: large batches embed them fastest
+BATCH = 256  # single words are short: large batches embed them fastest
+FORMS_CACHED = 50_000  # sentences whose word forms are kept
 @dataclass(frozen=True, eq=False)
 class Lexicon:
     "L2-normalised vectors of single words, by word."
