@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 MIN_LETTERS = 3  # shorter words are mostly function words and abbreviations
 BATCH = 256  # single words are short: large batches embed them fastest
 FORMS_CACHED = 50_000  # sentences whose word forms are kept
+
+
 @dataclass(frozen=True, eq=False)
 class Lexicon:
     "L2-normalised vectors of single words, by word."

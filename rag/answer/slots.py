@@ -191,7 +191,6 @@ def slot_values(answer_type: str | None, sentence: str, where: bool = False) -> 
     return []
 
 
-
 # Countries and continents, which are never a city: general geography, the same on any corpus of news
 _COUNTRY = re.compile(
     r"(?:the\s+)?(?:Afghanistan|Albania|Algeria|Andorra|Angola|Argentina|Armenia|Australia|Austria|Azerbaijan|Bahamas|"
@@ -209,8 +208,9 @@ _COUNTRY = re.compile(
     r"Switzerland|Syria|Taiwan|Tajikistan|Tanzania|Thailand|Togo|Tunisia|Turkey|Türkiye|Turkmenistan|Uganda|Ukraine|"
     r"United Arab Emirates|UAE|United Kingdom|UK|Britain|Great Britain|England|Scotland|Wales|United States(?: of America)?|"
     r"U\.S\.A?\.?|US|USA|America|Uruguay|Uzbekistan|Venezuela|Vietnam|Yemen|Zambia|Zimbabwe|"
-    r"Africa|Asia|Europe|North America|South America|Latin America|Oceania|Antarctica|the Middle East|Middle East)")
+    r"Africa|Asia|Europe|North America|South America|Latin America|Oceania|Antarctica|Middle East)")
 _TOWN_NOUN = re.compile(r"(?:city|cities|town|towns|metropolis|village|municipality)$")
+
 
 def has_slot(analysis: Analysis, sentence: str) -> bool:
     """Does the sentence hold what the question asks for, beyond what the question itself says? An
